@@ -1,0 +1,30 @@
+/**
+ * The error every moekit function throws for bad input: it names the function, the argument, what
+ * was expected and what was given, so the caller can fix the call without reading our source.
+ *
+ * @example
+ * ```ts
+ * try { computeCapacity({ numTokens: 8, numExperts: 0, k: 1, capacityFactor: 1 }); }
+ * catch (e) { if (e instanceof MoEArgumentError) console.log(e.argument); } // 'numExperts'
+ * ```
+ */
+export class MoEArgumentError extends Error {
+  /** The function or method that rejected the input, e.g. `'computeCapacity'`. */
+  readonly where: string;
+  /** The argument that was wrong, e.g. `'numExperts'`. */
+  readonly argument: string;
+  /** What the argument had to be. */
+  readonly expected: string;
+  /** What it was. */
+  readonly actual: string;
+
+  /** Builds the error; the message reads `where: argument 'x' expected …, got …`. */
+  constructor(where: string, argument: string, expected: string, actual: string) {
+    super(`${where}: argument '${argument}' expected ${expected}, got ${actual}`);
+    this.name = 'MoEArgumentError';
+    this.where = where;
+    this.argument = argument;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

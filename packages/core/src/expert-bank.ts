@@ -1,0 +1,23 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Options passed to every {@link ExpertBank.apply} call. */
+export interface ExpertApplyOptions {
+  /** True while training (dropout, noise). */
+  training: boolean;
+}
+
+/**
+ * The expert contract: all `E` experts applied at once to their padded buffers, `[E, C, ...in]` →
+ * `[E, C, ...out]` (one batched matMul per projection, never one call per token). Empty slots hold
+ * zeros; their outputs are ignored by the combiner.
+ */
+export interface ExpertBank {
+  /** Number of experts `E`. */
+  readonly numExperts: number;
+  /** The experts' trainable variables. */
+  readonly trainableVariables: tf.Variable[];
+  /** Applies every expert to its own buffer: `[E, C, ...in]` → `[E, C, ...out]`. */
+  apply(dispatched: tf.Tensor, options: ExpertApplyOptions): tf.Tensor;
+  /** Releases the experts' variables. */
+  dispose(): void;
+}

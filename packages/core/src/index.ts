@@ -1,0 +1,28 @@
+/**
+ * `@moekit/core`: the contracts every moekit package builds on (Router, RoutingPlan, ExpertBank,
+ * Combiner) and the routing engine they share: capacity, slot assignment, dispatch and combine,
+ * aux losses, metrics and the functional {@link MixtureOfExperts}.
+ *
+ * @packageDocumentation
+ */
+export { MoEArgumentError } from './errors.js';
+export type { AuxLosses } from './aux-losses.js';
+export type { Router, RouterOutput, RouteOptions } from './router.js';
+export { disposeRoutingPlan, type RoutingPlan } from './routing-plan.js';
+export type { ExpertBank, ExpertApplyOptions } from './expert-bank.js';
+export type { Combiner } from './combiner.js';
+export { computeCapacity, type CapacityOptions, type CapacityRounding } from './capacity.js';
+export { capacityPresets, type CapacityPreset, type CapacityPresetName } from './capacity-presets.js';
+export { assignSlots, type AssignSlotsOptions, type SecondChoiceOffset, type SlotAssignment } from './assign-slots.js';
+export { planRouting, type PlanRoutingOptions, type CapacityConfig, type Renormalize } from './plan-routing.js';
+export { dispatch } from './dispatch.js';
+export { combine, weightedSumCombiner } from './combine.js';
+export { denseDispatch, denseCombine } from './dense-dispatch.js';
+export { withoutGradient } from './without-gradient.js';
+export { selectTopK } from './select-top-k.js';
+export { loadBalancingLoss } from './losses/load-balancing-loss.js';
+export { importanceLoss, type ImportanceLossOptions } from './losses/importance-loss.js';
+export { routerZLoss } from './losses/router-z-loss.js';
+export { klToUniformLoss } from './losses/kl-to-uniform-loss.js';
+export { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
+export { MixtureOfExperts, type MixtureOfExpertsArgs, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';

@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import type { ExpertBank } from './expert-bank.js';
+import { MixtureOfExperts } from './mixture-of-experts.js';
+import { expectNoLeakedTensors, expectTensorsClose, FixedRouter, LinearExpertBank, LinearTopKRouter } from './testing/index.js';
+
+const probs = [[0.6, 0.4], [0.7, 0.3], [0.2, 0.8], [0.9, 0.1]];
+const expertIndex = [[0, 1], [0, 1], [1, 0], [0, 1]];
+// expert 0 doubles, expert 1 swaps the two features
+const experts = () => new LinearExpertBank({ numExperts: 2, inputDim: 2, weights: [[[2, 0], [0, 2]], [[0, 1], [1, 0]]] });
+
+function release(r: { output: tf.Tensor; auxLosses: Record<string, tf.Tensor> }) {
+  tf.dispose([r.output, ...Object.values(r.auxLosses)]);
+}
+
+describe('MixtureOfExperts', () => {
+  it('routes, runs the experts and combines (hand-computed)', () => {
+    const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacityFactorTrain: 0.5 });
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    const r = moe.apply(x, { training: true });
+    // capacity ceil(0.5 · 4 · 2 / 2) = 2; kept: t0 both, t1 first, t2 first, t3 none
+    // t0 = 0.6 · 2·[1, 2] + 0.4 · swap[1, 2] = [1.2, 2.4] + [0.8, 0.4] = [2.0, 2.8]
+    // t1 = 0.7 · [6, 8] = [4.2, 5.6];  t2 = 0.8 · swap[5, 6] = [4.8, 4.0];  t3 dropped = [0, 0]
+    expectTensorsClose(r.output, [[2, 2.8], [4.2, 5.6], [4.8, 4], [0, 0]]);
+    expect(r.metrics.load).toEqual([2, 2]);
+    expect(r.metrics.droppedCount).toBe(4);
+    expect(r.metrics.capacity).toBe(2);
+    expect(r.auxLosses.total.dataSync()[0]).toBe(0);
+    // eval uses capacityFactorEval 2.0: capacity 8, nothing dropped
+    const evalRun = moe.apply(x, { training: false });
+    expect(evalRun.metrics.capacity).toBe(8);
+    expect(evalRun.metrics.droppedCount).toBe(0);
+    release(r);
+    release(evalRun);
+    x.dispose();
+    moe.dispose();
+  });
+
+  it('gives the same output dropless and with capacity when nothing overflows', () => {
+    const x = tf.randomNormal([32, 6], 0, 1, 'float32', 1);
+    const outputs = [0, 4].map((factor) => {
+      const moe = new MixtureOfExperts({
+        router: new LinearTopKRouter({ inputDim: 6, numExperts: 4, k: 2, seed: 3 }),
+        experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 5, seed: 4 }),
+        capacityFactorTrain: factor, // 4 → capacity ceil(4 · 32 · 2 / 4) = 64 ≥ any load
+      });
+      const r = moe.apply(x, { training: true });
+      expect(r.metrics.droppedCount).toBe(0);
+      tf.dispose(Object.values(r.auxLosses));
+      moe.dispose();
+      return r.output;
+    });
+    expectTensorsClose(outputs[0]!, outputs[1]!, { atol: 1e-6 });
+    tf.dispose([x, ...outputs]);
+  });
+
+  it('routes [B, S, D] per position, as the flattened [B·S, D]', () => {
+    const make = () => new MixtureOfExperts({
+      router: new LinearTopKRouter({ inputDim: 4, numExperts: 3, seed: 5 }),
+      experts: new LinearExpertBank({ numExperts: 3, inputDim: 4, seed: 6 }),
+    });
+    const x = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 2);
+    const a = make();
+    const b = make();
+    const seq = a.apply(x, { training: false });
+    const flat = tf.reshape(x, [10, 4]);
+    const tok = b.apply(flat, { training: false });
+    expect(seq.output.shape).toEqual([2, 5, 4]);
+    expectTensorsClose(tf.reshape(seq.output, [10, 4]), tok.output, { atol: 1e-6 });
+    release(seq);
+    release(tok);
+    tf.dispose([x, flat]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('routes per sample with a pooled gateInput: experts receive whole [S, D] samples', () => {
+    const doubling: ExpertBank = { numExperts: 2, trainableVariables: [], apply: (d) => tf.mul(d, 2), dispose: () => {} };
+    const moe = new MixtureOfExperts({ router: new FixedRouter({ probs: [[1, 0], [0, 1]], expertIndex: [[0], [1]] }), experts: doubling });
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 7);
+    const pooled = tf.mean(x, 1); // [B, D]
+    const r = moe.apply(x, { training: true, gateInput: pooled });
+    expectTensorsClose(r.output, tf.mul(x, 2));
+    release(r);
+    tf.dispose([x, pooled]);
+  });
+
+  it('rejects bad input with the argument, expected and actual value', () => {
+    const router = new LinearTopKRouter({ inputDim: 2, numExperts: 2 });
+    const moe = new MixtureOfExperts({ router, experts: experts() });
+    const ok = tf.tensor2d([[1, 2], [3, 4]]);
+    const bad = {
+      rank1: tf.tensor1d([1, 2]),
+      width: tf.tensor2d([[1, 2, 3]]),
+      nan: tf.tensor2d([[1, NaN], [3, 4]]),
+      inf: tf.tensor2d([[1, 2], [Infinity, 4]]),
+      gate3: tf.tensor2d([[1, 2], [3, 4], [5, 6]]),
+    };
+    expect(() => moe.apply(bad.rank1, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected rank >= 2, got rank 1 (shape [2])");
+    expect(() => moe.apply(bad.width, { training: true })).toThrow("LinearTopKRouter.route: argument 'gateInput' expected shape [1, 2], got shape [1, 3]");
+    expect(() => moe.apply(bad.nan, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected finite values, got NaN at flat index 1 (shape [2, 2])");
+    expect(() => moe.apply(bad.inf, { training: true })).toThrow("argument 'x' expected finite values, got Infinity at flat index 2");
+    expect(() => moe.apply(ok, { training: true, gateInput: bad.gate3 })).toThrow("MixtureOfExperts.apply: argument 'gateInput' expected leading dims equal to x's [2] (same tokens T), got shape [3, 2]");
+    const nanRouter = new MixtureOfExperts({ router: new FixedRouter({ probs: [[NaN, 1], [0, 1]], expertIndex: [[1], [1]] }), experts: experts() });
+    expect(() => nanRouter.apply(ok, { training: true })).toThrow("MixtureOfExperts.apply (router output): argument 'logits' expected finite values, got NaN at flat index 0");
+    expect(() => new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 3, inputDim: 2 }) })).toThrow(
+      "MixtureOfExperts: argument 'experts.numExperts' expected 2 (router.numExperts), got 3",
+    );
+    expect(() => new MixtureOfExperts({ router, experts: experts(), capacityFactor: 1 } as never)).toThrow("MixtureOfExperts: argument 'capacityFactor' expected one of the known options");
+    expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 2, k: 3 })).toThrow("LinearTopKRouter: argument 'k' expected an integer in [1, 2], got 3");
+    expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 0 })).toThrow("argument 'numExperts' expected an integer >= 1, got 0");
+    const outOfRange = new MixtureOfExperts({ router: new FixedRouter({ probs: [[0.5, 0.5], [0.5, 0.5]], expertIndex: [[0], [2]] }), experts: experts() });
+    expect(() => outOfRange.apply(ok, { training: true })).toThrow("planRouting: argument 'expertIndex' expected values in [-1, 2) (-1 = choice not used), got 2 at flat index 1");
+    tf.dispose([ok, ...Object.values(bad)]);
+    moe.dispose();
+  });
+
+  it('leaks no tensors, in training and in evaluation', async () => {
+    const moe = new MixtureOfExperts({
+      router: new LinearTopKRouter({ inputDim: 4, numExperts: 4, k: 2 }),
+      experts: new LinearExpertBank({ numExperts: 4, inputDim: 4 }),
+    });
+    const x = tf.randomNormal([2, 8, 4]);
+    for (const training of [true, false]) {
+      await expectNoLeakedTensors(() => release(moe.apply(x, { training })));
+    }
+    x.dispose();
+    moe.dispose();
+  });
+});

@@ -1,0 +1,46 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { AuxLosses } from './aux-losses.js';
+
+/** Options passed to every {@link Router.route} call. */
+export interface RouteOptions {
+  /** True while training: routers turn on noise, jitter and their training-time capacity. */
+  training: boolean;
+}
+
+/**
+ * What a router returns for `T` tokens and `E` experts, choosing `K` experts per token. A router
+ * only scores and chooses; capacity, slot assignment, dispatch and combine are done by core.
+ */
+export interface RouterOutput {
+  /** `[T, E]` gate logits (the clean scores, before noise). */
+  logits: tf.Tensor2D;
+  /** `[T, E]` routing probabilities; combine weights are read from these at the chosen experts. */
+  probs: tf.Tensor2D;
+  /**
+   * `[T, K]` int32 chosen experts, column 0 the first choice. `-1` means "this choice is not used"
+   * (e.g. GShard's randomly skipped second expert): it takes no slot and is not counted as dropped.
+   * Compute it off the gradient tape (see {@link selectTopK}): tfjs has no gradient for `TopK`.
+   */
+  expertIndex: tf.Tensor2D;
+  /** Optional `[T]` priority: higher is placed first (V-MoE Batch Priority Routing). */
+  priority?: tf.Tensor1D;
+  /** The router's auxiliary losses; `total` is weighted, the parts are not. */
+  auxLosses: AuxLosses;
+}
+
+/**
+ * The router contract: scores `gateInput` `[T, Dg]` and chooses `k` of `numExperts` experts per token.
+ * Implementations live in their own packages (`@moekit/router-topk`, `@moekit/router-switch`, …).
+ */
+export interface Router {
+  /** Number of experts `E` the router scores. */
+  readonly numExperts: number;
+  /** Number of experts `K` chosen per token. */
+  readonly k: number;
+  /** The router's trainable variables (its gate weights). */
+  readonly trainableVariables: tf.Variable[];
+  /** Scores and chooses experts for `gateInput` `[T, Dg]`. */
+  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
+  /** Releases the router's variables. */
+  dispose(): void;
+}
