@@ -91,6 +91,11 @@ describe('dispatch and combine', () => {
       const y = combine(buffers, plan);
       tf.dispose([buffers, y]);
     });
+    await expectNoLeakedTensors(() => {
+      const buffers = denseDispatch(xs, plan);
+      const y = denseCombine(buffers, plan);
+      tf.dispose([buffers, y]);
+    });
     tf.dispose(xs);
     disposeRoutingPlan(plan);
   });
