@@ -26,3 +26,4 @@ export { routerZLoss } from './losses/router-z-loss.js';
 export { klToUniformLoss } from './losses/kl-to-uniform-loss.js';
 export { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
 export { MixtureOfExperts, type MixtureOfExpertsArgs, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';
+export { registerMoekitKernels, unregisterMoekitKernels } from './kernels/register-moekit-kernels.js';

@@ -1,0 +1,56 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { makeWasmBatchMatMul } from './wasm-batch-mat-mul.js';
+import { wasmGatherV2Config } from './wasm-gather-v2.js';
+import { wasmOneHotConfig } from './wasm-one-hot.js';
+import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+
+/** Kernels moekit replaced or added, as `'KernelName/backend'`, and the stock ones it replaced. */
+const replaced = new Map<string, KernelConfig | undefined>();
+
+function key(config: { kernelName: string; backendName: string }): string {
+  return `${config.kernelName}/${config.backendName}`;
+}
+
+function install(config: KernelConfig): void {
+  if (replaced.has(key(config))) return;
+  const stock = getKernel(config.kernelName, config.backendName);
+  if (stock !== undefined) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  replaced.set(key(config), stock);
+}
+
+/**
+ * Registers moekit's kernels with tfjs (idempotent; `selectBackend` calls it):
+ * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)); on `wasm`, a
+ * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
+ * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
+ * for float32). The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
+ * call again after importing it. Returns every kernel moekit has registered, as `'Name/backend'`.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * registerMoekitKernels(); // ['UnsortedSegmentSum/cpu', 'BatchMatMul/wasm', …]
+ * ```
+ */
+export function registerMoekitKernels(): string[] {
+  install(cpuUnsortedSegmentSumConfig);
+  const stockWasmMatMul = replaced.has('BatchMatMul/wasm') ? undefined : getKernel('BatchMatMul', 'wasm');
+  if (stockWasmMatMul !== undefined) {
+    install(makeWasmBatchMatMul(stockWasmMatMul));
+    install(wasmUnsortedSegmentSumConfig);
+    install(wasmGatherV2Config);
+    install(wasmOneHotConfig);
+  }
+  return [...replaced.keys()];
+}
+
+/** Puts back the stock kernels that {@link registerMoekitKernels} replaced (for side-by-side measurements). */
+export function unregisterMoekitKernels(): void {
+  for (const [name, stock] of replaced) {
+    const [kernelName, backendName] = name.split('/') as [string, string];
+    unregisterKernel(kernelName, backendName);
+    if (stock !== undefined) registerKernel(stock);
+  }
+  replaced.clear();
+}
