@@ -4,17 +4,33 @@ import { MoEArgumentError } from './errors.js';
 import { checkDtype, checkShape, describe } from './validate.js';
 
 /**
- * `[T, K]` int32 row of each (token, choice) pair in the flattened expert buffers `[E·C]`:
- * `expertIndex · C + slot` when kept, the padding row `E·C` when dropped or unused.
- * Computed from plan constants only, so it never enters the gradient tape. @internal
+ * How expert inputs are laid out between dispatch and combine:
+ * `'padded'` — one buffer of `C` rows per expert, `[E, C, ...F]`, empty slots zero (one batched matMul
+ * per projection; padding rows are multiplied too);
+ * `'grouped'` — only the kept rows, sorted by expert, `[N, ...F]` with `N = Σ load` and expert `e`'s
+ * rows contiguous (MegaBlocks' dropless idea: no padding is multiplied; group sizes are `plan.load`).
  */
-export function bufferRows(plan: RoutingPlan): tf.Tensor2D {
-  return tf.tidy(() => {
-    const { expertIndex, slot, capacity, numExperts } = plan;
+export type BufferLayout = 'padded' | 'grouped';
+
+/**
+ * `[T, K]` int32 row of each (token, choice) pair in the flattened buffers, and their row count:
+ * padded, row `expertIndex · C + slot` of `E·C`; grouped, row `offset[expertIndex] + slot` of `Σ load`
+ * (offsets the exclusive cumulative sum of `load`). Dropped or unused pairs get the one-past-the-end
+ * row `numRows`. Computed from plan constants only, so it never enters the gradient tape. @internal
+ */
+export function bufferRows(plan: RoutingPlan, layout: BufferLayout): { rows: tf.Tensor2D; numRows: number } {
+  const { expertIndex, slot, capacity, numExperts } = plan;
+  const numRows = layout === 'padded' ? numExperts * capacity : Array.from(plan.load.dataSync()).reduce((a, b) => a + b, 0);
+  const rows = tf.tidy(() => {
     const kept = tf.greaterEqual(slot, 0); // [T, K]
-    const row = tf.add(tf.mul(expertIndex, tf.scalar(capacity, 'int32')), slot); // [T, K]
-    return tf.where(kept, row, tf.fill(slot.shape, numExperts * capacity, 'int32')) as tf.Tensor2D;
+    const offsets = layout === 'padded'
+      ? tf.mul(tf.range(0, numExperts, 1, 'int32'), tf.scalar(capacity, 'int32')) // [E]
+      : tf.cumsum(plan.load, 0, true); // [E] exclusive
+    const safeExpert = tf.maximum(expertIndex, tf.scalar(0, 'int32')); // [T, K] (-1 → 0, masked below)
+    const row = tf.add(tf.gather(offsets, safeExpert), slot); // [T, K]
+    return tf.where(kept, row, tf.fill(slot.shape, numRows, 'int32')) as tf.Tensor2D;
   });
+  return { rows, numRows };
 }
 
 /** Checks that a plan's tensors agree with each other and with `numTokens`. @internal */

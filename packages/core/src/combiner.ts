@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { BufferLayout } from './buffer-rows.js';
 import type { RoutingPlan } from './routing-plan.js';
 
 /**
@@ -6,6 +7,6 @@ import type { RoutingPlan } from './routing-plan.js';
  * `[T, ...out]`. The default, {@link weightedSumCombiner}, sums them weighted by `plan.combineWeight`.
  */
 export interface Combiner {
-  /** Returns `[T, ...out]` from the experts' `[E, C, ...out]` under `plan`. */
-  combine(expertOutput: tf.Tensor, plan: RoutingPlan): tf.Tensor;
+  /** Returns `[T, ...out]` from the experts' `[E, C, ...out]` (or grouped `[N, ...out]`) under `plan`. */
+  combine(expertOutput: tf.Tensor, plan: RoutingPlan, layout?: BufferLayout): tf.Tensor;
 }

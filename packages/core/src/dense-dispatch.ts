@@ -6,9 +6,9 @@ import { checkMinRank } from './validate.js';
 /** `[T, E·C]` float32 sum over choices of each pair's one-hot buffer row, scaled by `weight` `[T, K]`. */
 function denseRows(plan: RoutingPlan, weight: tf.Tensor2D | null): tf.Tensor2D {
   return tf.tidy(() => {
-    const numRows = plan.numExperts * plan.capacity;
+    const { rows, numRows } = bufferRows(plan, 'padded');
     // int32 one-hot then cast: the wasm backend's float32 OneHot writes int32 bits (TFJS-NOTES.md)
-    const oneHot = tf.cast(tf.oneHot(bufferRows(plan), numRows + 1), 'float32'); // [T, K, E·C + 1]
+    const oneHot = tf.cast(tf.oneHot(rows, numRows + 1), 'float32'); // [T, K, E·C + 1]
     const weighted = weight === null ? oneHot : tf.mul(oneHot, tf.expandDims(weight, 2));
     return tf.slice(tf.sum(weighted, 1), [0, 0], [-1, numRows]) as tf.Tensor2D; // [T, E·C]
   });

@@ -100,3 +100,51 @@ describe('dispatch and combine', () => {
     disposeRoutingPlan(plan);
   });
 });
+
+describe('the grouped layout', () => {
+  it('dispatch packs the kept rows by expert without padding', () => {
+    const plan = makePlan(0.5);
+    // load [2, 2]; e0 rows: t0 (slot 0), t1 (slot 1); e1 rows: t2 (slot 0), t0 (slot 1)
+    const xs = x();
+    const rows = dispatch(xs, plan, 'grouped');
+    expectTensorsClose(rows, [[1, 2], [3, 4], [5, 6], [1, 2]], { atol: 0 });
+    tf.dispose([xs, rows]);
+    disposeRoutingPlan(plan);
+  });
+
+  it('gives the same output and gradients as the padded layout, with an empty expert', () => {
+    const probs = tf.tensor2d([[0.6, 0.3, 0.1], [0.7, 0.2, 0.1], [0.2, 0.1, 0.7], [0.9, 0.05, 0.05], [0.5, 0.4, 0.1]]);
+    const expertIndex = tf.tensor2d([[0], [0], [2], [0], [0]], undefined, 'int32'); // expert 1 gets nothing
+    const plan = planRouting({ probs, expertIndex }, 3, { capacityFactor: 1.5 }); // capacity ceil(1.5·5/3) = 3: one dropped
+    expect(plan.droppedCount).toBe(1);
+    const weights = tf.tensor3d(random3(), [3, 2, 2]);
+    const perExpert = tf.unstack(weights);
+    const loss = (layout: 'padded' | 'grouped') => (input: tf.Tensor) => {
+      const buffers = dispatch(input, plan, layout);
+      const out = layout === 'padded'
+        ? tf.matMul(buffers as tf.Tensor3D, weights)
+        : tf.concat(tf.split(buffers, Array.from(plan.load.dataSync()), 0).map((g, e) => tf.matMul(g as tf.Tensor2D, perExpert[e] as tf.Tensor2D)), 0);
+      return tf.sum(tf.square(combine(out, plan, layout)));
+    };
+    const xs = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]);
+    const padded = tf.valueAndGrad(loss('padded'))(xs);
+    const grouped = tf.valueAndGrad(loss('grouped'))(xs);
+    expectTensorsClose(grouped.value, padded.value);
+    expectTensorsClose(grouped.grad, padded.grad);
+    tf.dispose([probs, expertIndex, weights, ...perExpert, xs, padded.value, padded.grad, grouped.value, grouped.grad]);
+    disposeRoutingPlan(plan);
+  });
+
+  it('rejects a grouped output with the wrong row count', () => {
+    const plan = makePlan(0.5);
+    const out = tf.zeros([3, 2]);
+    expect(() => combine(out, plan, 'grouped')).toThrow("combine: argument 'expertOutput' expected 4 rows (Σ plan.load), got shape [3, 2]");
+    expect(() => combine(out, plan, 'stacked' as never)).toThrow("combine: argument 'layout' expected one of 'padded' | 'grouped', got 'stacked'");
+    out.dispose();
+    disposeRoutingPlan(plan);
+  });
+});
+
+function random3(): number[] {
+  return [0.5, -1, 2, 0.25, 1, 1, -0.5, 2, 3, -2, 0.1, 0.4];
+}

@@ -18,6 +18,12 @@ export interface ExpertBank {
   readonly trainableVariables: tf.Variable[];
   /** Applies every expert to its own buffer: `[E, C, ...in]` → `[E, C, ...out]`. */
   apply(dispatched: tf.Tensor, options: ExpertApplyOptions): tf.Tensor;
+  /**
+   * Optional grouped execution: `rows` `[N, ...in]` sorted by expert, expert `e` owning the next
+   * `groupSizes[e]` rows (possibly 0) → `[N, ...out]`. No padding is multiplied; a bank offering it
+   * lets {@link MixtureOfExperts} run with `layout: 'grouped'`.
+   */
+  applyGrouped?(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor;
   /** Releases the experts' variables. */
   dispose(): void;
 }

@@ -54,6 +54,38 @@ describe('MixtureOfExperts', () => {
     tf.dispose([x, ...outputs]);
   });
 
+  it('gives the same output and gradients with grouped and padded layouts', () => {
+    const x = tf.randomNormal([24, 6], 0, 1, 'float32', 21);
+    const results = (['padded', 'grouped'] as const).map((layout) => {
+      const moe = new MixtureOfExperts({
+        router: new LinearTopKRouter({ inputDim: 6, numExperts: 4, k: 2, seed: 22 }),
+        experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 3, seed: 23 }),
+        capacityFactorTrain: 0.75, // drops on the path
+        layout,
+      });
+      expect(moe.resolveLayout()).toBe(layout);
+      const { value, grads } = tf.variableGrads(() => {
+        const r = moe.apply(x, { training: true });
+        return tf.add(tf.sum(tf.square(r.output)), r.auxLosses.total) as tf.Scalar;
+      });
+      const out = [value, ...moe.trainableVariables.map((v) => grads[v.name]!)];
+      moe.dispose();
+      return out;
+    });
+    results[0]!.forEach((t, i) => expectTensorsClose(results[1]![i]!, t, { atol: 1e-5 }));
+    tf.dispose([x, ...results.flat()]);
+  });
+
+  it("'auto' picks grouped on the cpu backend when the bank offers it, padded otherwise", () => {
+    const router = new FixedRouter({ probs, expertIndex });
+    const doubling: ExpertBank = { numExperts: 2, trainableVariables: [], apply: (d) => tf.mul(d, 2), dispose: () => {} };
+    expect(new MixtureOfExperts({ router, experts: experts() }).resolveLayout()).toBe('grouped');
+    expect(new MixtureOfExperts({ router, experts: doubling }).resolveLayout()).toBe('padded');
+    expect(() => new MixtureOfExperts({ router, experts: doubling, layout: 'grouped' })).toThrow(
+      "MixtureOfExperts: argument 'layout' expected 'padded' or 'auto' (the expert bank has no applyGrouped), got 'grouped'",
+    );
+  });
+
   it('routes [B, S, D] per position, as the flattened [B·S, D]', () => {
     const make = () => new MixtureOfExperts({
       router: new LinearTopKRouter({ inputDim: 4, numExperts: 3, seed: 5 }),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 import type { SecondChoiceOffset } from './assign-slots.js';
+import type { BufferLayout } from './buffer-rows.js';
 import type { CapacityRounding } from './capacity.js';
 import type { CapacityPresetName } from './capacity-presets.js';
 import { weightedSumCombiner } from './combine.js';
@@ -42,6 +43,13 @@ export interface MixtureOfExpertsArgs {
   secondChoiceOffset?: SecondChoiceOffset;
   /** Reject NaN/Inf in the input and the gate logits (one device reduction each). Default `true`. */
   checkFinite?: boolean;
+  /**
+   * How expert inputs are laid out (see {@link BufferLayout}). `'auto'` (default) picks `'grouped'` when
+   * the bank offers `applyGrouped` and the backend computes on the host (`cpu`, `wasm`), where the
+   * group sizes cost nothing to read and no padding is multiplied; `'padded'` otherwise (GPU backends,
+   * where reading group sizes would stall the device).
+   */
+  layout?: BufferLayout | 'auto';
 }
 
 /** Options of {@link MixtureOfExperts.apply}. */
@@ -70,7 +78,7 @@ export interface MoEOutput {
 const KNOWN_ARGS = new Set([
   'router', 'experts', 'combiner', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset',
   'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity', 'renormalize',
-  'secondChoiceOffset', 'checkFinite',
+  'secondChoiceOffset', 'checkFinite', 'layout',
 ]);
 
 /**
@@ -124,11 +132,23 @@ export class MixtureOfExperts {
       renormalize: args.renormalize ?? 'none',
       secondChoiceOffset: args.secondChoiceOffset ?? 'kept',
       checkFinite: args.checkFinite ?? true,
+      layout: args.layout ?? 'auto',
     };
     checkFiniteNumber(where, 'capacityFactorTrain', this.config.capacityFactorTrain);
     checkFiniteNumber(where, 'capacityFactorEval', this.config.capacityFactorEval);
     checkOneOf(where, 'renormalize', this.config.renormalize, ['none', 'beforeDrop', 'afterDrop']);
     checkOneOf(where, 'secondChoiceOffset', this.config.secondChoiceOffset, ['all', 'kept']);
+    checkOneOf(where, 'layout', this.config.layout, ['auto', 'padded', 'grouped']);
+    if (this.config.layout === 'grouped' && this.experts.applyGrouped === undefined) {
+      throw new MoEArgumentError(where, 'layout', `'padded' or 'auto' (the expert bank has no applyGrouped)`, `'grouped'`);
+    }
+  }
+
+  /** The layout this call will use: the configured one, or what `'auto'` picks on the current backend. */
+  resolveLayout(): BufferLayout {
+    if (this.config.layout !== 'auto') return this.config.layout;
+    const hostBackend = ['cpu', 'wasm'].includes(tf.getBackend());
+    return hostBackend && this.experts.applyGrouped !== undefined ? 'grouped' : 'padded';
   }
 
   /** Number of experts `E`. */
@@ -181,8 +201,12 @@ export class MixtureOfExperts {
         renormalize: this.config.renormalize,
         secondChoiceOffset: this.config.secondChoiceOffset,
       });
-      const expertOutput = this.experts.apply(dispatch(tokens, plan), { training: options.training }); // [E, C, ...F']
-      const combined = this.combiner.combine(expertOutput, plan); // [T, ...F']
+      const layout = this.resolveLayout();
+      const expertOptions = { training: options.training };
+      const expertOutput = layout === 'grouped'
+        ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped'), Array.from(plan.load.dataSync()), expertOptions) // [N, ...F']
+        : this.experts.apply(dispatch(tokens, plan), expertOptions); // [E, C, ...F']
+      const combined = this.combiner.combine(expertOutput, plan, layout); // [T, ...F']
       metrics = routingMetrics(plan, routing.probs);
       disposeRoutingPlan(plan);
       const output = tf.reshape(combined, [...tokenShape, ...combined.shape.slice(1)]);

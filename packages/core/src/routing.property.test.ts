@@ -69,7 +69,7 @@ describe('slot assignment properties (random plans)', () => {
         }), { numRuns: 200 });
   });
 
-  it('dispatch then combine, identity experts and weight 1, returns exactly the kept tokens', () => {
+  it('dispatch then combine (padded and grouped), identity experts and weight 1, returns exactly the kept tokens', () => {
     fc.assert(
       fc.property(routingProblem, (p) => {
         const numBefore = tf.memory().numTensors;
@@ -79,9 +79,11 @@ describe('slot assignment properties (random plans)', () => {
           const keptMask = tf.cast(tf.greaterEqual(r.slot, 0), 'float32') as tf.Tensor2D;
           const plan: RoutingPlan = { numExperts: p.numExperts, capacity: p.capacity, expertIndex: index, slot: r.slot, combineWeight: keptMask, load: r.load, needed: r.needed, droppedCount: r.droppedCount };
           const x = tf.add(tf.reshape(tf.range(0, p.numTokens * 3), [p.numTokens, 3]), 1); // distinct integer rows
-          const y = combine(dispatch(x, plan), plan); // identity experts
           const expected = tf.mul(x, tf.sum(keptMask, 1, true)); // each token once per kept choice
-          expect(Array.from(y.dataSync())).toEqual(Array.from(expected.dataSync()));
+          for (const layout of ['padded', 'grouped'] as const) {
+            const y = combine(dispatch(x, plan, layout), plan, layout); // identity experts
+            expect(Array.from(y.dataSync())).toEqual(Array.from(expected.dataSync()));
+          }
         });
         expect(tf.memory().numTensors).toBe(numBefore);
       }),

@@ -60,6 +60,16 @@ export class LinearExpertBank implements ExpertBank {
     return tf.matMul(dispatched as tf.Tensor3D, this.kernel as tf.Tensor3D);
   }
 
+  /** Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` rows → `[N, D']`. */
+  applyGrouped(rows: tf.Tensor, groupSizes: number[]): tf.Tensor {
+    checkShape('LinearExpertBank.applyGrouped', 'rows', rows, [groupSizes.reduce((a, b) => a + b, 0), this.kernel.shape[1]!]);
+    return tf.tidy(() => {
+      const groups = tf.split(rows, groupSizes, 0);
+      const weights = tf.unstack(this.kernel); // E × [D, D']
+      return tf.concat(groups.map((g, e) => tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D)), 0);
+    });
+  }
+
   /** Releases the weights. */
   dispose(): void {
     this.kernel.dispose();
