@@ -16,6 +16,7 @@ export { capacityPresets, type CapacityPreset, type CapacityPresetName } from '.
 export { assignSlots, type AssignSlotsOptions, type SecondChoiceOffset, type SlotAssignment } from './assign-slots.js';
 export { planRouting, type PlanRoutingOptions, type CapacityConfig, type Renormalize } from './plan-routing.js';
 export { dispatch } from './dispatch.js';
+export type { BufferLayout } from './buffer-rows.js';
 export { combine, weightedSumCombiner } from './combine.js';
 export { denseDispatch, denseCombine } from './dense-dispatch.js';
 export { withoutGradient } from './without-gradient.js';

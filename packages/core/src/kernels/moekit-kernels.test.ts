@@ -27,7 +27,7 @@ async function expectSameOnCpuAndWasm(fn: () => tf.Tensor | tf.Tensor[], atol = 
 
 beforeAll(async () => {
   await tf.setBackend('wasm'); // initialise, so the stock wasm kernels are registered and set up
-  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm']);
+  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm']);
 });
 afterAll(async () => {
   unregisterMoekitKernels();
@@ -106,6 +106,18 @@ describe('wasm OneHot', () => {
   });
 });
 
+describe('wasm Unpack and SplitV', () => {
+  it('split along axis 0 by block copies, and along other axes as before', async () => {
+    const x = random([5, 3, 2], 9);
+    await expectSameOnCpuAndWasm(() => [
+      ...tf.unstack(tf.tensor3d(x, [5, 3, 2])),
+      ...tf.unstack(tf.tensor3d(x, [5, 3, 2]), 1),
+      ...tf.split(tf.tensor3d(x, [5, 3, 2]), [2, 0, 3], 0),
+      ...tf.split(tf.tensor3d(x, [5, 3, 2]), 3, 1),
+    ], 0);
+  });
+});
+
 describe('the stock wasm kernels still need replacing (canaries: if one fails, tfjs fixed the bug)', () => {
   it('stock OneHot writes int32 bits into float32, and stock GatherV2 mishandles batchDims = 1', async () => {
     unregisterMoekitKernels();
@@ -140,6 +152,8 @@ describe('leaks', () => {
         tf.unsortedSegmentSum(tf.reshape(a, [3, 24]), ids, 2);
         tf.gather(a, ids);
         tf.oneHot(ids, 2);
+        tf.unstack(a);
+        tf.split(a, [1, 2], 0);
       }),
     );
     tf.dispose([a, b, ids]);
