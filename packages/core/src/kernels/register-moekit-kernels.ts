@@ -3,6 +3,9 @@ import { makeWasmBatchMatMul } from './wasm-batch-mat-mul.js';
 import { wasmGatherV2Config } from './wasm-gather-v2.js';
 import { wasmOneHotConfig } from './wasm-one-hot.js';
 import { makeWasmSplitV, makeWasmUnpack } from './wasm-split-axis0.js';
+import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
+import { wasmDepthwiseConv2dNativeBackpropFilterConfig } from './wasm-depthwise-conv2d-backprop-filter.js';
+import { wasmDepthwiseConv2dNativeBackpropInputConfig } from './wasm-depthwise-conv2d-backprop-input.js';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /** Kernels moekit replaced or added, as `'KernelName/backend'`, and the stock ones it replaced. */
@@ -25,7 +28,8 @@ function install(config: KernelConfig): void {
  * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)); on `wasm`, a
  * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
- * for float32), and block-copy `Unpack` / `SplitV` along axis 0 (grouped experts split rows and weights). The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
+ * for float32), block-copy `Unpack` / `SplitV` along axis 0 (grouped experts split rows and weights), and the
+ * conv training kernels wasm lacks (`Conv2DBackpropFilter`, the depthwise backprops). The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
  * call again after importing it. Returns every kernel moekit has registered, as `'Name/backend'`.
  *
  * @example
@@ -46,6 +50,9 @@ export function registerMoekitKernels(): string[] {
     if (stockUnpack !== undefined) install(makeWasmUnpack(stockUnpack));
     const stockSplitV = getKernel('SplitV', 'wasm');
     if (stockSplitV !== undefined) install(makeWasmSplitV(stockSplitV));
+    install(wasmConv2DBackpropFilterConfig);
+    install(wasmDepthwiseConv2dNativeBackpropFilterConfig);
+    install(wasmDepthwiseConv2dNativeBackpropInputConfig);
   }
   return [...replaced.keys()];
 }
