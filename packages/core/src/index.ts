@@ -28,3 +28,5 @@ export { klToUniformLoss } from './losses/kl-to-uniform-loss.js';
 export { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
 export { MixtureOfExperts, type MixtureOfExpertsArgs, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';
 export { registerMoekitKernels, unregisterMoekitKernels } from './kernels/register-moekit-kernels.js';
+export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type BackendChoice, type BackendAttempt, type SelectBackendOptions } from './backends/select-backend.js';
+export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOptions, type WasmBackendInfo } from './backends/wasm-threads.js';

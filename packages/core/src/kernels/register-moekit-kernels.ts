@@ -24,7 +24,7 @@ function install(config: KernelConfig): void {
 }
 
 /**
- * Registers moekit's kernels with tfjs (idempotent; `selectBackend` calls it):
+ * Registers moekit's kernels with tfjs (idempotent; {@link selectBackend} calls it):
  * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)); on `wasm`, a
  * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
