@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: moekit's MoE layer against the limit, the one-hot dispatch and a dense FFN, on wasm
+ * (1 and 2 threads) and on cpu at a smaller size, each backend in its own process (a wasm backend's
+ * thread count is fixed when it starts). Prints markdown tables; BENCHMARKS.md holds a measured run.
+ *
+ *   node apps/bench/dist/main.js                 # everything (tens of minutes on 2 cores)
+ *   node apps/bench/dist/main.js --quick         # tiny sizes, 1 run: checks that every path works
+ *   node apps/bench/dist/main.js --child --backend wasm --threads 2 [--quick]   # one backend, JSON lines
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '@moekit/core';
+import { measure } from './measure.js';
+import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
+
+interface Row {
+  backend: string;
+  threads: number;
+  section: 'layer' | 'experts' | 'matmul';
+  config: BenchConfig;
+  method: string;
+  mode: 'forward' | 'train';
+  ms: number;
+  gflops: number;
+  leaked: number;
+  peakMB: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+
+function layerConfigs(backend: string, quick: boolean): BenchConfig[] {
+  if (quick) return [{ numTokens: 64, dim: 16, hidden: 32, numExperts: 4, k: 2, capacityFactor: 1.25 }];
+  const size = backend === 'cpu' ? { numTokens: 1024, dim: 256, hiddens: [512] } : { numTokens: 4096, dim: 512, hiddens: [1024, 2048] };
+  const configs: BenchConfig[] = [];
+  for (const hidden of size.hiddens) {
+    for (const k of [1, 2]) {
+      for (const capacityFactor of [1.25, 0]) configs.push({ numTokens: size.numTokens, dim: size.dim, hidden, numExperts: 8, k, capacityFactor });
+    }
+  }
+  return configs;
+}
+
+function scalingConfigs(backend: string, quick: boolean): BenchConfig[] {
+  const base = quick ? { numTokens: 64, dim: 16, hidden: 32 } : backend === 'cpu' ? { numTokens: 1024, dim: 128, hidden: 256 } : { numTokens: 4096, dim: 256, hidden: 1024 };
+  const experts = quick ? [2, 8] : [8, 32, 128];
+  return experts.map((numExperts) => ({ ...base, numExperts, k: 1, capacityFactor: 1.25 }));
+}
+
+async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train']): Promise<void> {
+  const strategy = make();
+  try {
+    for (const mode of modes) {
+      const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
+      const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
+      const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 };
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    strategy.dispose();
+  }
+}
+
+async function matMulRow(backend: string, threads: number): Promise<void> {
+  const a = tf.randomNormal([1024, 512]);
+  const b = tf.randomNormal([512, 1024]);
+  const m = await measure(() => [tf.matMul(a, b)], { warmup: 2, runs: 7 });
+  tf.dispose([a, b]);
+  const config: BenchConfig = { numTokens: 1024, dim: 512, hidden: 1024, numExperts: 1, k: 1, capacityFactor: 0 };
+  console.log(JSON.stringify({ backend, threads, section: 'matmul', config, method: 'matMul [1024,512]x[512,1024]', mode: 'forward', ms: m.ms, gflops: (2 * 1024 * 512 * 1024) / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 } satisfies Row));
+}
+
+async function child(): Promise<void> {
+  const backend = option('backend', 'wasm');
+  const threads = Number(option('threads', '1'));
+  const quick = flag('quick');
+  const choice = await selectBackend({ prefer: [backend as 'wasm'], threads });
+  const actualThreads = choice.threads ?? 1;
+  console.error(`# ${choice.backend}: ${choice.reason}`);
+  const runs = quick ? 1 : 5;
+  await matMulRow(choice.backend, actualThreads);
+  for (const c of layerConfigs(backend, quick)) {
+    const limit = () => limitStrategy(c);
+    await runStrategy(choice.backend, actualThreads, c, 'limit', limit, runs, 'layer');
+    await runStrategy(choice.backend, actualThreads, c, 'moekit (grouped)', () => moekitStrategy(c, 'grouped'), runs, 'layer');
+    await runStrategy(choice.backend, actualThreads, c, 'moekit (padded)', () => moekitStrategy(c, 'padded'), runs, 'layer');
+    await runStrategy(choice.backend, actualThreads, c, 'dense FFN, same active compute', () => denseStrategy(c), runs, 'layer');
+    if (quick || (c.hidden === Math.min(...layerConfigs(backend, quick).map((x) => x.hidden)))) {
+      await runStrategy(choice.backend, actualThreads, c, 'GShard one-hot dispatch', () => oneHotStrategy(c), runs, 'layer');
+    }
+  }
+  for (const c of scalingConfigs(backend, quick)) {
+    await runStrategy(choice.backend, actualThreads, c, 'moekit (auto)', () => moekitStrategy(c, 'auto'), runs, 'experts', ['train']);
+  }
+}
+
+function numpyCeiling(): string {
+  try {
+    return execFileSync('python3', ['-c', [
+      'import numpy as np, time',
+      'a = np.random.rand(1024, 512).astype(np.float32); b = np.random.rand(512, 1024).astype(np.float32)',
+      'a @ b',
+      'ts = []',
+      'for _ in range(7):',
+      '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
+      'ts.sort(); ms = ts[3] * 1e3',
+      'print(f"{ms:.2f} ms, {2 * 1024 * 512 * 1024 / ms / 1e6:.1f} GFLOP/s (numpy {np.__version__})")',
+    ].join('\n')], { encoding: 'utf8' }).trim();
+  } catch (error) {
+    return `numpy not available (${(error as Error).message.split('\n')[0]})`;
+  }
+}
+
+function describeConfig(c: BenchConfig): string {
+  return `T=${c.numTokens} D=${c.dim} H=${c.hidden} E=${c.numExperts} k=${c.k} ${c.capacityFactor === 0 ? 'dropless' : `cf=${c.capacityFactor}`}`;
+}
+
+function report(rows: Row[], ceiling: string): void {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = `${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'})`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  console.log(`\nNative BLAS ceiling, same matMul: ${ceiling}\n`);
+  for (const [backend, list] of groups) {
+    const mm = list.find((r) => r.section === 'matmul');
+    console.log(`## ${backend}\n\nmatMul [1024,512]×[512,1024]: ${mm ? `${mm.ms.toFixed(1)} ms, ${mm.gflops.toFixed(1)} GFLOP/s` : 'n/a'}\n`);
+    console.log('| config | method | forward ms | × limit | train ms | × limit | train GFLOP/s | leaked | peak MB |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    const layer = list.filter((r) => r.section === 'layer');
+    const configs = [...new Set(layer.map((r) => describeConfig(r.config)))];
+    for (const cfg of configs) {
+      const of = (method: string, mode: Row['mode']) => layer.find((r) => describeConfig(r.config) === cfg && r.method === method && r.mode === mode);
+      const methods = [...new Set(layer.filter((r) => describeConfig(r.config) === cfg).map((r) => r.method))];
+      for (const method of methods) {
+        const f = of(method, 'forward');
+        const t = of(method, 'train');
+        const lf = of('limit', 'forward');
+        const lt = of('limit', 'train');
+        const ratio = (r?: Row, l?: Row) => (r && l ? `${(r.ms / l.ms).toFixed(2)}×` : '');
+        console.log(`| ${cfg} | ${method} | ${f?.ms.toFixed(0) ?? ''} | ${ratio(f, lf)} | ${t?.ms.toFixed(0) ?? ''} | ${ratio(t, lt)} | ${t?.gflops.toFixed(1) ?? ''} | ${t?.leaked ?? ''} | ${t?.peakMB.toFixed(0) ?? ''} |`);
+      }
+    }
+    const scaling = list.filter((r) => r.section === 'experts');
+    if (scaling.length > 0) {
+      const first = scaling[0]!;
+      console.log(`\nExperts at equal active compute (train step, moekit auto layout):\n\n| config | train ms | × E=${first.config.numExperts} | leaked | peak MB |\n|---|---:|---:|---:|---:|`);
+      for (const r of scaling) console.log(`| ${describeConfig(r.config)} | ${r.ms.toFixed(0)} | ${(r.ms / first.ms).toFixed(2)}× | ${r.leaked} | ${r.peakMB.toFixed(0)} |`);
+    }
+    console.log('');
+  }
+}
+
+async function parent(): Promise<void> {
+  const quick = flag('quick');
+  const script = fileURLToPath(import.meta.url);
+  const runs: { backend: string; threads: number }[] = [{ backend: 'wasm', threads: 1 }, { backend: 'wasm', threads: 2 }, { backend: 'cpu', threads: 1 }];
+  const rows: Row[] = [];
+  for (const r of runs) {
+    console.error(`running ${r.backend} with ${r.threads} thread(s)…`);
+    const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), ...(quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 2 ** 20,
+      env: { ...process.env, MOEKIT_BACKEND: '' },
+    });
+    if (result.status !== 0) throw new Error(`benchmark child ${r.backend}/${r.threads} failed with status ${result.status}`);
+    for (const line of result.stdout.split('\n')) if (line.startsWith('{')) rows.push(JSON.parse(line) as Row);
+  }
+  report(rows, numpyCeiling());
+}
+
+await (flag('child') ? child() : parent());

@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@moekit/source'] },
+  ssr: { resolve: { conditions: ['@moekit/source'] } },
+  test: {
+    name: '@moekit/bench',
+    environment: 'node',
+    testTimeout: 120_000,
+  },
+});
