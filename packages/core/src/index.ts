@@ -30,3 +30,5 @@ export { MixtureOfExperts, type MixtureOfExpertsArgs, type MoEApplyOptions, type
 export { registerMoekitKernels, unregisterMoekitKernels } from './kernels/register-moekit-kernels.js';
 export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type BackendChoice, type BackendAttempt, type SelectBackendOptions } from './backends/select-backend.js';
 export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOptions, type WasmBackendInfo } from './backends/wasm-threads.js';
+export { SeedStream } from './seed-stream.js';
+export { createGateKernel, type GateInitializer } from './gate-kernel.js';

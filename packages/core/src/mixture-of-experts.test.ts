@@ -25,6 +25,7 @@ describe('MixtureOfExperts', () => {
     expect(r.metrics.load).toEqual([2, 2]);
     expect(r.metrics.droppedCount).toBe(4);
     expect(r.metrics.capacity).toBe(2);
+    expect(moe.lastMetrics).toBe(r.metrics);
     expect(r.auxLosses.total.dataSync()[0]).toBe(0);
     // eval uses capacityFactorEval 2.0: capacity 8, nothing dropped
     const evalRun = moe.apply(x, { training: false });
@@ -34,6 +35,14 @@ describe('MixtureOfExperts', () => {
     release(evalRun);
     x.dispose();
     moe.dispose();
+  });
+
+  it("adopts the router's capacity factors unless given its own", () => {
+    const fixed = new FixedRouter({ probs, expertIndex });
+    const router = Object.assign(Object.create(fixed) as FixedRouter, { capacityFactors: { train: 0.5, eval: 3 } });
+    expect(new MixtureOfExperts({ router, experts: experts() }).config).toMatchObject({ capacityFactorTrain: 0.5, capacityFactorEval: 3 });
+    expect(new MixtureOfExperts({ router, experts: experts(), capacityFactorEval: 1 }).config).toMatchObject({ capacityFactorTrain: 0.5, capacityFactorEval: 1 });
+    expect(new MixtureOfExperts({ router: fixed, experts: experts() }).config).toMatchObject({ capacityFactorTrain: 1.25, capacityFactorEval: 2 });
   });
 
   it('gives the same output dropless and with capacity when nothing overflows', () => {

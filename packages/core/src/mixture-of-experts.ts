@@ -23,9 +23,9 @@ export interface MixtureOfExpertsArgs {
   experts: ExpertBank;
   /** Brings expert outputs back to token order. Default {@link weightedSumCombiner}. */
   combiner?: Combiner;
-  /** Capacity factor while training (0 = dropless, < 0 = Tutel's bounded dropless). Default 1.25. */
+  /** Capacity factor while training (0 = dropless, < 0 = Tutel's bounded dropless). Default: the router's `capacityFactors.train`, else 1.25. */
   capacityFactorTrain?: number;
-  /** Capacity factor in evaluation. Default 2.0. */
+  /** Capacity factor in evaluation. Default: the router's `capacityFactors.eval`, else 2.0. */
   capacityFactorEval?: number;
   /** A library's capacity convention (see {@link capacityPresets}). Default: none (moekit's own). */
   capacityPreset?: CapacityPresetName;
@@ -100,6 +100,8 @@ export class MixtureOfExperts {
   readonly experts: ExpertBank;
   /** The combiner. */
   readonly combiner: Combiner;
+  /** Metrics of the latest {@link MixtureOfExperts.apply} call (`undefined` before the first). */
+  lastMetrics: RoutingMetrics | undefined;
   /** The validated configuration, defaults filled in. */
   readonly config: Readonly<Omit<Required<MixtureOfExpertsArgs>, 'router' | 'experts' | 'combiner' | 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>> &
     Pick<MixtureOfExpertsArgs, 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>;
@@ -122,8 +124,8 @@ export class MixtureOfExperts {
     this.experts = args.experts;
     this.combiner = args.combiner ?? weightedSumCombiner;
     this.config = {
-      capacityFactorTrain: args.capacityFactorTrain ?? 1.25,
-      capacityFactorEval: args.capacityFactorEval ?? 2.0,
+      capacityFactorTrain: args.capacityFactorTrain ?? args.router.capacityFactors?.train ?? 1.25,
+      capacityFactorEval: args.capacityFactorEval ?? args.router.capacityFactors?.eval ?? 2.0,
       capacityPreset: args.capacityPreset,
       capacityRounding: args.capacityRounding,
       capacityMultiplyByK: args.capacityMultiplyByK,
@@ -212,6 +214,7 @@ export class MixtureOfExperts {
       const output = tf.reshape(combined, [...tokenShape, ...combined.shape.slice(1)]);
       return { output, auxLosses: routing.auxLosses };
     });
+    this.lastMetrics = metrics;
     return { output: result.output, auxLosses: result.auxLosses, metrics: metrics! };
   }
 

@@ -39,6 +39,11 @@ export interface Router {
   readonly k: number;
   /** The router's trainable variables (its gate weights). */
   readonly trainableVariables: tf.Variable[];
+  /**
+   * The capacity factors this router's paper trains and evaluates with (Switch: 1.25 / 2.0);
+   * {@link MixtureOfExperts} adopts them unless it is given its own.
+   */
+  readonly capacityFactors?: { train: number; eval: number };
   /** Scores and chooses experts for `gateInput` `[T, Dg]`. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
   /** Releases the router's variables. */

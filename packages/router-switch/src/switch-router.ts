@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  MoEArgumentError,
+  SeedStream,
+  createGateKernel,
+  loadBalancingLoss,
+  routerZLoss,
+  selectTopK,
+  type GateInitializer,
+  type RouteOptions,
+  type Router,
+  type RouterOutput,
+} from '@moekit/core';
+
+/**
+ * What an overflowing expert keeps: `'position'` — its first tokens in batch order (Switch, GShard);
+ * `'random'` — a uniformly random subset (DeepSpeed's Random Token Selection: tokens get a random
+ * priority `U(0, 1)` and each expert keeps its `C` highest). `'random'` draws only in training.
+ */
+export type DropPolicy = 'position' | 'random';
+
+/** Configuration of a {@link SwitchRouter}. */
+export interface SwitchRouterArgs {
+  /** Experts `E` (≥ 1). */
+  numExperts: number;
+  /** Gate input width `Dg`; when omitted the weights are built from the first input. */
+  inputDim?: number;
+  /** Multiplicative input jitter ε: the router input is multiplied by `U(1 − ε, 1 + ε)` in training. Default 1e-2. */
+  jitter?: number;
+  /** Capacity factor while training, adopted by `MixtureOfExperts`. Default 1.25. */
+  capacityFactorTrain?: number;
+  /** Capacity factor in evaluation, adopted by `MixtureOfExperts`. Default 2.0. */
+  capacityFactorEval?: number;
+  /** α of the load-balancing loss `α·E·Σ f_i·P_i`. Default 0.01. */
+  loadBalancingWeight?: number;
+  /** Weight of the ST-MoE router z-loss; 0 turns it off. Default 0 (ST-MoE uses 1e-3). */
+  zLossWeight?: number;
+  /** Drop policy of overflowing experts. Default `'position'`. */
+  dropPolicy?: DropPolicy;
+  /** Gate kernel initialiser. Default `'switch'`: truncated normal, std `√(0.1 / Dg)` (§2.4). */
+  kernelInitializer?: GateInitializer;
+  /** Seed of the initialiser and of every training-time draw (jitter, random drops). */
+  seed?: number;
+}
+
+type Resolved = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
+const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacityFactorTrain', 'capacityFactorEval', 'loadBalancingWeight', 'zLossWeight', 'dropPolicy', 'kernelInitializer', 'seed'];
+
+function resolve(args: SwitchRouterArgs): Resolved {
+  const where = 'SwitchRouter';
+  for (const key of Object.keys(args)) {
+    if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
+  }
+  const r: Resolved = {
+    numExperts: args.numExperts,
+    inputDim: args.inputDim,
+    jitter: args.jitter ?? 1e-2,
+    capacityFactorTrain: args.capacityFactorTrain ?? 1.25,
+    capacityFactorEval: args.capacityFactorEval ?? 2.0,
+    loadBalancingWeight: args.loadBalancingWeight ?? 0.01,
+    zLossWeight: args.zLossWeight ?? 0,
+    dropPolicy: args.dropPolicy ?? 'position',
+    kernelInitializer: args.kernelInitializer ?? 'switch',
+    seed: args.seed,
+  };
+  if (!Number.isInteger(r.numExperts) || r.numExperts < 1) throw new MoEArgumentError(where, 'numExperts', 'an integer >= 1', String(r.numExperts));
+  if (r.inputDim !== undefined && (!Number.isInteger(r.inputDim) || r.inputDim < 1)) throw new MoEArgumentError(where, 'inputDim', 'an integer >= 1', String(r.inputDim));
+  if (!(r.jitter >= 0 && r.jitter < 1)) throw new MoEArgumentError(where, 'jitter', 'a number in [0, 1)', String(r.jitter));
+  for (const name of ['loadBalancingWeight', 'zLossWeight'] as const) {
+    if (!(r[name] >= 0) || !Number.isFinite(r[name])) throw new MoEArgumentError(where, name, 'a finite number >= 0', String(r[name]));
+  }
+  for (const name of ['capacityFactorTrain', 'capacityFactorEval'] as const) {
+    if (!Number.isFinite(r[name])) throw new MoEArgumentError(where, name, 'a finite number (0 = dropless)', String(r[name]));
+  }
+  if (!['position', 'random'].includes(r.dropPolicy)) throw new MoEArgumentError(where, 'dropPolicy', "one of 'position' | 'random'", `'${r.dropPolicy}'`);
+  return r;
+}
+
+/**
+ * The Switch Transformer router, Fedus et al. 2021 ("Switch Transformers: Scaling to Trillion
+ * Parameter Models with Simple and Efficient Sparsity", https://arxiv.org/abs/2101.03961): top-1 of
+ * `p(x) = softmax(x · W_r)` (Eq. 1), each token's output scaled by its gate `p_i(x)` (Eq. 2).
+ * In training the router input is multiplied by `U(1 − ε, 1 + ε)` (§2.4 / Appendix; Mesh-TF's
+ * `multiplicative_jitter`). Aux losses: `loadBalancing` = `E · Σ_i f_i · P_i` (Eqs. 4-6) weighted by
+ * α, and optionally ST-MoE's router `zLoss` = `mean_x (logsumexp_j logits_xj)²` (Zoph et al. 2022,
+ * Eq. 5). The router computes in float32. Its `capacityFactors` (1.25 / 2.0) are adopted by
+ * `MixtureOfExperts`; `dropPolicy: 'random'` hands the MoE a random priority so an overflowing
+ * expert keeps a uniformly random subset of its tokens (DeepSpeed's Random Token Selection).
+ *
+ * @example
+ * ```ts
+ * const router = new SwitchRouter({ numExperts: 8, zLossWeight: 1e-3, dropPolicy: 'random', seed: 1 });
+ * const moe = new MixtureOfExperts({ router, experts }); // capacity factor 1.25 in training, 2.0 in eval
+ * ```
+ */
+export class SwitchRouter extends tf.serialization.Serializable implements Router {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'SwitchRouter';
+  /** Experts `E`. */
+  readonly numExperts: number;
+  /** Always 1: Switch routes each token to one expert. */
+  readonly k = 1;
+  /** The validated arguments, defaults filled in. */
+  readonly config: Readonly<Resolved>;
+  private kernel: tf.Variable | undefined;
+  private readonly seeds: SeedStream;
+
+  /** Validates the arguments; builds now if `inputDim` is given. */
+  constructor(args: SwitchRouterArgs) {
+    super();
+    this.config = resolve(args);
+    this.numExperts = this.config.numExperts;
+    this.seeds = new SeedStream(this.config.seed);
+    if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
+  }
+
+  /** The paper's capacity factors, adopted by `MixtureOfExperts` unless it is given its own. */
+  get capacityFactors(): { train: number; eval: number } {
+    return { train: this.config.capacityFactorTrain, eval: this.config.capacityFactorEval };
+  }
+
+  /** Creates the router kernel `W_r` `[Dg, E]`; a second call is a no-op. */
+  build(inputDim: number): void {
+    if (this.kernel === undefined) this.kernel = createGateKernel(inputDim, this.numExperts, this.config.kernelInitializer, this.seeds.next());
+  }
+
+  /** `[W_r]`; empty before the router is built. */
+  get trainableVariables(): tf.Variable[] {
+    return this.kernel === undefined ? [] : [this.kernel];
+  }
+
+  /** Jitters (in training), scores `[T, Dg]`, picks the top-1 expert and computes the aux losses. */
+  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+    if (gateInput.rank !== 2) throw new MoEArgumentError('SwitchRouter.route', 'gateInput', 'rank 2 [T, Dg]', `shape [${gateInput.shape.join(', ')}]`);
+    this.build(gateInput.shape[1]);
+    const kernel = this.kernel!;
+    if (kernel.shape[0] !== gateInput.shape[1]) {
+      throw new MoEArgumentError('SwitchRouter.route', 'gateInput', `width ${kernel.shape[0]} (the router's inputDim)`, `shape [${gateInput.shape.join(', ')}]`);
+    }
+    const { jitter, numExperts, loadBalancingWeight, zLossWeight, dropPolicy } = this.config;
+    return tf.tidy(() => {
+      let input: tf.Tensor2D = tf.cast(gateInput, 'float32');
+      if (options.training && jitter > 0) {
+        input = tf.mul(input, tf.randomUniform(input.shape, 1 - jitter, 1 + jitter, 'float32', this.seeds.next())) as tf.Tensor2D;
+      }
+      const logits = tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D; // [T, E]
+      const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E] p(x), Eq. 1
+      const expertIndex = selectTopK(probs, 1); // [T, 1]
+      const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts);
+      let total = tf.mul(loadBalancingWeight, loadBalancing) as tf.Scalar;
+      const auxLosses: RouterOutput['auxLosses'] = { total, loadBalancing };
+      if (zLossWeight > 0) {
+        const zLoss = routerZLoss(logits);
+        total = tf.add(total, tf.mul(zLossWeight, zLoss)) as tf.Scalar;
+        Object.assign(auxLosses, { total, zLoss });
+      }
+      const priority = options.training && dropPolicy === 'random'
+        ? (tf.randomUniform([gateInput.shape[0]], 0, 1, 'float32', this.seeds.next()) as tf.Tensor1D)
+        : undefined;
+      return { logits, probs, expertIndex, ...(priority ? { priority } : {}), auxLosses };
+    });
+  }
+
+  /** The constructor arguments. */
+  override getConfig(): tf.serialization.ConfigDict {
+    const { inputDim, seed, ...rest } = this.config;
+    return { ...rest, ...(inputDim !== undefined ? { inputDim } : {}), ...(seed !== undefined ? { seed } : {}) };
+  }
+
+  /** Rebuilds a router from {@link SwitchRouter.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+
+  /** Releases the router kernel. */
+  dispose(): void {
+    this.kernel?.dispose();
+    this.kernel = undefined;
+  }
+}
+
+/** Creates a {@link SwitchRouter}, mirroring `tf.layers.dense(args)`. */
+export function switchRouter(args: SwitchRouterArgs): SwitchRouter {
+  return new SwitchRouter(args);
+}

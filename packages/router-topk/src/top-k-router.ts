@@ -1,0 +1,255 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  MoEArgumentError,
+  SeedStream,
+  createGateKernel,
+  importanceLoss,
+  loadBalancingLoss,
+  selectTopK,
+  type GateInitializer,
+  type RouteOptions,
+  type Router,
+  type RouterOutput,
+} from '@moekit/core';
+import { keptChoices, type SecondExpertPolicy } from './second-expert-policy.js';
+import { shazeerLoad } from './shazeer-load.js';
+import { topKSoftmax } from './top-k-softmax.js';
+import { vmoeLoad } from './vmoe-load.js';
+
+/**
+ * Noise added to the gate logits while training (none in evaluation):
+ * `'shazeer'` — learned, per token and expert: `H = x·W_g + N(0,1)·(Softplus(x·W_noise) + ε)`
+ * (Shazeer et al. 2017, Eq. 4; ε = 1e-2 as tensor2tensor);
+ * `'gaussian'` — V-MoE's fixed `N(0, (noiseStd / E)²)` (Riquelme et al. 2021);
+ * `'gumbel'` — Gumbel(0, 1) noise for the selection only, gates from the clean logits;
+ * `'none'` — deterministic softmax top-k.
+ */
+export type TopKNoise = 'none' | 'shazeer' | 'gaussian' | 'gumbel';
+
+/**
+ * How combine gates are formed from the (noisy) logits `H`: `'topKSoftmax'` — `Softmax(KeepTopK(H, k))`,
+ * summing to 1 over the chosen experts (Shazeer Eq. 3, Mixtral); `'softmax'` — the full softmax's value
+ * at each chosen expert, not renormalised (V-MoE, Switch).
+ */
+export type GateNormalization = 'topKSoftmax' | 'softmax';
+
+/** Configuration of a {@link TopKRouter}. */
+export interface TopKRouterArgs {
+  /** Experts `E` (≥ 1). */
+  numExperts: number;
+  /** Experts chosen per token `K`, in `[1, E]`. Default 2. */
+  k?: number;
+  /** Gate input width `Dg`; when omitted the weights are built from the first input. */
+  inputDim?: number;
+  /** Training-time noise. Default `'shazeer'`. */
+  noise?: TopKNoise;
+  /** `'gaussian'` noise: V-MoE's `noise_std`, the std being `noiseStd / E`. Default 1. Must be ≥ 0. */
+  noiseStd?: number;
+  /** `'shazeer'` noise: added to `Softplus(x·W_noise)` (tensor2tensor's `noise_epsilon`). Default 1e-2. */
+  noiseEpsilon?: number;
+  /** Gate normalisation. Default `'softmax'` with `'gaussian'` noise (V-MoE), else `'topKSoftmax'`. */
+  gates?: GateNormalization;
+  /** Which later choices are dispatched (k ≥ 2). Default `'all'`. `'random'` acts as `'all'` in evaluation. */
+  secondExpertPolicy?: SecondExpertPolicy;
+  /** Threshold of the `'threshold'` and `'random'` policies. Default 0.5 (GShard's `2·g2`; lucidrains uses 0.2). */
+  secondExpertThreshold?: number;
+  /** Weight of the importance loss `CV(Σ_x G_clean(x))²` (Shazeer Eq. 6-7). Default 0.01 (tensor2tensor's `loss_coef`). */
+  importanceWeight?: number;
+  /** Weight of the load loss: Shazeer's smooth load (Eqs. 8-11), V-MoE's, or, without noise, Switch's `E·Σ f·P`. Default 0.01. */
+  loadWeight?: number;
+  /** Gate kernel initialiser. Default `'zeros'` for `'shazeer'` (tensor2tensor zero-initialises W_g and W_noise), else `'glorotUniform'`. */
+  kernelInitializer?: GateInitializer;
+  /** Seed of the initialiser and of every training-time draw; unseeded draws differ run to run. */
+  seed?: number;
+}
+
+const KNOWN = new Set(['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed']);
+
+type ResolvedArgs = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
+
+function resolve(args: TopKRouterArgs): ResolvedArgs {
+  const where = 'TopKRouter';
+  for (const key of Object.keys(args)) {
+    if (!KNOWN.has(key)) throw new MoEArgumentError(where, key, `one of the known options (${[...KNOWN].join(', ')})`, `unknown option '${key}'`);
+  }
+  const noise = args.noise ?? 'shazeer';
+  const r: ResolvedArgs = {
+    numExperts: args.numExperts,
+    k: args.k ?? 2,
+    inputDim: args.inputDim,
+    noise,
+    noiseStd: args.noiseStd ?? 1,
+    noiseEpsilon: args.noiseEpsilon ?? 1e-2,
+    gates: args.gates ?? (noise === 'gaussian' ? 'softmax' : 'topKSoftmax'),
+    secondExpertPolicy: args.secondExpertPolicy ?? 'all',
+    secondExpertThreshold: args.secondExpertThreshold ?? 0.5,
+    importanceWeight: args.importanceWeight ?? 0.01,
+    loadWeight: args.loadWeight ?? 0.01,
+    kernelInitializer: args.kernelInitializer ?? (noise === 'shazeer' ? 'zeros' : 'glorotUniform'),
+    seed: args.seed,
+  };
+  const integer = (name: string, v: number | undefined, min: number, max = Infinity) => {
+    if (v === undefined || !Number.isInteger(v) || v < min || v > max) {
+      throw new MoEArgumentError(where, name, max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, String(v));
+    }
+  };
+  const nonNegative = (name: string, v: number) => {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new MoEArgumentError(where, name, 'a finite number >= 0', String(v));
+  };
+  const oneOf = (name: string, v: string, allowed: string[]) => {
+    if (!allowed.includes(v)) throw new MoEArgumentError(where, name, `one of ${allowed.map((a) => `'${a}'`).join(' | ')}`, `'${v}'`);
+  };
+  integer('numExperts', r.numExperts, 1);
+  integer('k', r.k, 1, r.numExperts);
+  if (r.inputDim !== undefined) integer('inputDim', r.inputDim, 1);
+  oneOf('noise', r.noise, ['none', 'shazeer', 'gaussian', 'gumbel']);
+  oneOf('gates', r.gates, ['topKSoftmax', 'softmax']);
+  oneOf('secondExpertPolicy', r.secondExpertPolicy, ['all', 'none', 'threshold', 'random']);
+  oneOf('kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform']);
+  nonNegative('noiseStd', r.noiseStd);
+  nonNegative('noiseEpsilon', r.noiseEpsilon);
+  nonNegative('importanceWeight', r.importanceWeight);
+  nonNegative('loadWeight', r.loadWeight);
+  if (!(r.secondExpertThreshold > 0 && r.secondExpertThreshold <= 1)) {
+    throw new MoEArgumentError(where, 'secondExpertThreshold', 'a number in (0, 1]', String(r.secondExpertThreshold));
+  }
+  return r;
+}
+
+/**
+ * Softmax top-k routing over a linear gate, with the noisy gating of Shazeer et al. 2017
+ * ("Outrageously Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer",
+ * https://arxiv.org/abs/1701.06538), V-MoE's gaussian noise (https://arxiv.org/abs/2106.05974),
+ * Gumbel selection noise, and GShard's second-expert policies (https://arxiv.org/abs/2006.16668).
+ *
+ * `G(x) = Softmax(KeepTopK(H(x), k))` (Eq. 3) with `H` the logits plus training-time noise (Eq. 4).
+ * The router returns `G` as `probs` (zero outside the chosen experts), so the MoE combines with
+ * exactly these gates (`renormalize: 'none'`). Its aux losses: `importance` = `CV(Σ_x G_clean(x))²`
+ * (Eqs. 6-7) on the gates of the clean logits, so noise does not enter it; and a load term —
+ * Shazeer's smooth `CV(Load)²` (Appendix A) with `'shazeer'` noise, V-MoE's with `'gaussian'`, and
+ * Switch's `E·Σ f_i·P_i` (`loadBalancing`) when no noise is drawn (`'none'`, `'gumbel'`, evaluation).
+ *
+ * @example
+ * ```ts
+ * const router = new TopKRouter({ numExperts: 8, k: 2, noise: 'shazeer', seed: 1 });
+ * const moe = new MixtureOfExperts({ router, experts });
+ * ```
+ */
+export class TopKRouter extends tf.serialization.Serializable implements Router {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'TopKRouter';
+  /** Experts `E`. */
+  readonly numExperts: number;
+  /** Choices per token `K`. */
+  readonly k: number;
+  /** The validated arguments, defaults filled in. */
+  readonly config: Readonly<ResolvedArgs>;
+  private gateKernel: tf.Variable | undefined;
+  private noiseKernel: tf.Variable | undefined;
+  private readonly seeds: SeedStream;
+
+  /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
+  constructor(args: TopKRouterArgs) {
+    super();
+    this.config = resolve(args);
+    this.numExperts = this.config.numExperts;
+    this.k = this.config.k;
+    this.seeds = new SeedStream(this.config.seed);
+    if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
+  }
+
+  /** Creates the gate kernel `W_g` `[Dg, E]` (and `W_noise` for `'shazeer'`); a second call is a no-op. */
+  build(inputDim: number): void {
+    if (this.gateKernel !== undefined) return;
+    const { numExperts, kernelInitializer, noise } = this.config;
+    this.gateKernel = createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next());
+    if (noise === 'shazeer') this.noiseKernel = createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next());
+  }
+
+  /** `[W_g]`, plus `W_noise` with `'shazeer'` noise; empty before the router is built. */
+  get trainableVariables(): tf.Variable[] {
+    return [this.gateKernel, this.noiseKernel].filter((v): v is tf.Variable => v !== undefined);
+  }
+
+  /** Scores `[T, Dg]`, draws the training noise, chooses `k` experts per token and computes the aux losses. */
+  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+    if (gateInput.rank !== 2) throw new MoEArgumentError('TopKRouter.route', 'gateInput', 'rank 2 [T, Dg]', `shape [${gateInput.shape.join(', ')}]`);
+    this.build(gateInput.shape[1]);
+    const wg = this.gateKernel!;
+    if (wg.shape[0] !== gateInput.shape[1]) {
+      throw new MoEArgumentError('TopKRouter.route', 'gateInput', `width ${wg.shape[0]} (the router's inputDim)`, `shape [${gateInput.shape.join(', ')}]`);
+    }
+    const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
+    const numTokens = gateInput.shape[0];
+    return tf.tidy(() => {
+      const clean = tf.matMul(gateInput, wg as tf.Tensor2D) as tf.Tensor2D; // [T, E] x·W_g
+      let noisy = clean; // [T, E] H(x)
+      let std: tf.Tensor2D | number | undefined;
+      let selectionScores = clean;
+      if (options.training) {
+        if (noise === 'shazeer') {
+          std = tf.add(tf.softplus(tf.matMul(gateInput, this.noiseKernel as tf.Tensor2D)), noiseEpsilon) as tf.Tensor2D; // [T, E] Eq. 4
+          noisy = tf.add(clean, tf.mul(tf.randomNormal([numTokens, numExperts], 0, 1, 'float32', this.seeds.next()), std)) as tf.Tensor2D;
+        } else if (noise === 'gaussian' && noiseStd > 0) {
+          std = noiseStd / numExperts; // V-MoE: noise_std / num_experts
+          noisy = tf.add(clean, tf.randomNormal([numTokens, numExperts], 0, std, 'float32', this.seeds.next())) as tf.Tensor2D;
+        }
+        selectionScores = noisy;
+        if (noise === 'gumbel') {
+          const uniform = tf.randomUniform([numTokens, numExperts], 1e-20, 1, 'float32', this.seeds.next());
+          selectionScores = tf.sub(clean, tf.log(tf.neg(tf.log(uniform)))) as tf.Tensor2D; // + Gumbel(0, 1)
+        }
+      }
+      const chosen = selectTopK(selectionScores, k); // [T, K]
+      let gateValues = gates === 'topKSoftmax' ? topKSoftmax(noisy, chosen, numExperts) : (tf.softmax(noisy) as tf.Tensor2D); // [T, E]
+
+      let expertIndex = chosen;
+      if (k > 1 && secondExpertPolicy !== 'all') {
+        const policy = !options.training && secondExpertPolicy === 'random' ? 'all' : secondExpertPolicy;
+        const chosenMask = tf.cast(tf.oneHot(chosen, numExperts), 'float32'); // [T, K, E]
+        const chosenGates = tf.sum(tf.mul(chosenMask, tf.expandDims(gateValues, 1)), 2) as tf.Tensor2D; // [T, K]
+        const kept = keptChoices(chosenGates, policy, secondExpertThreshold, this.seeds.next()); // [T, K]
+        expertIndex = tf.where(tf.greater(kept, 0.5), chosen, tf.fill(chosen.shape, -1, 'int32')) as tf.Tensor2D; // read on the host only
+        const droppedExperts = tf.sum(tf.mul(chosenMask, tf.expandDims(tf.sub(1, kept), 2)), 1); // [T, E]
+        gateValues = tf.mul(gateValues, tf.sub(1, droppedExperts)) as tf.Tensor2D; // a skipped expert's gate is 0, the others keep theirs (GShard)
+      }
+
+      // importance on the clean gates (noise does not enter it), Shazeer Eqs. 6-7
+      const cleanGates = gates === 'topKSoftmax' ? topKSoftmax(clean, selectTopK(clean, k), numExperts) : (tf.softmax(clean) as tf.Tensor2D);
+      const importance = importanceLoss(cleanGates);
+      let loadPart: [string, tf.Scalar];
+      if (std !== undefined && noise === 'shazeer') {
+        loadPart = ['load', importanceLoss(tf.expandDims(shazeerLoad(clean, noisy, std, k), 0) as tf.Tensor2D)]; // CV(Load)², Eq. 11
+      } else if (std !== undefined && noise === 'gaussian') {
+        loadPart = ['load', vmoeLoad(clean, noisy, std as number, k)];
+      } else {
+        loadPart = ['loadBalancing', loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, chosen, numExperts)];
+      }
+      const total = tf.add(tf.mul(importanceWeight, importance), tf.mul(loadWeight, loadPart[1])) as tf.Scalar;
+      return { logits: clean, probs: gateValues, expertIndex, auxLosses: { total, importance, [loadPart[0]]: loadPart[1] } };
+    });
+  }
+
+  /** The constructor arguments, for `fromConfig` and tfjs-layers serialisation. */
+  override getConfig(): tf.serialization.ConfigDict {
+    const { inputDim, seed, ...rest } = this.config;
+    return { ...rest, ...(inputDim !== undefined ? { inputDim } : {}), ...(seed !== undefined ? { seed } : {}) };
+  }
+
+  /** Rebuilds a router from {@link TopKRouter.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+
+  /** Releases the gate weights. */
+  dispose(): void {
+    tf.dispose(this.trainableVariables);
+    this.gateKernel = undefined;
+    this.noiseKernel = undefined;
+  }
+}
+
+/** Creates a {@link TopKRouter}, mirroring `tf.layers.dense(args)`. */
+export function topKRouter(args: TopKRouterArgs): TopKRouter {
+  return new TopKRouter(args);
+}
