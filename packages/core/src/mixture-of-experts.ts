@@ -11,6 +11,7 @@ import { MoEArgumentError } from './errors.js';
 import type { ExpertBank } from './expert-bank.js';
 import { planRouting, type Renormalize } from './plan-routing.js';
 import type { Router, RouterOutput } from './router.js';
+import type { SharedBranch } from './shared-branch.js';
 import { disposeRoutingPlan } from './routing-plan.js';
 import { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
 import { checkAllFinite, checkDtype, checkFiniteNumber, checkMinRank, checkOneOf, checkShape, describe } from './validate.js';
@@ -23,6 +24,8 @@ export interface MixtureOfExpertsArgs {
   experts: ExpertBank;
   /** Brings expert outputs back to token order. Default {@link weightedSumCombiner}. */
   combiner?: Combiner;
+  /** A dense branch every token also goes through, its output added to the experts' (see {@link SharedBranch}). */
+  shared?: SharedBranch;
   /** Capacity factor while training (0 = dropless, < 0 = Tutel's bounded dropless). Default: the router's `capacityFactors.train`, else 1.25. */
   capacityFactorTrain?: number;
   /** Capacity factor in evaluation. Default: the router's `capacityFactors.eval`, else 2.0. */
@@ -76,7 +79,7 @@ export interface MoEOutput {
 }
 
 const KNOWN_ARGS = new Set([
-  'router', 'experts', 'combiner', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset',
+  'router', 'experts', 'combiner', 'shared', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset',
   'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity', 'renormalize',
   'secondChoiceOffset', 'checkFinite', 'layout',
 ]);
@@ -100,10 +103,12 @@ export class MixtureOfExperts {
   readonly experts: ExpertBank;
   /** The combiner. */
   readonly combiner: Combiner;
+  /** The shared dense branch, if any. */
+  readonly shared: SharedBranch | undefined;
   /** Metrics of the latest {@link MixtureOfExperts.apply} call (`undefined` before the first). */
   lastMetrics: RoutingMetrics | undefined;
   /** The validated configuration, defaults filled in. */
-  readonly config: Readonly<Omit<Required<MixtureOfExpertsArgs>, 'router' | 'experts' | 'combiner' | 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>> &
+  readonly config: Readonly<Omit<Required<MixtureOfExpertsArgs>, 'router' | 'experts' | 'combiner' | 'shared' | 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>> &
     Pick<MixtureOfExpertsArgs, 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>;
 
   /** Validates `args` (unknown options are rejected by name) and fills in the defaults. */
@@ -123,6 +128,7 @@ export class MixtureOfExperts {
     this.router = args.router;
     this.experts = args.experts;
     this.combiner = args.combiner ?? weightedSumCombiner;
+    this.shared = args.shared;
     this.config = {
       capacityFactorTrain: args.capacityFactorTrain ?? args.router.capacityFactors?.train ?? 1.25,
       capacityFactorEval: args.capacityFactorEval ?? args.router.capacityFactors?.eval ?? 2.0,
@@ -158,9 +164,9 @@ export class MixtureOfExperts {
     return this.router.numExperts;
   }
 
-  /** The router's and the experts' trainable variables. */
+  /** The router's, the experts' and the shared branch's trainable variables. */
   get trainableVariables(): tf.Variable[] {
-    return [...this.router.trainableVariables, ...this.experts.trainableVariables];
+    return [...this.router.trainableVariables, ...this.experts.trainableVariables, ...(this.shared?.trainableVariables ?? [])];
   }
 
   /**
@@ -208,7 +214,8 @@ export class MixtureOfExperts {
       const expertOutput = layout === 'grouped'
         ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped'), Array.from(plan.load.dataSync()), expertOptions) // [N, ...F']
         : this.experts.apply(dispatch(tokens, plan), expertOptions); // [E, C, ...F']
-      const combined = this.combiner.combine(expertOutput, plan, layout); // [T, ...F']
+      const routed = this.combiner.combine(expertOutput, plan, layout); // [T, ...F']
+      const combined = this.shared === undefined ? routed : tf.add(routed, this.shared.apply(tokens, expertOptions)); // + shared branch
       metrics = routingMetrics(plan, routing.probs);
       disposeRoutingPlan(plan);
       const output = tf.reshape(combined, [...tokenShape, ...combined.shape.slice(1)]);
@@ -231,9 +238,10 @@ export class MixtureOfExperts {
     if (this.config.checkFinite) checkAllFinite(where, 'logits', routing.logits);
   }
 
-  /** Releases the router's and the experts' variables. */
+  /** Releases the router's, the experts' and the shared branch's variables. */
   dispose(): void {
     this.router.dispose();
     this.experts.dispose();
+    this.shared?.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assignSlotsOnHost, countNeeded, priorityOrder, readExpertIndex, type SecondChoiceOffset } from './assign-slots.js';
 import { computeCapacity, type CapacityRounding } from './capacity.js';
+import { oneHotFloat } from './one-hot-float.js';
 import type { CapacityPresetName } from './capacity-presets.js';
 import type { RouterOutput } from './router.js';
 import type { RoutingPlan } from './routing-plan.js';
@@ -89,8 +90,7 @@ export function planRouting(
   const slot = tf.tensor2d(host.slot, [numTokens, k], 'int32');
   const combineWeight = tf.tidy(() => {
     const kept = tf.cast(tf.greaterEqual(slot, 0), 'float32'); // [T, K]
-    // int32 one-hot then cast: the wasm backend's float32 OneHot writes int32 bits (TFJS-NOTES.md)
-    const chosen = tf.cast(tf.oneHot(chosenExperts, numExperts), 'float32'); // [T, K, E], zero rows for -1
+    const chosen = oneHotFloat(chosenExperts, numExperts); // [T, K, E], zero rows for -1
     const gate = tf.sum(tf.mul(chosen, tf.expandDims(probs, 1)), 2); // [T, K] probs at the chosen experts
     if (renormalize === 'none') return tf.mul(gate, kept);
     if (renormalize === 'beforeDrop') {

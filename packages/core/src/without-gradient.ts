@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export function withoutGradient<R extends tf.Tensor>(input: tf.Tensor, fn: (input: tf.Tensor) => R): R {
   const offTape = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
-    return { value: fn(x), gradFunc: () => tf.zerosLike(x) };
+    return { value: fn(x), gradFunc: () => tf.zeros(x.shape) }; // float32, as tfjs requires of every gradient
   });
   return offTape(input) as R;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
+import { MoEArgumentError, oneHotFloat, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
 
 /** Configuration of a {@link BatchPriorityRouter}. */
 export interface BatchPriorityRouterArgs {
@@ -77,7 +77,7 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
     const numExperts = this.numExperts;
     const priority = tf.tidy(() => {
       const first = tf.squeeze(tf.slice(out.expertIndex, [0, 0], [-1, 1]), [1]); // [T]
-      return tf.sum(tf.mul(out.probs, tf.cast(tf.oneHot(first, numExperts), 'float32')), 1) as tf.Tensor1D; // [T] top-1 gate
+      return tf.sum(tf.mul(out.probs, oneHotFloat(first, numExperts)), 1) as tf.Tensor1D; // [T] top-1 gate
     });
     const worst = tf.tidy(() => tf.max(tf.sub(tf.max(out.probs, 1), priority)).dataSync()[0]!);
     if (worst > 1e-6) {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  MoEArgumentError,
-  SeedStream,
   createGateKernel,
   importanceLoss,
   loadBalancingLoss,
+  MoEArgumentError,
+  oneHotFloat,
+  SeedStream,
   selectTopK,
   type GateInitializer,
   type RouteOptions,
@@ -172,7 +173,7 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
         const groupOf = tf.unstack(primaryChosen, 1) as tf.Tensor1D[]; // kGroups × [T]
         const stackedChoices = tf.stack(secondaryChosen, 1); // [T, a, kExperts]
         const columns = groupOf.map((g) => {
-          const withinGroup = tf.sum(tf.mul(stackedChoices, tf.expandDims(tf.cast(tf.oneHot(g, a), 'int32'), 2)), 1); // [T, kExperts]
+          const withinGroup = tf.sum(tf.mul(stackedChoices, tf.expandDims(tf.cast(oneHotFloat(g, a), 'int32'), 2)), 1); // [T, kExperts]
           return tf.add(tf.mul(tf.expandDims(g, 1), tf.scalar(b, 'int32')), withinGroup);
         });
         return tf.concat(columns, 1) as tf.Tensor2D; // [T, K]
@@ -188,7 +189,7 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
       if (noisyGating) {
         // Load_H(X)_{i,j} = Load_primary(X)_i · Load_i(X^(i))_j / |X^(i)| (Eq. 15)
         const primaryLoad = shazeerLoad(primary.clean, primary.noisy, primary.std!, kGroups); // [a] smooth
-        const routed = tf.minimum(tf.sum(tf.cast(tf.oneHot(primaryChosen, a), 'float32'), 1), 1); // [T, a] x ∈ X^(i), a constant
+        const routed = tf.minimum(tf.sum(oneHotFloat(primaryChosen, a), 1), 1); // [T, a] x ∈ X^(i), a constant
         const stdPerGroup = perGroup(secondary.std!);
         const cleanPerGroup = perGroup(secondary.clean);
         const secondaryLoad = tf.stack(secondaryNoisy.map((s, i) => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from '@moekit/core';
 
 /** The standard normal CDF `Φ(z) = (1 + erf(z / √2)) / 2`, differentiable. @internal */
 export function normalCdf(z: tf.Tensor): tf.Tensor {
@@ -10,5 +11,5 @@ export function normalCdf(z: tf.Tensor): tf.Tensor {
  * `batchDims = 1` is wrong on wasm): `[T, E]`, `[T]` int32 → `[T]`. @internal
  */
 export function pickPerRow(values: tf.Tensor2D, index: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(values, tf.cast(tf.oneHot(index, values.shape[1]), 'float32')), 1) as tf.Tensor1D);
+  return tf.tidy(() => tf.sum(tf.mul(values, oneHotFloat(index, values.shape[1])), 1) as tf.Tensor1D);
 }

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  MoEArgumentError,
-  SeedStream,
   createGateKernel,
   importanceLoss,
   loadBalancingLoss,
+  MoEArgumentError,
+  oneHotFloat,
+  SeedStream,
   selectTopK,
   type GateInitializer,
   type RouteOptions,
@@ -206,7 +207,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
       let expertIndex = chosen;
       if (k > 1 && secondExpertPolicy !== 'all') {
         const policy = !options.training && secondExpertPolicy === 'random' ? 'all' : secondExpertPolicy;
-        const chosenMask = tf.cast(tf.oneHot(chosen, numExperts), 'float32'); // [T, K, E]
+        const chosenMask = oneHotFloat(chosen, numExperts); // [T, K, E]
         const chosenGates = tf.sum(tf.mul(chosenMask, tf.expandDims(gateValues, 1)), 2) as tf.Tensor2D; // [T, K]
         const kept = keptChoices(chosenGates, policy, secondExpertThreshold, this.seeds.next()); // [T, K]
         expertIndex = tf.where(tf.greater(kept, 0.5), chosen, tf.fill(chosen.shape, -1, 'int32')) as tf.Tensor2D; // read on the host only

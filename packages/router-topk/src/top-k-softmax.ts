@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from '@moekit/core';
 
 /**
  * `Softmax(KeepTopK(logits, k))` (Shazeer et al. 2017, Eq. 3, 5): a softmax over the chosen experts
@@ -7,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function topKSoftmax(logits: tf.Tensor2D, chosen: tf.Tensor2D, numExperts: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const keep = tf.minimum(tf.sum(tf.cast(tf.oneHot(chosen, numExperts), 'float32'), 1), 1); // [T, E] 1 at the top k
+    const keep = tf.minimum(tf.sum(oneHotFloat(chosen, numExperts), 1), 1); // [T, E] 1 at the top k
     const masked = tf.add(logits, tf.mul(tf.sub(1, keep), -1e9)); // KeepTopK: −∞ (−1e9) elsewhere
     return tf.mul(tf.softmax(masked), keep) as tf.Tensor2D;
   });

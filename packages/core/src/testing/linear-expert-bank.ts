@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExpertBank } from '../expert-bank.js';
+import { perExpert } from '../per-expert.js';
 import { checkInteger, checkRank, checkShape } from '../validate.js';
 
 /** Configuration of a {@link LinearExpertBank}. */
@@ -65,7 +66,7 @@ export class LinearExpertBank implements ExpertBank {
     checkShape('LinearExpertBank.applyGrouped', 'rows', rows, [groupSizes.reduce((a, b) => a + b, 0), this.kernel.shape[1]!]);
     return tf.tidy(() => {
       const groups = tf.split(rows, groupSizes, 0);
-      const weights = tf.unstack(this.kernel); // E × [D, D']
+      const weights = perExpert(this.kernel); // E × [D, D']
       return tf.concat(groups.map((g, e) => tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D)), 0);
     });
   }

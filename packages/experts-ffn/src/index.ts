@@ -1,0 +1,13 @@
+/**
+ * `@moekit/experts-ffn`: feed-forward expert banks — batched FFN and GLU experts, a shared dense
+ * expert, and sparse upcycling of a pretrained dense FFN.
+ *
+ * @packageDocumentation
+ */
+import './register.js';
+
+export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant } from './feed-forward-experts.js';
+export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
+export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
+export type { FfnActivation } from './activations.js';
+export type { KernelInitializerName } from './initializers.js';
