@@ -15,6 +15,7 @@ import { measure } from './measure.js';
 import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
 
 interface Row {
+  error?: string;
   backend: string;
   threads: number;
   section: 'layer' | 'experts' | 'matmul';
@@ -53,16 +54,23 @@ function scalingConfigs(backend: string, quick: boolean): BenchConfig[] {
 }
 
 async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train']): Promise<void> {
-  const strategy = make();
+  let strategy: Strategy | undefined;
   try {
+    strategy = make();
     for (const mode of modes) {
-      const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
-      const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
-      const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 };
-      console.log(JSON.stringify(row));
+      try {
+        const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
+        const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
+        const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 };
+        console.log(JSON.stringify(row));
+      } catch (error) {
+        // e.g. the one-hot dispatch exhausting the wasm heap: a result, not a crash
+        const row: Row = { backend, threads, section, config, method, mode, ms: NaN, gflops: NaN, leaked: 0, peakMB: NaN, error: (error as Error).message.split('(')[0]!.trim() };
+        console.log(JSON.stringify(row));
+      }
     }
   } finally {
-    strategy.dispose();
+    strategy?.dispose();
   }
 }
 
@@ -120,13 +128,12 @@ function describeConfig(c: BenchConfig): string {
   return `T=${c.numTokens} D=${c.dim} H=${c.hidden} E=${c.numExperts} k=${c.k} ${c.capacityFactor === 0 ? 'dropless' : `cf=${c.capacityFactor}`}`;
 }
 
-function report(rows: Row[], ceiling: string): void {
+function report(rows: Row[]): void {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const key = `${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'})`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  console.log(`\nNative BLAS ceiling, same matMul: ${ceiling}\n`);
   for (const [backend, list] of groups) {
     const mm = list.find((r) => r.section === 'matmul');
     console.log(`## ${backend}\n\nmatMul [1024,512]×[512,1024]: ${mm ? `${mm.ms.toFixed(1)} ms, ${mm.gflops.toFixed(1)} GFLOP/s` : 'n/a'}\n`);
@@ -142,8 +149,9 @@ function report(rows: Row[], ceiling: string): void {
         const t = of(method, 'train');
         const lf = of('limit', 'forward');
         const lt = of('limit', 'train');
-        const ratio = (r?: Row, l?: Row) => (r && l ? `${(r.ms / l.ms).toFixed(2)}×` : '');
-        console.log(`| ${cfg} | ${method} | ${f?.ms.toFixed(0) ?? ''} | ${ratio(f, lf)} | ${t?.ms.toFixed(0) ?? ''} | ${ratio(t, lt)} | ${t?.gflops.toFixed(1) ?? ''} | ${t?.leaked ?? ''} | ${t?.peakMB.toFixed(0) ?? ''} |`);
+        const ratio = (r?: Row, l?: Row) => (r && l && !r.error ? `${(r.ms / l.ms).toFixed(2)}×` : '');
+        const cell = (r?: Row) => (r?.error ? `failed: ${r.error}` : r?.ms.toFixed(0) ?? '');
+        console.log(`| ${cfg} | ${method} | ${cell(f)} | ${ratio(f, lf)} | ${cell(t)} | ${ratio(t, lt)} | ${t?.error ? '' : t?.gflops.toFixed(1) ?? ''} | ${t?.error ? '' : t?.leaked ?? ''} | ${t?.error ? '' : t?.peakMB.toFixed(0) ?? ''} |`);
       }
     }
     const scaling = list.filter((r) => r.section === 'experts');
@@ -159,8 +167,10 @@ function report(rows: Row[], ceiling: string): void {
 async function parent(): Promise<void> {
   const quick = flag('quick');
   const script = fileURLToPath(import.meta.url);
-  const runs: { backend: string; threads: number }[] = [{ backend: 'wasm', threads: 1 }, { backend: 'wasm', threads: 2 }, { backend: 'cpu', threads: 1 }];
+  const runs: { backend: string; threads: number }[] = [{ backend: 'wasm', threads: 2 }, { backend: 'wasm', threads: 1 }, { backend: 'cpu', threads: 1 }];
   const rows: Row[] = [];
+  const failures: string[] = [];
+  console.log(`Native BLAS ceiling, same matMul: ${numpyCeiling()}`);
   for (const r of runs) {
     console.error(`running ${r.backend} with ${r.threads} thread(s)…`);
     const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), ...(quick ? ['--quick'] : [])], {
@@ -169,10 +179,15 @@ async function parent(): Promise<void> {
       maxBuffer: 64 * 2 ** 20,
       env: { ...process.env, MOEKIT_BACKEND: '' },
     });
-    if (result.status !== 0) throw new Error(`benchmark child ${r.backend}/${r.threads} failed with status ${result.status}`);
-    for (const line of result.stdout.split('\n')) if (line.startsWith('{')) rows.push(JSON.parse(line) as Row);
+    const mine = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Row);
+    rows.push(...mine);
+    report(mine); // each backend's table as soon as it is measured
+    if (result.status !== 0) failures.push(`${r.backend} (${r.threads} threads) stopped with status ${result.status} after ${mine.length} measurements`);
   }
-  report(rows, numpyCeiling());
+  if (failures.length > 0) {
+    console.log(`\nIncomplete: ${failures.join('; ')}.`);
+    process.exitCode = 1;
+  }
 }
 
 await (flag('child') ? child() : parent());

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { guardWasmHeap } from './wasm-heap-guard.js';
 import { MoEArgumentError } from '../errors.js';
 import { describe } from '../validate.js';
 import { installNodePthreads, nodeThreadsUnavailableReason, type NodePthreads } from './node-pthreads.js';
@@ -96,6 +97,7 @@ let initialised: WasmBackendInfo | null = null;
 async function reuseInitialised(pkg: WasmPackage, where: string): Promise<WasmBackendInfo> {
   if (!(await tf.setBackend('wasm'))) throw new Error(`${where}: the initialised wasm backend could not be set`);
   if (initialised) return initialised;
+  guardWasmHeap(tf.backend());
   const threads = pkg.getThreadsCount();
   const simd = threads > 1 || (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return { threads, simd, note: `${describeThreads(threads, simd)}; initialised before moekit saw it` };
@@ -187,6 +189,7 @@ export async function startWasmBackend(pkg: WasmPackage, options: StartWasmBacke
   if (tf.getBackend() !== 'wasm') {
     throw new Error(`${options.where}: tf.getBackend() is '${tf.getBackend()}' after setBackend('wasm')`);
   }
+  guardWasmHeap(tf.backend());
   const threads = pkg.getThreadsCount();
   const simd = threads > 1 || (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   if (fallback === '' && threads < options.threads) fallback = `; asked for ${options.threads}, the backend capped it`;
