@@ -16,6 +16,8 @@ export interface ExpertBank {
   readonly numExperts: number;
   /** The experts' trainable variables. */
   readonly trainableVariables: tf.Variable[];
+  /** The per-token output shape for a per-token input shape (e.g. `[D]` → `[D']`); default: unchanged. */
+  outputFeatureShape?(inputFeatureShape: number[]): number[];
   /** Applies every expert to its own buffer: `[E, C, ...in]` → `[E, C, ...out]`. */
   apply(dispatched: tf.Tensor, options: ExpertApplyOptions): tf.Tensor;
   /**

@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+import './register.js';
+
 export { MoEArgumentError } from './errors.js';
 export type { AuxLosses } from './aux-losses.js';
 export type { Router, RouterOutput, RouteOptions } from './router.js';
@@ -35,3 +37,5 @@ export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type Ba
 export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOptions, type WasmBackendInfo } from './backends/wasm-threads.js';
 export { SeedStream } from './seed-stream.js';
 export { createGateKernel, type GateInitializer } from './gate-kernel.js';
+export { MoELayer, type MoELayerArgs } from './layers/moe-layer.js';
+export { fileSystem } from './io/file-system.js';

@@ -44,6 +44,8 @@ export interface Router {
    * {@link MixtureOfExperts} adopts them unless it is given its own.
    */
   readonly capacityFactors?: { train: number; eval: number };
+  /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
+  build?(inputDim: number): void;
   /** Scores and chooses experts for `gateInput` `[T, Dg]`. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
   /** Releases the router's variables. */

@@ -127,6 +127,11 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     return [w1, b1, v, bv, w2, b2].filter((x): x is tf.Variable => x !== undefined);
   }
 
+  /** `[D]` → `[D']`. */
+  outputFeatureShape(inputFeatureShape: number[]): number[] {
+    return [...inputFeatureShape.slice(0, -1), this.config.outputDim];
+  }
+
   /** Parameters of one expert. */
   get parametersPerExpert(): number {
     return this.trainableVariables.reduce((n, v) => n + v.size, 0) / this.numExperts;

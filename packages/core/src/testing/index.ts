@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+import './register.js';
+
 export { expectTensorsClose, type CloseOptions, type NestedNumbers } from './expect-tensors-close.js';
 export { expectNoLeakedTensors } from './expect-no-leaked-tensors.js';
 export { FixedRouter, type FixedRouterArgs } from './fixed-router.js';

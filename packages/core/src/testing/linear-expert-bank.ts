@@ -21,14 +21,20 @@ export interface LinearExpertBankArgs {
  * `E` linear experts `y = x · W_e` applied with one batched matMul `[E, C, D] × [E, D, D']`: the
  * smallest real expert bank, for tests that must not depend on `@moekit/experts-ffn`.
  */
-export class LinearExpertBank implements ExpertBank {
+export class LinearExpertBank extends tf.serialization.Serializable implements ExpertBank {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'LinearExpertBank';
   /** `E`. */
   readonly numExperts: number;
   /** `[E, D, D']` weights. */
   readonly kernel: tf.Variable;
 
+  private readonly args: LinearExpertBankArgs;
+
   /** Creates the weights. */
   constructor(args: LinearExpertBankArgs) {
+    super();
+    this.args = args;
     checkInteger('LinearExpertBank', 'numExperts', args.numExperts, 1);
     checkInteger('LinearExpertBank', 'inputDim', args.inputDim, 1);
     const outputDim = args.outputDim ?? args.inputDim;
@@ -69,6 +75,22 @@ export class LinearExpertBank implements ExpertBank {
       const weights = perExpert(this.kernel); // E × [D, D']
       return tf.concat(groups.map((g, e) => tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D)), 0);
     });
+  }
+
+  /** `[D]` → `[D']`. */
+  outputFeatureShape(inputFeatureShape: number[]): number[] {
+    return [...inputFeatureShape.slice(0, -1), this.kernel.shape[2]!];
+  }
+
+  /** The constructor arguments (without explicit weights: those travel with the model's weights). */
+  override getConfig(): tf.serialization.ConfigDict {
+    const { weights: _weights, ...rest } = this.args;
+    return { ...rest, outputDim: this.kernel.shape[2]! };
+  }
+
+  /** Rebuilds the bank (fresh weights) from its config. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
   }
 
   /** Releases the weights. */

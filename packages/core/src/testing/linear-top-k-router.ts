@@ -23,7 +23,9 @@ export interface LinearTopKRouterArgs {
  * load-balancing loss: a minimal trainable router for tests of gradients and training that must not
  * depend on `@moekit/router-topk` (which adds noise, policies and the paper losses).
  */
-export class LinearTopKRouter implements Router {
+export class LinearTopKRouter extends tf.serialization.Serializable implements Router {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'LinearTopKRouter';
   /** `E`. */
   readonly numExperts: number;
   /** `K`. */
@@ -31,9 +33,12 @@ export class LinearTopKRouter implements Router {
   /** `[Dg, E]` gate weights. */
   readonly kernel: tf.Variable;
   private readonly balanceWeight: number;
+  private readonly args: LinearTopKRouterArgs;
 
   /** Creates the gate weights. */
   constructor(args: LinearTopKRouterArgs) {
+    super();
+    this.args = args;
     checkInteger('LinearTopKRouter', 'inputDim', args.inputDim, 1);
     checkInteger('LinearTopKRouter', 'numExperts', args.numExperts, 1);
     this.numExperts = args.numExperts;
@@ -66,6 +71,16 @@ export class LinearTopKRouter implements Router {
         auxLosses: { total: tf.mul(this.balanceWeight, loadBalancing) as tf.Scalar, loadBalancing },
       };
     });
+  }
+
+  /** The constructor arguments. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.args };
+  }
+
+  /** Rebuilds the router (fresh weights) from its config. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
   }
 
   /** Releases the gate weights. */

@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { MoEArgumentError } from '../errors.js';
+import type { ExpertBank } from '../expert-bank.js';
+import { MixtureOfExperts, type MixtureOfExpertsArgs } from '../mixture-of-experts.js';
+import type { Router } from '../router.js';
+import type { RoutingMetrics } from '../routing-metrics.js';
+import type { SharedBranch } from '../shared-branch.js';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
+
+/** A serialisable component: a router, an expert bank or a shared branch registered with `tf.serialization`. */
+type Component = { getClassName(): string; getConfig(): tf.serialization.ConfigDict };
+
+/** Configuration of a {@link MoELayer}: the MoE's components and options, plus tfjs-layers' own (`name`, `inputShape`, …). */
+export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'combiner'> {
+  /**
+   * What each routing decision covers for an input `[B, S, D]`: `'position'` (default) routes every
+   * position (the MoE "applied convolutionally" between sequence layers); `'sample'` routes each
+   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`). Inputs `[B, D]` are
+   * routed per sample either way.
+   */
+  routeOver?: 'position' | 'sample';
+}
+
+const MOE_OPTIONS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout'] as const;
+
+function serialise(component: unknown, name: string): tf.serialization.ConfigDict {
+  const c = component as Partial<Component>;
+  if (typeof c.getClassName !== 'function' || typeof c.getConfig !== 'function') {
+    throw new MoEArgumentError('MoELayer.getConfig', name, 'a serialisable component (a registered tf.serialization.Serializable)', 'one without getClassName/getConfig');
+  }
+  return { className: c.getClassName(), config: c.getConfig() };
+}
+
+function deserialise<T>(spec: unknown, name: string): T {
+  const { className, config } = (spec ?? {}) as { className?: string; config?: tf.serialization.ConfigDict };
+  const entry = className === undefined ? undefined : tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry === undefined) {
+    throw new MoEArgumentError('MoELayer.fromConfig', `${name}.className`, 'a class registered with tf.serialization (import its package before loading)', `'${className}'`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config ?? {}) as T;
+}
+
+/**
+ * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
+ * `tf.model()`, trains with `model.fit` (the router's weighted aux loss is added to the model's loss
+ * through `addLoss`), exposes the router's, experts' and shared branch's weights as its own (like
+ * tfjs-layers' `Wrapper`), and saves and loads with the model (`getConfig` nests each component's
+ * registered class name and config). `[B, S, D]` inputs are routed per position (or per sample),
+ * `[B, D]` per sample. After each call, `lastMetrics` holds the load, drops and entropy of that batch.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [
+ *   tf.layers.dense({ units: 32, inputShape: [16] }),
+ *   new MoELayer({ router: new TopKRouter({ numExperts: 8 }), experts: new FeedForwardExperts({ numExperts: 8, inputDim: 32, hiddenDim: 64 }) }),
+ *   tf.layers.dense({ units: 10, activation: 'softmax' }),
+ * ] });
+ * ```
+ */
+export class MoELayer extends tfl.layers.Layer {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'MoELayer';
+  /** The functional MoE this layer wraps. */
+  readonly moe: MixtureOfExperts;
+  /** What a routing decision covers for `[B, S, D]` inputs. */
+  readonly routeOver: 'position' | 'sample';
+  /** The metrics of the latest call (`undefined` before the first). */
+  get lastMetrics(): RoutingMetrics | undefined {
+    return this.moe.lastMetrics;
+  }
+  private currentAuxLoss: tf.Scalar | undefined;
+  private readonly moeOptions: Partial<MixtureOfExpertsArgs>;
+
+  /** Builds the MoE from its components; weights are adopted when the layer is built. */
+  constructor(args: MoELayerArgs) {
+    const { router, experts, shared, routeOver, ...rest } = args;
+    const moeOptions: Record<string, unknown> = {};
+    const layerArgs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) ((MOE_OPTIONS as readonly string[]).includes(key) ? moeOptions : layerArgs)[key] = value;
+    super(layerArgs as LayerArgs);
+    this.routeOver = routeOver ?? 'position';
+    if (!['position', 'sample'].includes(this.routeOver)) {
+      throw new MoEArgumentError('MoELayer', 'routeOver', "one of 'position' | 'sample'", `'${this.routeOver}'`);
+    }
+    this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
+    this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions });
+    this.supportsMasking = false;
+    // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
+    this.addLoss(() => (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed ? this.currentAuxLoss : tf.scalar(0)));
+  }
+
+  /** The router. */
+  get router(): Router {
+    return this.moe.router;
+  }
+
+  /** The expert bank. */
+  get experts(): ExpertBank {
+    return this.moe.experts;
+  }
+
+  /** Builds the router (for inputs of this width) and adopts every component variable as a layer weight. */
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const width = shape[shape.length - 1];
+    if (typeof width !== 'number') throw new MoEArgumentError('MoELayer.build', 'inputShape', 'a known last dimension', `[${shape.join(', ')}]`);
+    this.router.build?.(width);
+    const groups: [string, tf.Variable[]][] = [['router', this.router.trainableVariables], ['experts', this.experts.trainableVariables], ['shared', this.moe.shared?.trainableVariables ?? []]];
+    for (const [group, variables] of groups) {
+      variables.forEach((variable, i) => {
+        // addWeight creates a LayerVariable (named and tracked by tfjs-layers) around a throw-away zeros
+        // variable; point it at the component's own variable so the component and the model share it.
+        const weight = this.addWeight(`${group}_${i}`, variable.shape, 'float32', tfl.initializers.zeros(), undefined, true);
+        const holder = weight as unknown as { val: tf.Variable };
+        holder.val.dispose();
+        holder.val = variable;
+      });
+    }
+    this.built = true;
+  }
+
+  /** `[..., D]` → `[..., D']` with the expert bank's output width. */
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const featureAxes = this.routeOver === 'sample' && shape.length > 2 ? shape.length - 1 : 1;
+    const features = shape.slice(shape.length - featureAxes) as number[];
+    const out = this.experts.outputFeatureShape?.(features) ?? features;
+    return [...shape.slice(0, shape.length - featureAxes), ...out];
+  }
+
+  /** Routes the input through the MoE; `kwargs.training` selects training noise and capacity. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const training = kwargs?.training ?? false; // tfjs-layers passes true inside fit
+    const gateInput = this.routeOver === 'sample' && x.rank > 2 ? tf.mean(x, Array.from({ length: x.rank - 2 }, (_, i) => i + 1)) : undefined;
+    const result = this.moe.apply(x, { training, ...(gateInput ? { gateInput } : {}) });
+    gateInput?.dispose();
+    for (const [name, loss] of Object.entries(result.auxLosses)) if (name !== 'total') loss.dispose();
+    // the previous call's loss: already released by the step that made it, or (called eagerly) released here
+    if (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed) this.currentAuxLoss.dispose();
+    this.currentAuxLoss = result.auxLosses.total;
+    return result.output;
+  }
+
+  /** The components' class names and configs, the MoE options and the layer's own config. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      ...(this.moeOptions as tf.serialization.ConfigDict),
+      routeOver: this.routeOver,
+      router: serialise(this.router, 'router'),
+      experts: serialise(this.experts, 'experts'),
+      ...(this.moe.shared ? { shared: serialise(this.moe.shared, 'shared') } : {}),
+    };
+  }
+
+  /** Rebuilds the layer, its router, experts and shared branch from the serialisation registry. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    const { router, experts, shared, ...rest } = config;
+    return new cls({
+      ...rest,
+      router: deserialise<Router>(router, 'router'),
+      experts: deserialise<ExpertBank>(experts, 'experts'),
+      ...(shared ? { shared: deserialise<SharedBranch>(shared, 'shared') } : {}),
+    });
+  }
+}
