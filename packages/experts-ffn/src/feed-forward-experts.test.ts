@@ -113,3 +113,15 @@ describe('FeedForwardExperts', () => {
     copy.dispose();
   });
 });
+
+describe('FeedForwardExperts with an empty expert', () => {
+  it('trains when an expert receives no rows (its weights get zero gradient)', () => {
+    const b = new FeedForwardExperts({ numExperts: 3, inputDim: 4, hiddenDim: 5, seed: 9 });
+    const rows = tf.randomNormal([6, 4], 0, 1, 'float32', 10);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.square(b.applyGrouped(rows, [4, 0, 2]))) as tf.Scalar, b.trainableVariables);
+    const [, middle] = tf.unstack(grads[b.weights.w1.name]!);
+    expect(Array.from(middle!.dataSync()).every((v) => v === 0)).toBe(true);
+    tf.dispose([rows, middle!, ...Object.values(grads)]);
+    b.dispose();
+  });
+});

@@ -175,7 +175,8 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     return tf.tidy(() => {
       const slices = Object.fromEntries(Object.entries(this.weights).map(([name, w]) => [name, perExpert(w as tf.Tensor)])) as Record<keyof FeedForwardWeights, tf.Tensor[]>;
       const groups = tf.split(rows, groupSizes, 0);
-      const outputs = groups.map((g, e) => this.ffn(g, {
+      // an expert with no rows is skipped: tfjs cannot take the gradient of a bias broadcast over 0 rows
+      const outputs = groups.map((g, e) => groupSizes[e] === 0 ? tf.zeros([0, this.config.outputDim]) : this.ffn(g, {
         w1: slices.w1[e]!, w2: slices.w2[e]!,
         ...(slices.b1 ? { b1: slices.b1[e] } : {}), ...(slices.v ? { v: slices.v[e] } : {}),
         ...(slices.bv ? { bv: slices.bv[e] } : {}), ...(slices.b2 ? { b2: slices.b2[e] } : {}),

@@ -73,7 +73,7 @@ export class LinearExpertBank extends tf.serialization.Serializable implements E
     return tf.tidy(() => {
       const groups = tf.split(rows, groupSizes, 0);
       const weights = perExpert(this.kernel); // E × [D, D']
-      return tf.concat(groups.map((g, e) => tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D)), 0);
+      return tf.concat(groups.map((g, e) => (groupSizes[e] === 0 ? tf.zeros([0, this.kernel.shape[2]!]) : tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D))), 0);
     });
   }
 
