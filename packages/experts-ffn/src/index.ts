@@ -9,5 +9,6 @@ import './register.js';
 export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant } from './feed-forward-experts.js';
 export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
 export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
+export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer-moe-block.js';
 export type { FfnActivation } from './activations.js';
 export type { KernelInitializerName } from './initializers.js';

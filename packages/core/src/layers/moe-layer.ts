@@ -89,7 +89,12 @@ export class MoELayer extends tfl.layers.Layer {
     this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions });
     this.supportsMasking = false;
     // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
-    this.addLoss(() => (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed ? this.currentAuxLoss : tf.scalar(0)));
+    this.addLoss(() => this.auxLoss ?? tf.scalar(0));
+  }
+
+  /** The router's weighted aux loss of the latest call, while its step is alive (else `undefined`). */
+  get auxLoss(): tf.Scalar | undefined {
+    return this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed ? this.currentAuxLoss : undefined;
   }
 
   /** The router. */
