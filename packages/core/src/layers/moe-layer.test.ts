@@ -98,6 +98,18 @@ describe('MoELayer in tf.sequential', () => {
   });
 });
 
+describe('MoELayer bad input', () => {
+  it('names the mismatch between the router and the experts', () => {
+    const layer = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 6 }) });
+    const x = tf.randomNormal([3, 8]);
+    expect(() => layer.apply(x)).toThrow("LinearExpertBank.applyGrouped: argument 'rows' expected shape [3, 6], got shape [3, 8]");
+    expect(() => new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 3, inputDim: 8 }) })).toThrow(
+      "MixtureOfExperts: argument 'experts.numExperts' expected 2 (router.numExperts), got 3",
+    );
+    x.dispose();
+  });
+});
+
 describe('save and load with fileSystem()', () => {
   it('restores a model that predicts exactly what the saved one did', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'moekit-save-'));
