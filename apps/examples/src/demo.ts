@@ -2,15 +2,17 @@
  * `npm run demo`: trains a Mixture of Experts beside a dense model of the same active compute on a toy
  * task (clustered inputs, one linear map per cluster) and prints loss and per-expert load each epoch.
  */
-import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { selectBackend } from '@moekit/core';
 import { toyRegressionDefaults, trainToyRegression } from './toy-regression.js';
 
-await tf.setBackend('cpu');
-(tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node banner
+const backend = await selectBackend();
 
 const o = toyRegressionDefaults;
-console.log(`moekit demo: ${o.numExperts} linear experts (top-${o.k}, capacity factor ${o.capacityFactor}) vs one dense linear layer`);
-console.log(`task: ${o.numClusters} input clusters in R^${o.inputDim}, each with its own linear map to R^${o.outputDim}; backend ${tf.getBackend()}\n`);
+console.log(`moekit demo: ${o.numExperts} FFN experts (hidden ${o.hidden}, Shazeer noisy top-${o.k}, capacity factor ${o.capacityFactor}) vs one dense FFN of the same active compute`);
+console.log(`task: ${o.numClusters} input clusters in R^${o.inputDim}, each with its own linear map to R^${o.outputDim}`);
+console.log(`backend: ${backend.backend} (${backend.reason})\n`);
 console.log('epoch   MoE mse   dense mse   balance   dropped   load per expert');
 const started = performance.now();
 const result = trainToyRegression({}, (r) => {

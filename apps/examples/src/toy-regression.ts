@@ -1,13 +1,12 @@
 /**
- * A toy task a Mixture of Experts solves and a dense layer of the same active compute cannot: inputs
- * come from `numClusters` Gaussian clusters, and each cluster has its own linear map `y = x · A_c`.
- * One linear expert per cluster, chosen by a learned gate, fits it exactly; one linear layer cannot.
+ * A toy task a Mixture of Experts solves far better than a dense FFN of the same active compute:
+ * inputs come from `numClusters` Gaussian clusters, and each cluster has its own linear map
+ * `y = x · A_c`. A gate that sends each cluster to its own expert lets every expert fit one map.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MixtureOfExperts, type RoutingMetrics } from '@moekit/core';
-// The reference router and expert bank of @moekit/core/testing stand in until @moekit/router-topk
-// and @moekit/experts-ffn land: a linear softmax top-k gate and linear experts.
-import { LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
+import { FeedForwardExperts } from '@moekit/experts-ffn';
+import { TopKRouter } from '@moekit/router-topk';
 
 /** Sizes and training settings of the toy task. */
 export interface ToyRegressionOptions {
@@ -21,6 +20,8 @@ export interface ToyRegressionOptions {
   numExperts: number;
   /** Experts per token. */
   k: number;
+  /** Hidden width of each expert and of the dense baseline (equal active compute per token). */
+  hidden: number;
   /** Capacity factor while training. */
   capacityFactor: number;
   /** Training samples. */
@@ -42,6 +43,7 @@ export const toyRegressionDefaults: ToyRegressionOptions = {
   numClusters: 4,
   numExperts: 4,
   k: 1,
+  hidden: 16,
   capacityFactor: 1.5,
   numSamples: 2048,
   batchSize: 128,
@@ -58,7 +60,7 @@ export interface EpochRecord {
   moeLoss: number;
   /** Mean training MSE of the dense baseline. */
   denseLoss: number;
-  /** Mean unweighted load-balancing loss (1 = perfectly balanced). */
+  /** Mean unweighted balance loss: importance CV² + load CV² (0 = perfectly balanced). */
   balanceLoss: number;
   /** Tokens each expert kept over the epoch. */
   load: number[];
@@ -99,12 +101,14 @@ export function trainToyRegression(
   const train = makeData(o, o.numSamples, o.seed + 2);
   const test = makeData(o, 512, o.seed + 3);
   const moe = new MixtureOfExperts({
-    router: new LinearTopKRouter({ inputDim: o.inputDim, numExperts: o.numExperts, k: o.k, seed: o.seed + 4 }),
-    experts: new LinearExpertBank({ numExperts: o.numExperts, inputDim: o.inputDim, outputDim: o.outputDim, seed: o.seed + 5 }),
+    // Shazeer's noisy top-k gate (Glorot-initialised, so the clusters are told apart from the start)
+    router: new TopKRouter({ numExperts: o.numExperts, k: o.k, inputDim: o.inputDim, noise: 'shazeer', kernelInitializer: 'glorotUniform', seed: o.seed + 4 }),
+    experts: new FeedForwardExperts({ numExperts: o.numExperts, inputDim: o.inputDim, hiddenDim: o.hidden, outputDim: o.outputDim, seed: o.seed + 5 }),
     capacityFactorTrain: o.capacityFactor,
-    renormalize: o.k > 1 ? 'beforeDrop' : 'none',
   });
-  const dense = tf.tidy(() => tf.variable(tf.randomUniform([o.inputDim, o.outputDim], -0.3, 0.3, 'float32', o.seed + 6)));
+  // the dense baseline: one FFN of the same hidden width, i.e. the same active compute per token
+  const dense = new FeedForwardExperts({ numExperts: 1, inputDim: o.inputDim, hiddenDim: o.hidden, outputDim: o.outputDim, seed: o.seed + 6 });
+  const denseForward = (x: tf.Tensor) => tf.squeeze(dense.apply(tf.expandDims(x, 0)), [0]);
   const moeOptimizer = tf.train.adam(o.learningRate);
   const denseOptimizer = tf.train.adam(o.learningRate);
   const history: EpochRecord[] = [];
@@ -125,10 +129,10 @@ export function trainToyRegression(
       const mse = moeOptimizer.minimize(() => {
         const r = moe.apply(xb, { training: true });
         metrics = r.metrics;
-        balance = r.auxLosses['loadBalancing']!.dataSync()[0]!;
+        balance = r.auxLosses['importance']!.dataSync()[0]! + r.auxLosses['load']!.dataSync()[0]!;
         return tf.add(tf.losses.meanSquaredError(yb, r.output), r.auxLosses.total) as tf.Scalar;
       }, true, moe.trainableVariables)!;
-      const denseMse = denseOptimizer.minimize(() => tf.losses.meanSquaredError(yb, tf.matMul(xb, dense)) as tf.Scalar, true, [dense])!;
+      const denseMse = denseOptimizer.minimize(() => tf.losses.meanSquaredError(yb, denseForward(xb)) as tf.Scalar, true, dense.trainableVariables)!;
       moeLoss += mse.dataSync()[0]! / numBatches;
       denseLoss += denseMse.dataSync()[0]! / numBatches;
       balanceLoss += balance / numBatches;
@@ -144,8 +148,9 @@ export function trainToyRegression(
 
   const evaluation = moe.apply(test.x, { training: false });
   const moeTestLoss = tf.tidy(() => tf.losses.meanSquaredError(test.y, evaluation.output).dataSync()[0]!);
-  const denseTestLoss = tf.tidy(() => tf.losses.meanSquaredError(test.y, tf.matMul(test.x, dense)).dataSync()[0]!);
-  tf.dispose([evaluation.output, ...Object.values(evaluation.auxLosses), train.x, train.y, test.x, test.y, dense]);
+  const denseTestLoss = tf.tidy(() => tf.losses.meanSquaredError(test.y, denseForward(test.x)).dataSync()[0]!);
+  tf.dispose([evaluation.output, ...Object.values(evaluation.auxLosses), train.x, train.y, test.x, test.y]);
+  dense.dispose();
   moeOptimizer.dispose();
   denseOptimizer.dispose();
   moe.dispose();
