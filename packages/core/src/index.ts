@@ -9,7 +9,7 @@ import './register.js';
 
 export { MoEArgumentError } from './errors.js';
 export type { AuxLosses } from './aux-losses.js';
-export type { Router, RouterOutput, RouteOptions } from './router.js';
+export type { Router, RouterOutput, RouteOptions, CapacityFactors } from './router.js';
 export { disposeRoutingPlan, type RoutingPlan } from './routing-plan.js';
 export type { ExpertBank, ExpertApplyOptions } from './expert-bank.js';
 export type { Combiner } from './combiner.js';

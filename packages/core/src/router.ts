@@ -1,6 +1,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 
+/** A pair of capacity factors, one for training and one for evaluation. */
+export interface CapacityFactors {
+  /** Capacity factor while training. */
+  train: number;
+  /** Capacity factor in evaluation. */
+  eval: number;
+}
+
 /** Options passed to every {@link Router.route} call. */
 export interface RouteOptions {
   /** True while training: routers turn on noise, jitter and their training-time capacity. */
@@ -43,7 +51,7 @@ export interface Router {
    * The capacity factors this router's paper trains and evaluates with (Switch: 1.25 / 2.0);
    * {@link MixtureOfExperts} adopts them unless it is given its own.
    */
-  readonly capacityFactors?: { train: number; eval: number };
+  readonly capacityFactors?: CapacityFactors;
   /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
   build?(inputDim: number): void;
   /** Scores and chooses experts for `gateInput` `[T, Dg]`. */

@@ -32,15 +32,16 @@ export interface FeedForwardExpertsArgs {
   seed?: number;
 }
 
-type Resolved = Required<Omit<FeedForwardExpertsArgs, 'seed'>> & Pick<FeedForwardExpertsArgs, 'seed'>;
+/** A {@link FeedForwardExperts} bank's arguments with every default filled in. */
+export type FeedForwardExpertsConfig = Required<Omit<FeedForwardExpertsArgs, 'seed'>> & Pick<FeedForwardExpertsArgs, 'seed'>;
 const KNOWN = ['numExperts', 'inputDim', 'hiddenDim', 'outputDim', 'activation', 'gated', 'useBias', 'kernelInitializer', 'seed'];
 
-function resolve(args: FeedForwardExpertsArgs): Resolved {
+function resolve(args: FeedForwardExpertsArgs): FeedForwardExpertsConfig {
   const where = 'FeedForwardExperts';
   for (const key of Object.keys(args)) {
     if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
   }
-  const r: Resolved = {
+  const r: FeedForwardExpertsConfig = {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
     hiddenDim: args.hiddenDim,
@@ -98,7 +99,7 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
   /** Experts `E`. */
   readonly numExperts: number;
   /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<Resolved>;
+  readonly config: Readonly<FeedForwardExpertsConfig>;
   /** The weights. */
   readonly weights: FeedForwardWeights;
 

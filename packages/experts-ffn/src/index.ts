@@ -6,7 +6,7 @@
  */
 import './register.js';
 
-export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant } from './feed-forward-experts.js';
+export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
 export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
 export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer-moe-block.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, oneHotFloat, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
+import { MoEArgumentError, oneHotFloat, type RouteOptions, type Router, type RouterOutput, type CapacityFactors } from '@moekit/core';
 
 /** Configuration of a {@link BatchPriorityRouter}. */
 export interface BatchPriorityRouterArgs {
@@ -64,7 +64,7 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
   }
 
   /** The wrapped router's capacity factors, if it has any. */
-  get capacityFactors(): { train: number; eval: number } | undefined {
+  get capacityFactors(): CapacityFactors | undefined {
     return this.router.capacityFactors;
   }
 

@@ -12,12 +12,20 @@ export interface CapacitySweepModel {
   predict(x: tf.Tensor, moe: MixtureOfExperts): tf.Tensor;
 }
 
+/** The evaluation set of {@link capacitySweep}. */
+export interface SweepData {
+  /** Inputs `[N, ...]`. */
+  x: tf.Tensor;
+  /** Integer labels `[N]`. */
+  labels: tf.Tensor1D;
+}
+
 /** Options of {@link capacitySweep}. */
 export interface CapacitySweepOptions {
   /** The model to evaluate. */
   model: CapacitySweepModel;
   /** Inputs `x` `[N, ...]` and integer labels `[N]`. */
-  data: { x: tf.Tensor; labels: tf.Tensor1D };
+  data: SweepData;
   /** Test-time capacity ratios `c` (V-MoE: `C = ceil(c · K · T / E)`), each > 0. */
   ratios: number[];
   /** Samples per evaluation batch (T of each routing call). Default 256. */

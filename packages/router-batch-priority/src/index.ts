@@ -7,4 +7,4 @@
 import './register.js';
 
 export { BatchPriorityRouter, batchPriorityRouter, type BatchPriorityRouterArgs } from './batch-priority-router.js';
-export { capacitySweep, type CapacitySweepModel, type CapacitySweepOptions, type CapacitySweepPoint, type SweepResult } from './capacity-sweep.js';
+export { capacitySweep, type CapacitySweepModel, type CapacitySweepOptions, type CapacitySweepPoint, type SweepResult, type SweepData } from './capacity-sweep.js';

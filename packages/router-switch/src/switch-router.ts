@@ -10,6 +10,7 @@ import {
   type RouteOptions,
   type Router,
   type RouterOutput,
+  type CapacityFactors,
 } from '@moekit/core';
 
 /**
@@ -43,15 +44,16 @@ export interface SwitchRouterArgs {
   seed?: number;
 }
 
-type Resolved = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
+/** A {@link SwitchRouter}'s arguments with every default filled in. */
+export type SwitchRouterConfig = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
 const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacityFactorTrain', 'capacityFactorEval', 'loadBalancingWeight', 'zLossWeight', 'dropPolicy', 'kernelInitializer', 'seed'];
 
-function resolve(args: SwitchRouterArgs): Resolved {
+function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
   const where = 'SwitchRouter';
   for (const key of Object.keys(args)) {
     if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
   }
-  const r: Resolved = {
+  const r: SwitchRouterConfig = {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
     jitter: args.jitter ?? 1e-2,
@@ -101,7 +103,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
   /** Always 1: Switch routes each token to one expert. */
   readonly k = 1;
   /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<Resolved>;
+  readonly config: Readonly<SwitchRouterConfig>;
   private kernel: tf.Variable | undefined;
   private readonly seeds: SeedStream;
 
@@ -115,7 +117,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
   }
 
   /** The paper's capacity factors, adopted by `MixtureOfExperts` unless it is given its own. */
-  get capacityFactors(): { train: number; eval: number } {
+  get capacityFactors(): CapacityFactors {
     return { train: this.config.capacityFactorTrain, eval: this.config.capacityFactorEval };
   }
 

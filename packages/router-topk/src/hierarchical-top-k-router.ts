@@ -41,15 +41,16 @@ export interface HierarchicalTopKRouterArgs {
   seed?: number;
 }
 
-type Resolved = Required<Omit<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>> & Pick<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>;
+/** A {@link HierarchicalTopKRouter}'s arguments with every default filled in. */
+export type HierarchicalTopKRouterConfig = Required<Omit<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>> & Pick<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>;
 const KNOWN = ['numGroups', 'expertsPerGroup', 'kGroups', 'kExperts', 'inputDim', 'noise', 'noiseEpsilon', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed'];
 
-function resolve(args: HierarchicalTopKRouterArgs): Resolved {
+function resolve(args: HierarchicalTopKRouterArgs): HierarchicalTopKRouterConfig {
   const where = 'HierarchicalTopKRouter';
   for (const key of Object.keys(args)) {
     if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
   }
-  const r: Resolved = {
+  const r: HierarchicalTopKRouterConfig = {
     numGroups: args.numGroups,
     expertsPerGroup: args.expertsPerGroup,
     kGroups: args.kGroups ?? 1,
@@ -103,7 +104,7 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
   /** Choices per token `K = kGroups · kExperts`. */
   readonly k: number;
   /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<Resolved>;
+  readonly config: Readonly<HierarchicalTopKRouterConfig>;
   private weights: { primary: tf.Variable; primaryNoise?: tf.Variable; secondary: tf.Variable; secondaryNoise?: tf.Variable } | undefined;
   private readonly seeds: SeedStream;
 

@@ -7,8 +7,8 @@
  */
 import './register.js';
 
-export { TopKRouter, topKRouter, type TopKRouterArgs, type TopKNoise, type GateNormalization } from './top-k-router.js';
+export { TopKRouter, topKRouter, type TopKRouterArgs, type TopKNoise, type GateNormalization, type TopKRouterConfig } from './top-k-router.js';
 export { type SecondExpertPolicy } from './second-expert-policy.js';
 export { shazeerLoad } from './shazeer-load.js';
 export { vmoeLoad } from './vmoe-load.js';
-export { HierarchicalTopKRouter, type HierarchicalTopKRouterArgs } from './hierarchical-top-k-router.js';
+export { HierarchicalTopKRouter, type HierarchicalTopKRouterArgs, type HierarchicalTopKRouterConfig } from './hierarchical-top-k-router.js';

@@ -66,15 +66,16 @@ export interface TopKRouterArgs {
 
 const KNOWN = new Set(['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed']);
 
-type ResolvedArgs = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
+/** A {@link TopKRouter}'s arguments with every default filled in. */
+export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
 
-function resolve(args: TopKRouterArgs): ResolvedArgs {
+function resolve(args: TopKRouterArgs): TopKRouterConfig {
   const where = 'TopKRouter';
   for (const key of Object.keys(args)) {
     if (!KNOWN.has(key)) throw new MoEArgumentError(where, key, `one of the known options (${[...KNOWN].join(', ')})`, `unknown option '${key}'`);
   }
   const noise = args.noise ?? 'shazeer';
-  const r: ResolvedArgs = {
+  const r: TopKRouterConfig = {
     numExperts: args.numExperts,
     k: args.k ?? 2,
     inputDim: args.inputDim,
@@ -144,7 +145,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
   /** Choices per token `K`. */
   readonly k: number;
   /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<ResolvedArgs>;
+  readonly config: Readonly<TopKRouterConfig>;
   private gateKernel: tf.Variable | undefined;
   private noiseKernel: tf.Variable | undefined;
   private readonly seeds: SeedStream;

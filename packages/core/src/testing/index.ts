@@ -11,4 +11,4 @@ export { expectNoLeakedTensors } from './expect-no-leaked-tensors.js';
 export { FixedRouter, type FixedRouterArgs } from './fixed-router.js';
 export { LinearExpertBank, type LinearExpertBankArgs } from './linear-expert-bank.js';
 export { LinearTopKRouter, type LinearTopKRouterArgs } from './linear-top-k-router.js';
-export { trainOnClusters, type TrainOnClustersOptions, type ClustersTrainingReport } from './train-on-clusters.js';
+export { trainOnClusters, type TrainOnClustersOptions, type ClustersTrainingReport, type FirstAndLast } from './train-on-clusters.js';

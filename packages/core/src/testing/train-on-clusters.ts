@@ -23,12 +23,20 @@ export interface TrainOnClustersOptions {
   balanceParts?: string[];
 }
 
+/** A quantity at the start and at the end of training. */
+export interface FirstAndLast {
+  /** At the start (the first step, or the mean of the first tenth of the steps). */
+  first: number;
+  /** At the end (the mean of the last tenth of the steps). */
+  last: number;
+}
+
 /** What {@link trainOnClusters} measured: first and last values, and the final routing. */
 export interface ClustersTrainingReport {
   /** Task MSE of the first and the last step. */
-  taskLoss: { first: number; last: number };
+  taskLoss: FirstAndLast;
   /** Sum of the router's unweighted balance parts (see `balanceParts`), first and last step. */
-  balanceLoss: { first: number; last: number };
+  balanceLoss: FirstAndLast;
   /** Tokens each expert kept in the last step. */
   finalLoad: number[];
 }
