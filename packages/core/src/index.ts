@@ -8,6 +8,19 @@
 import './register.js';
 
 export { MoEArgumentError } from './errors.js';
+export {
+  checkAllFinite,
+  checkDtype,
+  checkFiniteNumber,
+  checkInteger,
+  checkMinRank,
+  checkNonNegative,
+  checkOneOf,
+  checkRank,
+  checkShape,
+  describe as describeValue,
+  rejectUnknownOptions,
+} from './validate.js';
 export type { AuxLosses } from './aux-losses.js';
 export type { Router, RouterOutput, RouteOptions, CapacityFactors } from './router.js';
 export { disposeRoutingPlan, type RoutingPlan } from './routing-plan.js';

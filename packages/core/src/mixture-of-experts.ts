@@ -14,7 +14,7 @@ import type { Router, RouterOutput } from './router.js';
 import type { SharedBranch } from './shared-branch.js';
 import { disposeRoutingPlan } from './routing-plan.js';
 import { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
-import { checkAllFinite, checkDtype, checkFiniteNumber, checkMinRank, checkOneOf, checkShape, describe } from './validate.js';
+import { checkAllFinite, checkDtype, checkFiniteNumber, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './validate.js';
 
 /** Configuration of a {@link MixtureOfExperts}. */
 export interface MixtureOfExpertsArgs {
@@ -114,11 +114,7 @@ export class MixtureOfExperts {
   /** Validates `args` (unknown options are rejected by name) and fills in the defaults. */
   constructor(args: MixtureOfExpertsArgs) {
     const where = 'MixtureOfExperts';
-    for (const key of Object.keys(args)) {
-      if (!KNOWN_ARGS.has(key)) {
-        throw new MoEArgumentError(where, key, `one of the known options (${[...KNOWN_ARGS].join(', ')})`, `unknown option '${key}'`);
-      }
-    }
+    rejectUnknownOptions(where, args, [...KNOWN_ARGS]);
     if (args.router === undefined || args.experts === undefined) {
       throw new MoEArgumentError(where, args.router === undefined ? 'router' : 'experts', 'a value', 'undefined');
     }

@@ -1,14 +1,16 @@
-// Boundary checks shared by every public function. Internal: not exported from the package index.
+// Boundary checks shared by every public function, and exported for the authors of routers,
+// expert banks and other components, so every moekit error reads the same.
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from './errors.js';
 
-/** Formats a value for an error message. */
+/** Formats a value for an error message: arrays as `[a, b]`, strings quoted. */
 export function describe(value: unknown): string {
   if (Array.isArray(value)) return `[${value.join(', ')}]`;
   if (typeof value === 'string') return `'${value}'`;
   return String(value);
 }
 
+/** Throws unless `value` is an integer in `[min, max]`. */
 export function checkInteger(where: string, name: string, value: number, min: number, max = Infinity): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
@@ -16,36 +18,42 @@ export function checkInteger(where: string, name: string, value: number, min: nu
   }
 }
 
+/** Throws unless `value` is a finite number. */
 export function checkFiniteNumber(where: string, name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new MoEArgumentError(where, name, 'a finite number', describe(value));
   }
 }
 
+/** Throws unless `value` is one of `allowed`. */
 export function checkOneOf<T extends string>(where: string, name: string, value: T, allowed: readonly T[]): void {
   if (!allowed.includes(value)) {
     throw new MoEArgumentError(where, name, `one of ${allowed.map((a) => `'${a}'`).join(' | ')}`, describe(value));
   }
 }
 
+/** Throws unless `t` has rank `rank`. */
 export function checkRank(where: string, name: string, t: tf.Tensor, rank: number): void {
   if (t.rank !== rank) {
     throw new MoEArgumentError(where, name, `rank ${rank}`, `rank ${t.rank} (shape ${describe(t.shape)})`);
   }
 }
 
+/** Throws unless `t` has rank ≥ `minRank`. */
 export function checkMinRank(where: string, name: string, t: tf.Tensor, minRank: number): void {
   if (t.rank < minRank) {
     throw new MoEArgumentError(where, name, `rank >= ${minRank}`, `rank ${t.rank} (shape ${describe(t.shape)})`);
   }
 }
 
+/** Throws unless `t` has exactly `shape`. */
 export function checkShape(where: string, name: string, t: tf.Tensor, shape: readonly number[]): void {
   if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new MoEArgumentError(where, name, `shape ${describe(shape)}`, `shape ${describe(t.shape)}`);
   }
 }
 
+/** Throws unless `t` has dtype `dtype`. */
 export function checkDtype(where: string, name: string, t: tf.Tensor, dtype: tf.DataType): void {
   if (t.dtype !== dtype) {
     throw new MoEArgumentError(where, name, `dtype ${dtype}`, `dtype ${t.dtype}`);
@@ -62,4 +70,20 @@ export function checkAllFinite(where: string, name: string, t: tf.Tensor): void 
   const data = t.dataSync();
   const i = data.findIndex((v) => !Number.isFinite(v));
   throw new MoEArgumentError(where, name, 'finite values', `${data[i]} at flat index ${i} (shape ${describe(t.shape)})`);
+}
+
+/** Throws unless `value` is a finite number ≥ 0. */
+export function checkNonNegative(where: string, name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new MoEArgumentError(where, name, 'a finite number >= 0', describe(value));
+  }
+}
+
+/** Throws on the first key of `args` not in `known` (Tutel-style: a misspelt option is an error, never ignored). */
+export function rejectUnknownOptions(where: string, args: object, known: readonly string[]): void {
+  for (const key of Object.keys(args)) {
+    if (!known.includes(key)) {
+      throw new MoEArgumentError(where, key, `one of the known options (${known.join(', ')})`, `unknown option '${key}'`);
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, SeedStream, perExpert, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { checkInteger, checkOneOf, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -38,9 +38,7 @@ const KNOWN = ['numExperts', 'inputDim', 'hiddenDim', 'outputDim', 'activation',
 
 function resolve(args: FeedForwardExpertsArgs): FeedForwardExpertsConfig {
   const where = 'FeedForwardExperts';
-  for (const key of Object.keys(args)) {
-    if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
-  }
+  rejectUnknownOptions(where, args, KNOWN);
   const r: FeedForwardExpertsConfig = {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
@@ -52,16 +50,10 @@ function resolve(args: FeedForwardExpertsArgs): FeedForwardExpertsConfig {
     kernelInitializer: args.kernelInitializer ?? 'glorotUniform',
     seed: args.seed,
   };
-  for (const name of ['numExperts', 'inputDim', 'hiddenDim', 'outputDim'] as const) {
-    const v = r[name];
-    if (!Number.isInteger(v) || v < 1) throw new MoEArgumentError(where, name, 'an integer >= 1', String(v));
-  }
-  const oneOf = (name: string, v: string, allowed: readonly string[]) => {
-    if (!allowed.includes(v)) throw new MoEArgumentError(where, name, `one of ${allowed.map((a) => `'${a}'`).join(' | ')}`, `'${v}'`);
-  };
-  oneOf('activation', r.activation, ffnActivations);
-  oneOf('gated', r.gated, ['none', 'swiglu', 'geglu']);
-  oneOf('kernelInitializer', r.kernelInitializer, kernelInitializerNames);
+  for (const name of ['numExperts', 'inputDim', 'hiddenDim', 'outputDim'] as const) checkInteger(where, name, r[name], 1);
+  checkOneOf(where, 'activation', r.activation, ffnActivations);
+  checkOneOf(where, 'gated', r.gated, ['none', 'swiglu', 'geglu']);
+  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, kernelInitializerNames);
   return r;
 }
 

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  MoEArgumentError,
-  SeedStream,
+  checkFiniteNumber,
+  checkInteger,
+  checkNonNegative,
+  checkOneOf,
   createGateKernel,
   loadBalancingLoss,
+  MoEArgumentError,
+  rejectUnknownOptions,
   routerZLoss,
+  SeedStream,
   selectTopK,
+  type CapacityFactors,
   type GateInitializer,
   type RouteOptions,
   type Router,
   type RouterOutput,
-  type CapacityFactors,
 } from '@moekit/core';
 
 /**
@@ -50,9 +55,7 @@ const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacityFactorTrain', 'capac
 
 function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
   const where = 'SwitchRouter';
-  for (const key of Object.keys(args)) {
-    if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
-  }
+  rejectUnknownOptions(where, args, KNOWN);
   const r: SwitchRouterConfig = {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
@@ -65,16 +68,13 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
     kernelInitializer: args.kernelInitializer ?? 'switch',
     seed: args.seed,
   };
-  if (!Number.isInteger(r.numExperts) || r.numExperts < 1) throw new MoEArgumentError(where, 'numExperts', 'an integer >= 1', String(r.numExperts));
-  if (r.inputDim !== undefined && (!Number.isInteger(r.inputDim) || r.inputDim < 1)) throw new MoEArgumentError(where, 'inputDim', 'an integer >= 1', String(r.inputDim));
+  checkInteger(where, 'numExperts', r.numExperts, 1);
+  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
   if (!(r.jitter >= 0 && r.jitter < 1)) throw new MoEArgumentError(where, 'jitter', 'a number in [0, 1)', String(r.jitter));
-  for (const name of ['loadBalancingWeight', 'zLossWeight'] as const) {
-    if (!(r[name] >= 0) || !Number.isFinite(r[name])) throw new MoEArgumentError(where, name, 'a finite number >= 0', String(r[name]));
-  }
-  for (const name of ['capacityFactorTrain', 'capacityFactorEval'] as const) {
-    if (!Number.isFinite(r[name])) throw new MoEArgumentError(where, name, 'a finite number (0 = dropless)', String(r[name]));
-  }
-  if (!['position', 'random'].includes(r.dropPolicy)) throw new MoEArgumentError(where, 'dropPolicy', "one of 'position' | 'random'", `'${r.dropPolicy}'`);
+  for (const name of ['loadBalancingWeight', 'zLossWeight'] as const) checkNonNegative(where, name, r[name]);
+  for (const name of ['capacityFactorTrain', 'capacityFactorEval'] as const) checkFiniteNumber(where, name, r[name]);
+  checkOneOf(where, 'dropPolicy', r.dropPolicy, ['position', 'random']);
+  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
   return r;
 }
 

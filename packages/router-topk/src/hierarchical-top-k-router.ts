@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkInteger,
+  checkNonNegative,
+  checkOneOf,
   createGateKernel,
   importanceLoss,
   loadBalancingLoss,
   MoEArgumentError,
   oneHotFloat,
+  rejectUnknownOptions,
   SeedStream,
   selectTopK,
   type GateInitializer,
@@ -47,9 +51,7 @@ const KNOWN = ['numGroups', 'expertsPerGroup', 'kGroups', 'kExperts', 'inputDim'
 
 function resolve(args: HierarchicalTopKRouterArgs): HierarchicalTopKRouterConfig {
   const where = 'HierarchicalTopKRouter';
-  for (const key of Object.keys(args)) {
-    if (!KNOWN.includes(key)) throw new MoEArgumentError(where, key, `one of the known options (${KNOWN.join(', ')})`, `unknown option '${key}'`);
-  }
+  rejectUnknownOptions(where, args, KNOWN);
   const r: HierarchicalTopKRouterConfig = {
     numGroups: args.numGroups,
     expertsPerGroup: args.expertsPerGroup,
@@ -63,20 +65,14 @@ function resolve(args: HierarchicalTopKRouterArgs): HierarchicalTopKRouterConfig
     kernelInitializer: args.kernelInitializer ?? 'zeros',
     seed: args.seed,
   };
-  const integer = (name: string, v: number | undefined, min: number, max = Infinity) => {
-    if (v === undefined || !Number.isInteger(v) || v < min || v > max) {
-      throw new MoEArgumentError(where, name, max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, String(v));
-    }
-  };
-  integer('numGroups', r.numGroups, 1);
-  integer('expertsPerGroup', r.expertsPerGroup, 1);
-  integer('kGroups', r.kGroups, 1, r.numGroups);
-  integer('kExperts', r.kExperts, 1, r.expertsPerGroup);
-  if (r.inputDim !== undefined) integer('inputDim', r.inputDim, 1);
-  if (!['shazeer', 'none'].includes(r.noise)) throw new MoEArgumentError(where, 'noise', "one of 'shazeer' | 'none'", `'${r.noise}'`);
-  for (const name of ['noiseEpsilon', 'importanceWeight', 'loadWeight'] as const) {
-    if (!(r[name] >= 0) || !Number.isFinite(r[name])) throw new MoEArgumentError(where, name, 'a finite number >= 0', String(r[name]));
-  }
+  checkInteger(where, 'numGroups', r.numGroups, 1);
+  checkInteger(where, 'expertsPerGroup', r.expertsPerGroup, 1);
+  checkInteger(where, 'kGroups', r.kGroups, 1, r.numGroups);
+  checkInteger(where, 'kExperts', r.kExperts, 1, r.expertsPerGroup);
+  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
+  checkOneOf(where, 'noise', r.noise, ['shazeer', 'none']);
+  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
+  for (const name of ['noiseEpsilon', 'importanceWeight', 'loadWeight'] as const) checkNonNegative(where, name, r[name]);
   return r;
 }
 

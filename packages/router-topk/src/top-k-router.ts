@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkInteger,
+  checkNonNegative,
+  checkOneOf,
   createGateKernel,
   importanceLoss,
   loadBalancingLoss,
   MoEArgumentError,
   oneHotFloat,
+  rejectUnknownOptions,
   SeedStream,
   selectTopK,
   type GateInitializer,
@@ -64,16 +68,14 @@ export interface TopKRouterArgs {
   seed?: number;
 }
 
-const KNOWN = new Set(['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed']);
+const KNOWN = ['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed'];
 
 /** A {@link TopKRouter}'s arguments with every default filled in. */
 export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
 
 function resolve(args: TopKRouterArgs): TopKRouterConfig {
   const where = 'TopKRouter';
-  for (const key of Object.keys(args)) {
-    if (!KNOWN.has(key)) throw new MoEArgumentError(where, key, `one of the known options (${[...KNOWN].join(', ')})`, `unknown option '${key}'`);
-  }
+  rejectUnknownOptions(where, args, KNOWN);
   const noise = args.noise ?? 'shazeer';
   const r: TopKRouterConfig = {
     numExperts: args.numExperts,
@@ -90,28 +92,14 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
     kernelInitializer: args.kernelInitializer ?? (noise === 'shazeer' ? 'zeros' : 'glorotUniform'),
     seed: args.seed,
   };
-  const integer = (name: string, v: number | undefined, min: number, max = Infinity) => {
-    if (v === undefined || !Number.isInteger(v) || v < min || v > max) {
-      throw new MoEArgumentError(where, name, max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, String(v));
-    }
-  };
-  const nonNegative = (name: string, v: number) => {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new MoEArgumentError(where, name, 'a finite number >= 0', String(v));
-  };
-  const oneOf = (name: string, v: string, allowed: string[]) => {
-    if (!allowed.includes(v)) throw new MoEArgumentError(where, name, `one of ${allowed.map((a) => `'${a}'`).join(' | ')}`, `'${v}'`);
-  };
-  integer('numExperts', r.numExperts, 1);
-  integer('k', r.k, 1, r.numExperts);
-  if (r.inputDim !== undefined) integer('inputDim', r.inputDim, 1);
-  oneOf('noise', r.noise, ['none', 'shazeer', 'gaussian', 'gumbel']);
-  oneOf('gates', r.gates, ['topKSoftmax', 'softmax']);
-  oneOf('secondExpertPolicy', r.secondExpertPolicy, ['all', 'none', 'threshold', 'random']);
-  oneOf('kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform']);
-  nonNegative('noiseStd', r.noiseStd);
-  nonNegative('noiseEpsilon', r.noiseEpsilon);
-  nonNegative('importanceWeight', r.importanceWeight);
-  nonNegative('loadWeight', r.loadWeight);
+  checkInteger(where, 'numExperts', r.numExperts, 1);
+  checkInteger(where, 'k', r.k, 1, r.numExperts);
+  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
+  checkOneOf(where, 'noise', r.noise, ['none', 'shazeer', 'gaussian', 'gumbel']);
+  checkOneOf(where, 'gates', r.gates, ['topKSoftmax', 'softmax']);
+  checkOneOf(where, 'secondExpertPolicy', r.secondExpertPolicy, ['all', 'none', 'threshold', 'random']);
+  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
+  for (const name of ['noiseStd', 'noiseEpsilon', 'importanceWeight', 'loadWeight'] as const) checkNonNegative(where, name, r[name]);
   if (!(r.secondExpertThreshold > 0 && r.secondExpertThreshold <= 1)) {
     throw new MoEArgumentError(where, 'secondExpertThreshold', 'a number in (0, 1]', String(r.secondExpertThreshold));
   }
