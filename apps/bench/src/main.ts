@@ -92,18 +92,20 @@ async function child(): Promise<void> {
   console.error(`# ${choice.backend}: ${choice.reason}`);
   const runs = quick ? 1 : 5;
   await matMulRow(choice.backend, actualThreads);
-  for (const c of layerConfigs(backend, quick)) {
-    const limit = () => limitStrategy(c);
-    await runStrategy(choice.backend, actualThreads, c, 'limit', limit, runs, 'layer');
+  const configs = layerConfigs(backend, quick);
+  for (const c of configs) {
+    await runStrategy(choice.backend, actualThreads, c, 'limit', () => limitStrategy(c), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'moekit (grouped)', () => moekitStrategy(c, 'grouped'), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'moekit (padded)', () => moekitStrategy(c, 'padded'), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'dense FFN, same active compute', () => denseStrategy(c), runs, 'layer');
-    if (quick || (c.hidden === Math.min(...layerConfigs(backend, quick).map((x) => x.hidden)))) {
-      await runStrategy(choice.backend, actualThreads, c, 'GShard one-hot dispatch', () => oneHotStrategy(c), runs, 'layer');
-    }
   }
   for (const c of scalingConfigs(backend, quick)) {
     await runStrategy(choice.backend, actualThreads, c, 'moekit (auto)', () => moekitStrategy(c, 'auto'), runs, 'experts', ['train']);
+  }
+  // The one-hot dispatch last: at k = 2 it can exhaust the wasm heap, and a failed gradient leaves
+  // tensors behind that would distort everything measured after it.
+  for (const c of configs.filter((x) => quick || x.hidden === Math.min(...configs.map((y) => y.hidden)))) {
+    await runStrategy(choice.backend, actualThreads, c, 'GShard one-hot dispatch', () => oneHotStrategy(c), runs, 'layer');
   }
 }
 
