@@ -22,6 +22,10 @@ export function makeWasmBatchMatMul(stock: KernelConfig): KernelConfig {
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     let a = inputs['a']!;
     let b = inputs['b']!;
+    // the stock kernel's own fast path: batch 1, no transposes
+    if (!transposeA && !transposeB && sizeOf(a.shape.slice(0, -2)) === 1 && sizeOf(b.shape.slice(0, -2)) === 1) {
+      return stockMatMul({ inputs, backend, attrs });
+    }
     const owned: TensorInfo[] = [];
     const run = (name: string, x: TensorInfo, kernelAttrs: NamedAttrMap): TensorInfo => {
       const out = kernel(name)({ inputs: { x }, backend, attrs: kernelAttrs }) as TensorInfo;
