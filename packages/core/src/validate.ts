@@ -87,3 +87,19 @@ export function rejectUnknownOptions(where: string, args: object, known: readonl
     }
   }
 }
+
+/**
+ * Throws unless a router's gate input is `[T, Dg]` with `Dg = inputDim` (the width its gate kernel was
+ * built for): the check every router makes at the top of `route`.
+ */
+export function checkGateInput(where: string, gateInput: tf.Tensor, inputDim: number): void {
+  if (gateInput.rank !== 2) throw new MoEArgumentError(where, 'gateInput', 'rank 2 [T, Dg]', `shape ${describe(gateInput.shape)}`);
+  if (gateInput.shape[1] !== inputDim) {
+    throw new MoEArgumentError(where, 'gateInput', `width ${inputDim} (the router's inputDim)`, `shape ${describe(gateInput.shape)}`);
+  }
+}
+
+/** A component's config for `getConfig()`: its resolved arguments without the unset (`undefined`) ones. */
+export function definedConfig(config: object): tf.serialization.ConfigDict {
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as tf.serialization.ConfigDict;
+}

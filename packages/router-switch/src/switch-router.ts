@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   checkFiniteNumber,
+  checkGateInput,
   checkInteger,
   checkNonNegative,
   checkOneOf,
   createGateKernel,
+  definedConfig,
   loadBalancingLoss,
   MoEArgumentError,
   rejectUnknownOptions,
@@ -133,12 +135,9 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
 
   /** Jitters (in training), scores `[T, Dg]`, picks the top-1 expert and computes the aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
-    if (gateInput.rank !== 2) throw new MoEArgumentError('SwitchRouter.route', 'gateInput', 'rank 2 [T, Dg]', `shape [${gateInput.shape.join(', ')}]`);
-    this.build(gateInput.shape[1]);
+    this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.kernel!;
-    if (kernel.shape[0] !== gateInput.shape[1]) {
-      throw new MoEArgumentError('SwitchRouter.route', 'gateInput', `width ${kernel.shape[0]} (the router's inputDim)`, `shape [${gateInput.shape.join(', ')}]`);
-    }
+    checkGateInput('SwitchRouter.route', gateInput, kernel.shape[0]!);
     const { jitter, numExperts, loadBalancingWeight, zLossWeight, dropPolicy } = this.config;
     return tf.tidy(() => {
       let input: tf.Tensor2D = tf.cast(gateInput, 'float32');
@@ -165,8 +164,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
 
   /** The constructor arguments. */
   override getConfig(): tf.serialization.ConfigDict {
-    const { inputDim, seed, ...rest } = this.config;
-    return { ...rest, ...(inputDim !== undefined ? { inputDim } : {}), ...(seed !== undefined ? { seed } : {}) };
+    return definedConfig(this.config);
   }
 
   /** Rebuilds a router from {@link SwitchRouter.getConfig}'s output. */

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkGateInput,
   checkInteger,
   checkNonNegative,
   checkOneOf,
   createGateKernel,
+  definedConfig,
   importanceLoss,
   loadBalancingLoss,
-  MoEArgumentError,
   oneHotFloat,
   rejectUnknownOptions,
   SeedStream,
@@ -135,12 +136,9 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
 
   /** Routes `[T, Dg]` through both gates. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
-    if (gateInput.rank !== 2) throw new MoEArgumentError('HierarchicalTopKRouter.route', 'gateInput', 'rank 2 [T, Dg]', `shape [${gateInput.shape.join(', ')}]`);
-    this.build(gateInput.shape[1]);
+    this.build(gateInput.shape[gateInput.rank - 1]!);
     const w = this.weights!;
-    if (w.primary.shape[0] !== gateInput.shape[1]) {
-      throw new MoEArgumentError('HierarchicalTopKRouter.route', 'gateInput', `width ${w.primary.shape[0]} (the router's inputDim)`, `shape [${gateInput.shape.join(', ')}]`);
-    }
+    checkGateInput('HierarchicalTopKRouter.route', gateInput, w.primary.shape[0]!);
     const { numGroups: a, expertsPerGroup: b, kGroups, kExperts, noise, noiseEpsilon, importanceWeight, loadWeight } = this.config;
     const numTokens = gateInput.shape[0];
     const noisyGating = options.training && noise === 'shazeer';
@@ -207,8 +205,7 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
 
   /** The constructor arguments. */
   override getConfig(): tf.serialization.ConfigDict {
-    const { inputDim, seed, ...rest } = this.config;
-    return { ...rest, ...(inputDim !== undefined ? { inputDim } : {}), ...(seed !== undefined ? { seed } : {}) };
+    return definedConfig(this.config);
   }
 
   /** Rebuilds a router from {@link HierarchicalTopKRouter.getConfig}'s output. */

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkGateInput,
   checkInteger,
   checkNonNegative,
   checkOneOf,
   createGateKernel,
+  definedConfig,
   importanceLoss,
   loadBalancingLoss,
   MoEArgumentError,
@@ -163,12 +165,9 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
 
   /** Scores `[T, Dg]`, draws the training noise, chooses `k` experts per token and computes the aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
-    if (gateInput.rank !== 2) throw new MoEArgumentError('TopKRouter.route', 'gateInput', 'rank 2 [T, Dg]', `shape [${gateInput.shape.join(', ')}]`);
-    this.build(gateInput.shape[1]);
+    this.build(gateInput.shape[gateInput.rank - 1]!);
     const wg = this.gateKernel!;
-    if (wg.shape[0] !== gateInput.shape[1]) {
-      throw new MoEArgumentError('TopKRouter.route', 'gateInput', `width ${wg.shape[0]} (the router's inputDim)`, `shape [${gateInput.shape.join(', ')}]`);
-    }
+    checkGateInput('TopKRouter.route', gateInput, wg.shape[0]!);
     const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
     const numTokens = gateInput.shape[0];
     return tf.tidy(() => {
@@ -222,8 +221,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
 
   /** The constructor arguments, for `fromConfig` and tfjs-layers serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
-    const { inputDim, seed, ...rest } = this.config;
-    return { ...rest, ...(inputDim !== undefined ? { inputDim } : {}), ...(seed !== undefined ? { seed } : {}) };
+    return definedConfig(this.config);
   }
 
   /** Rebuilds a router from {@link TopKRouter.getConfig}'s output. */
