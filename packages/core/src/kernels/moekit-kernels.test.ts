@@ -27,7 +27,7 @@ async function expectSameOnCpuAndWasm(fn: () => tf.Tensor | tf.Tensor[], atol = 
 
 beforeAll(async () => {
   await tf.setBackend('wasm'); // initialise, so the stock wasm kernels are registered and set up
-  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm',
+  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'Multiply/cpu', 'Sum/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm',
     'Conv2DBackpropFilter/wasm', 'DepthwiseConv2dNativeBackpropFilter/wasm', 'DepthwiseConv2dNativeBackpropInput/wasm']);
 });
 afterAll(async () => {

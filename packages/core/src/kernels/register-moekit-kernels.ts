@@ -7,6 +7,8 @@ import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js
 import { wasmDepthwiseConv2dNativeBackpropFilterConfig } from './wasm-depthwise-conv2d-backprop-filter.js';
 import { wasmDepthwiseConv2dNativeBackpropInputConfig } from './wasm-depthwise-conv2d-backprop-input.js';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+import { makeCpuMultiply } from './cpu-broadcast-multiply.js';
+import { makeCpuSum } from './cpu-sum.js';
 
 /** Kernels moekit replaced or added, as `'KernelName/backend'`, and the stock ones it replaced. */
 const replaced = new Map<string, KernelConfig | undefined>();
@@ -25,7 +27,8 @@ function install(config: KernelConfig): void {
 
 /**
  * Registers moekit's kernels with tfjs (idempotent; {@link selectBackend} calls it):
- * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)); on `wasm`, a
+ * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)) and fast paths for the
+ * trailing-axis broadcast `Multiply` and single-axis `Sum` of the combine step; on `wasm`, a
  * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
  * for float32), block-copy `Unpack` / `SplitV` along axis 0 (grouped experts split rows and weights), and the
@@ -40,6 +43,10 @@ function install(config: KernelConfig): void {
  */
 export function registerMoekitKernels(): string[] {
   install(cpuUnsortedSegmentSumConfig);
+  const stockCpuMultiply = replaced.has('Multiply/cpu') ? undefined : getKernel('Multiply', 'cpu');
+  if (stockCpuMultiply !== undefined) install(makeCpuMultiply(stockCpuMultiply));
+  const stockCpuSum = replaced.has('Sum/cpu') ? undefined : getKernel('Sum', 'cpu');
+  if (stockCpuSum !== undefined) install(makeCpuSum(stockCpuSum));
   const stockWasmMatMul = replaced.has('BatchMatMul/wasm') ? undefined : getKernel('BatchMatMul', 'wasm');
   if (stockWasmMatMul !== undefined) {
     install(makeWasmBatchMatMul(stockWasmMatMul));
