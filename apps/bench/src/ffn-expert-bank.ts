@@ -3,7 +3,7 @@
  * padded (one batched matMul per projection) or grouped (one matMul per expert over its own rows).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ExpertApplyOptions, ExpertBank } from '@moekit/core';
+import { applyPerGroup, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 
 /** `E` ReLU FFN experts `D → H → D`. */
 export class FfnExpertBank implements ExpertBank {
@@ -57,8 +57,7 @@ export class FfnExpertBank implements ExpertBank {
   applyGrouped(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor {
     return tf.tidy(() => {
       const { w1, w2 } = this.slices(options.training);
-      const groups = tf.split(rows, groupSizes, 0);
-      return tf.concat(groups.map((g, e) => tf.matMul(tf.relu(tf.matMul(g as tf.Tensor2D, w1[e] as tf.Tensor2D)), w2[e] as tf.Tensor2D)), 0);
+      return applyPerGroup(rows, groupSizes, this.w2.shape[2]!, (group, e) => tf.matMul(tf.relu(tf.matMul(group, w1[e] as tf.Tensor2D)), w2[e] as tf.Tensor2D));
     });
   }
 

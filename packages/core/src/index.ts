@@ -40,7 +40,7 @@ export { denseDispatch, denseCombine } from './dense-dispatch.js';
 export { withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
 export { oneHotFloat } from './one-hot-float.js';
-export { perExpert } from './per-expert.js';
+export { applyPerGroup, perExpert } from './per-expert.js';
 export { loadBalancingLoss } from './losses/load-balancing-loss.js';
 export { importanceLoss, type ImportanceLossOptions } from './losses/importance-loss.js';
 export { routerZLoss } from './losses/router-z-loss.js';

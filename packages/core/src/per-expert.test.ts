@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { perExpert } from './per-expert.js';
+import { applyPerGroup, perExpert } from './per-expert.js';
 
 describe('perExpert', () => {
   it('splits [E, ...] into E tensors with gradients, E = 1 included', () => {
@@ -11,5 +11,25 @@ describe('perExpert', () => {
       expect(Array.from(grads[w.name]!.dataSync())).toEqual(Array.from({ length: numExperts * 4 }, (_, i) => Math.floor(i / 4) + 1));
       tf.dispose([w, ...Object.values(grads)]);
     }
+  });
+});
+
+describe('applyPerGroup', () => {
+  it('applies fn to each non-empty group in order and gives empty experts zero gradient', () => {
+    const w = tf.variable(tf.tensor3d([[[1]], [[2]], [[3]]])); // E = 3, D = D' = 1
+    const rows = tf.tensor2d([[1], [2], [3]]);
+    const calls: number[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const weights = perExpert(w);
+      const y = applyPerGroup(rows, [2, 0, 1], 1, (group, e) => {
+        calls.push(e);
+        return tf.add(tf.matMul(group, weights[e] as tf.Tensor2D), tf.ones([1, 1])); // a broadcast bias
+      });
+      expect(Array.from(y.dataSync())).toEqual([2, 3, 10]); // [1, 2]·1 + 1, [3]·3 + 1
+      return tf.sum(y) as tf.Scalar;
+    });
+    expect(calls).toEqual([0, 2]);
+    expect(Array.from(grads[w.name]!.dataSync())).toEqual([3, 0, 3]);
+    tf.dispose([w, rows, value, ...Object.values(grads)]);
   });
 });

@@ -14,3 +14,21 @@ import * as tf from '@tensorflow/tfjs-core';
 export function perExpert(weight: tf.Tensor): tf.Tensor[] {
   return weight.shape[0] === 1 ? [tf.squeeze(weight, [0])] : tf.unstack(weight);
 }
+
+/**
+ * Grouped execution's shared loop: splits `rows` `[N, ...in]` into the experts' consecutive groups,
+ * applies `fn(group, e)` to each non-empty one, and concatenates the outputs `[N, outputWidth]`. An
+ * expert with no rows gets an empty `[0, outputWidth]` block without calling `fn`, because tfjs cannot
+ * take the gradient of a bias broadcast over zero rows (`[0, H] + [1, H]` fails in backprop).
+ *
+ * @example
+ * ```ts
+ * const y = applyPerGroup(rows, groupSizes, D, (group, e) => tf.matMul(group, w[e])); // [N, D]
+ * ```
+ */
+export function applyPerGroup(rows: tf.Tensor, groupSizes: number[], outputWidth: number, fn: (group: tf.Tensor2D, expert: number) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const groups = tf.split(rows, groupSizes, 0);
+    return tf.concat(groups.map((g, e) => (groupSizes[e] === 0 ? tf.zeros([0, outputWidth]) : fn(g as tf.Tensor2D, e))), 0);
+  });
+}

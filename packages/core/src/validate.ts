@@ -54,7 +54,7 @@ export function checkShape(where: string, name: string, t: tf.Tensor, shape: rea
 }
 
 /** Throws unless `t` has dtype `dtype`. */
-export function checkDtype(where: string, name: string, t: tf.Tensor, dtype: tf.DataType): void {
+export function checkDtype(where: string, name: string, t: { dtype: tf.DataType }, dtype: tf.DataType): void {
   if (t.dtype !== dtype) {
     throw new MoEArgumentError(where, name, `dtype ${dtype}`, `dtype ${t.dtype}`);
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { applyPerGroup, checkInteger, checkOneOf, definedConfig, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -167,21 +167,17 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     this.checkWidth('FeedForwardExperts.applyGrouped', rows);
     return tf.tidy(() => {
       const slices = Object.fromEntries(Object.entries(this.weights).map(([name, w]) => [name, perExpert(w as tf.Tensor)])) as Record<keyof FeedForwardWeights, tf.Tensor[]>;
-      const groups = tf.split(rows, groupSizes, 0);
-      // an expert with no rows is skipped: tfjs cannot take the gradient of a bias broadcast over 0 rows
-      const outputs = groups.map((g, e) => groupSizes[e] === 0 ? tf.zeros([0, this.config.outputDim]) : this.ffn(g, {
+      return applyPerGroup(rows, groupSizes, this.config.outputDim, (group, e) => this.ffn(group, {
         w1: slices.w1[e]!, w2: slices.w2[e]!,
         ...(slices.b1 ? { b1: slices.b1[e] } : {}), ...(slices.v ? { v: slices.v[e] } : {}),
         ...(slices.bv ? { bv: slices.bv[e] } : {}), ...(slices.b2 ? { b2: slices.b2[e] } : {}),
       }));
-      return tf.concat(outputs, 0);
     });
   }
 
   /** The constructor arguments. */
   override getConfig(): tf.serialization.ConfigDict {
-    const { seed, ...rest } = this.config;
-    return { ...rest, ...(seed !== undefined ? { seed } : {}) };
+    return definedConfig(this.config);
   }
 
   /** Rebuilds a bank (with fresh weights) from {@link FeedForwardExperts.getConfig}'s output. */

@@ -1,5 +1,6 @@
 import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from '../errors.js';
+import { checkDtype } from '../validate.js';
 import type { WasmBackendLike } from './wasm-heap.js';
 
 /** Output positions per block: a block's rows of x and dy stay in L1 while every 4×4 tile sweeps them. */
@@ -25,8 +26,8 @@ export const wasmConv2DBackpropFilterConfig: KernelConfig = {
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
     const where = 'Conv2DBackpropFilter (wasm)';
     if (dataFormat !== 'NHWC') throw new MoEArgumentError(where, 'dataFormat', "'NHWC'", `'${dataFormat}'`);
-    if (x.dtype !== 'float32') throw new MoEArgumentError(where, 'x', 'dtype float32', `dtype ${x.dtype}`);
-    if (dy.dtype !== 'float32') throw new MoEArgumentError(where, 'dy', 'dtype float32', `dtype ${dy.dtype}`);
+    checkDtype(where, 'x', x, 'float32');
+    checkDtype(where, 'dy', dy, 'float32');
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
 

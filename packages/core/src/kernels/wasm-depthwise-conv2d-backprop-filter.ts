@@ -2,7 +2,7 @@ import {
   DepthwiseConv2dNativeBackpropFilter, backend_util,
   type DepthwiseConv2dNativeBackpropFilterAttrs, type KernelConfig, type KernelFunc,
 } from '@tensorflow/tfjs-core';
-import { MoEArgumentError } from '../errors.js';
+import { checkDtype } from '../validate.js';
 import type { WasmBackendLike } from './wasm-heap.js';
 
 /** Output positions per block: a block's rows of x and dy stay in L1 while the channel tiles sweep them. */
@@ -27,8 +27,8 @@ export const wasmDepthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
     const dy = inputs['dy']!;
     const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
     const where = 'DepthwiseConv2dNativeBackpropFilter (wasm)';
-    if (x.dtype !== 'float32') throw new MoEArgumentError(where, 'x', 'dtype float32', `dtype ${x.dtype}`);
-    if (dy.dtype !== 'float32') throw new MoEArgumentError(where, 'dy', 'dtype float32', `dtype ${dy.dtype}`);
+    checkDtype(where, 'x', x, 'float32');
+    checkDtype(where, 'dy', dy, 'float32');
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true);
 

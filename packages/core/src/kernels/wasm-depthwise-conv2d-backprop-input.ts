@@ -2,7 +2,7 @@ import {
   DepthwiseConv2dNativeBackpropInput, backend_util,
   type DepthwiseConv2dNativeBackpropInputAttrs, type KernelConfig, type KernelFunc,
 } from '@tensorflow/tfjs-core';
-import { MoEArgumentError } from '../errors.js';
+import { checkDtype } from '../validate.js';
 import type { WasmBackendLike } from './wasm-heap.js';
 
 /**
@@ -24,8 +24,8 @@ export const wasmDepthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
     const filter = inputs['filter']!;
     const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
     const where = 'DepthwiseConv2dNativeBackpropInput (wasm)';
-    if (dy.dtype !== 'float32') throw new MoEArgumentError(where, 'dy', 'dtype float32', `dtype ${dy.dtype}`);
-    if (filter.dtype !== 'float32') throw new MoEArgumentError(where, 'filter', 'dtype float32', `dtype ${filter.dtype}`);
+    checkDtype(where, 'dy', dy, 'float32');
+    checkDtype(where, 'filter', filter, 'float32');
     const info = backend_util.computeConv2DInfo(
       inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true);
 

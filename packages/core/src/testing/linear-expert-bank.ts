@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExpertBank } from '../expert-bank.js';
-import { perExpert } from '../per-expert.js';
+import { applyPerGroup, perExpert } from '../per-expert.js';
 import { checkInteger, checkRank, checkShape } from '../validate.js';
 
 /** Configuration of a {@link LinearExpertBank}. */
@@ -71,9 +71,8 @@ export class LinearExpertBank extends tf.serialization.Serializable implements E
   applyGrouped(rows: tf.Tensor, groupSizes: number[]): tf.Tensor {
     checkShape('LinearExpertBank.applyGrouped', 'rows', rows, [groupSizes.reduce((a, b) => a + b, 0), this.kernel.shape[1]!]);
     return tf.tidy(() => {
-      const groups = tf.split(rows, groupSizes, 0);
       const weights = perExpert(this.kernel); // E × [D, D']
-      return tf.concat(groups.map((g, e) => (groupSizes[e] === 0 ? tf.zeros([0, this.kernel.shape[2]!]) : tf.matMul(g as tf.Tensor2D, weights[e] as tf.Tensor2D))), 0);
+      return applyPerGroup(rows, groupSizes, this.kernel.shape[2]!, (group, e) => tf.matMul(group, weights[e] as tf.Tensor2D));
     });
   }
 
