@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@moekit/source'] },
+  ssr: { resolve: { conditions: ['@moekit/source'] } },
+  test: {
+    name: '@moekit/datasets',
+    environment: 'node',
+    testTimeout: 60_000,
+  },
+});
