@@ -3,7 +3,7 @@
  * padded (one batched matMul per projection) or grouped (one matMul per expert over its own rows).
  */
 import * as tf from '@tensorflow/tfjs';
-import { applyPerGroup, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { applyPerGroup, groupedMatMul, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 
 /** `E` ReLU FFN experts `D → H → D`. */
 export class FfnExpertBank implements ExpertBank {
@@ -34,12 +34,10 @@ export class FfnExpertBank implements ExpertBank {
   }
 
   /**
-   * Per-expert weight slices. In training they are cut on the tape every call (gradients must reach
-   * `w1`, `w2`); in inference they are cut once and kept (`tf.keep`) while the weights are unchanged,
-   * so the backend may reuse what it derived from them (XNNPACK's packed weights).
+   * Per-expert weight slices for inference, cut once and kept (`tf.keep`) while the weights are
+   * unchanged, so the backend may reuse what it derived from them (XNNPACK's packed weights).
    */
-  private slices(training: boolean): { w1: tf.Tensor[]; w2: tf.Tensor[] } {
-    if (training) return { w1: tf.unstack(this.w1), w2: tf.unstack(this.w2) };
+  private slices(): { w1: tf.Tensor[]; w2: tf.Tensor[] } {
     const key = [this.w1.dataId, this.w2.dataId];
     if (this.inference === undefined || this.inference.key.some((k, i) => k !== key[i])) {
       this.releaseInference();
@@ -53,10 +51,14 @@ export class FfnExpertBank implements ExpertBank {
     this.inference = undefined;
   }
 
-  /** Grouped `[N, D]` → `[N, D]`, expert `e` over its `groupSizes[e]` rows. */
+  /**
+   * Grouped `[N, D]` → `[N, D]`, expert `e` over its `groupSizes[e]` rows: in training through core's
+   * `groupedMatMul` (as `FeedForwardExperts` does), in inference over the kept slices.
+   */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor {
     return tf.tidy(() => {
-      const { w1, w2 } = this.slices(options.training);
+      if (options.training) return groupedMatMul(tf.relu(groupedMatMul(rows, this.w1, groupSizes)), this.w2, groupSizes);
+      const { w1, w2 } = this.slices();
       return applyPerGroup(rows, groupSizes, this.w2.shape[2]!, (group, e) => tf.matMul(tf.relu(tf.matMul(group, w1[e] as tf.Tensor2D)), w2[e] as tf.Tensor2D));
     });
   }

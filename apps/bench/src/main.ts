@@ -5,6 +5,7 @@
  *
  *   node apps/bench/dist/main.js                 # everything (tens of minutes on 2 cores)
  *   node apps/bench/dist/main.js --quick         # tiny sizes, 1 run: checks that every path works
+ *   node apps/bench/dist/main.js --only wasm:2 --sections layer,experts --hidden 1024   # a part of it
  *   node apps/bench/dist/main.js --child --backend wasm --threads 2 [--quick]   # one backend, JSON lines
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -26,6 +27,8 @@ interface Row {
   gflops: number;
   leaked: number;
   peakMB: number;
+  /** tf.profile's peak (counts views and saved clones again), MB. */
+  profileMB: number;
 }
 
 const args = process.argv.slice(2);
@@ -61,11 +64,11 @@ async function runStrategy(backend: string, threads: number, config: BenchConfig
       try {
         const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
         const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
-        const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 };
+        const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: m.profilePeakBytes / 2 ** 20 };
         console.log(JSON.stringify(row));
       } catch (error) {
         // e.g. the one-hot dispatch exhausting the wasm heap: a result, not a crash
-        const row: Row = { backend, threads, section, config, method, mode, ms: NaN, gflops: NaN, leaked: 0, peakMB: NaN, error: (error as Error).message.split('(')[0]!.trim() };
+        const row: Row = { backend, threads, section, config, method, mode, ms: NaN, gflops: NaN, leaked: 0, peakMB: NaN, profileMB: NaN, error: (error as Error).message.split('(')[0]!.trim() };
         console.log(JSON.stringify(row));
       }
     }
@@ -80,7 +83,7 @@ async function matMulRow(backend: string, threads: number): Promise<void> {
   const m = await measure(() => [tf.matMul(a, b)], { warmup: 2, runs: 7 });
   tf.dispose([a, b]);
   const config: BenchConfig = { numTokens: 1024, dim: 512, hidden: 1024, numExperts: 1, k: 1, capacityFactor: 0 };
-  console.log(JSON.stringify({ backend, threads, section: 'matmul', config, method: 'matMul [1024,512]x[512,1024]', mode: 'forward', ms: m.ms, gflops: (2 * 1024 * 512 * 1024) / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20 } satisfies Row));
+  console.log(JSON.stringify({ backend, threads, section: 'matmul', config, method: 'matMul [1024,512]x[512,1024]', mode: 'forward', ms: m.ms, gflops: (2 * 1024 * 512 * 1024) / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: NaN } satisfies Row));
 }
 
 async function child(): Promise<void> {
@@ -91,20 +94,22 @@ async function child(): Promise<void> {
   const actualThreads = choice.threads ?? 1;
   console.error(`# ${choice.backend}: ${choice.reason}`);
   const runs = quick ? 1 : 5;
+  const sections = option('sections', 'layer,experts,onehot').split(',');
   await matMulRow(choice.backend, actualThreads);
-  const configs = layerConfigs(backend, quick);
-  for (const c of configs) {
+  const configs = layerConfigs(backend, quick).filter((c) => option('hidden', '') === '' || c.hidden === Number(option('hidden', '')));
+  for (const c of sections.includes('layer') ? configs : []) {
     await runStrategy(choice.backend, actualThreads, c, 'limit', () => limitStrategy(c), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'moekit (grouped)', () => moekitStrategy(c, 'grouped'), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'moekit (padded)', () => moekitStrategy(c, 'padded'), runs, 'layer');
     await runStrategy(choice.backend, actualThreads, c, 'dense FFN, same active compute', () => denseStrategy(c), runs, 'layer');
   }
-  for (const c of scalingConfigs(backend, quick)) {
+  for (const c of sections.includes('experts') ? scalingConfigs(backend, quick) : []) {
+    await runStrategy(choice.backend, actualThreads, c, 'limit', () => limitStrategy(c), runs, 'experts', ['train']);
     await runStrategy(choice.backend, actualThreads, c, 'moekit (auto)', () => moekitStrategy(c, 'auto'), runs, 'experts', ['train']);
   }
   // The one-hot dispatch last: at k = 2 it can exhaust the wasm heap, and a failed gradient leaves
   // tensors behind that would distort everything measured after it.
-  for (const c of configs.filter((x) => quick || x.hidden === Math.min(...configs.map((y) => y.hidden)))) {
+  for (const c of sections.includes('onehot') ? configs.filter((x) => quick || x.hidden === Math.min(...configs.map((y) => y.hidden))) : []) {
     await runStrategy(choice.backend, actualThreads, c, 'GShard one-hot dispatch', () => oneHotStrategy(c), runs, 'layer');
   }
 }
@@ -139,8 +144,8 @@ function report(rows: Row[]): void {
   for (const [backend, list] of groups) {
     const mm = list.find((r) => r.section === 'matmul');
     console.log(`## ${backend}\n\nmatMul [1024,512]×[512,1024]: ${mm ? `${mm.ms.toFixed(1)} ms, ${mm.gflops.toFixed(1)} GFLOP/s` : 'n/a'}\n`);
-    console.log('| config | method | forward ms | × limit | train ms | × limit | train GFLOP/s | leaked | peak MB |');
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| config | method | forward ms | × limit | train ms | × limit | train GFLOP/s | leaked | peak MB | tf.profile MB |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     const layer = list.filter((r) => r.section === 'layer');
     const configs = [...new Set(layer.map((r) => describeConfig(r.config)))];
     for (const cfg of configs) {
@@ -153,14 +158,24 @@ function report(rows: Row[]): void {
         const lt = of('limit', 'train');
         const ratio = (r?: Row, l?: Row) => (r && l && !r.error ? `${(r.ms / l.ms).toFixed(2)}×` : '');
         const cell = (r?: Row) => (r?.error ? `failed: ${r.error}` : r?.ms.toFixed(0) ?? '');
-        console.log(`| ${cfg} | ${method} | ${cell(f)} | ${ratio(f, lf)} | ${cell(t)} | ${ratio(t, lt)} | ${t?.error ? '' : t?.gflops.toFixed(1) ?? ''} | ${t?.error ? '' : t?.leaked ?? ''} | ${t?.error ? '' : t?.peakMB.toFixed(0) ?? ''} |`);
+        console.log(`| ${cfg} | ${method} | ${cell(f)} | ${ratio(f, lf)} | ${cell(t)} | ${ratio(t, lt)} | ${t?.error ? '' : t?.gflops.toFixed(1) ?? ''} | ${t?.error ? '' : t?.leaked ?? ''} | ${t?.error ? '' : t?.peakMB.toFixed(0) ?? ''} | ${t?.error ? '' : t?.profileMB.toFixed(0) ?? ''} |`);
       }
     }
     const scaling = list.filter((r) => r.section === 'experts');
     if (scaling.length > 0) {
-      const first = scaling[0]!;
-      console.log(`\nExperts at equal active compute (train step, moekit auto layout):\n\n| config | train ms | × E=${first.config.numExperts} | leaked | peak MB |\n|---|---:|---:|---:|---:|`);
-      for (const r of scaling) console.log(`| ${describeConfig(r.config)} | ${r.ms.toFixed(0)} | ${(r.ms / first.ms).toFixed(2)}× | ${r.leaked} | ${r.peakMB.toFixed(0)} |`);
+      const at = (method: string, E: number) => scaling.find((r) => r.method === method && r.config.numExperts === E);
+      const experts = [...new Set(scaling.map((r) => r.config.numExperts))];
+      const first = experts[0]!;
+      console.log(`\nExperts at equal active compute (train step):\n\n| config | moekit ms | × E=${first} | limit ms | × E=${first} | moekit × limit | leaked | peak MB |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
+      for (const E of experts) {
+        const m = at('moekit (auto)', E);
+        const l = at('limit', E);
+        const m0 = at('moekit (auto)', first);
+        const l0 = at('limit', first);
+        if (m === undefined) continue;
+        const times = (a?: Row, b?: Row) => (a && b && !a.error && !b.error ? `${(a.ms / b.ms).toFixed(2)}×` : '');
+        console.log(`| ${describeConfig(m.config)} | ${m.ms.toFixed(0)} | ${times(m, m0)} | ${l?.ms.toFixed(0) ?? ''} | ${times(l, l0)} | ${times(m, l)} | ${m.leaked} | ${m.peakMB.toFixed(0)} |`);
+      }
     }
     console.log('');
   }
@@ -169,13 +184,15 @@ function report(rows: Row[]): void {
 async function parent(): Promise<void> {
   const quick = flag('quick');
   const script = fileURLToPath(import.meta.url);
-  const runs: { backend: string; threads: number }[] = [{ backend: 'wasm', threads: 2 }, { backend: 'wasm', threads: 1 }, { backend: 'cpu', threads: 1 }];
+  const only = option('only', '');
+  const runs = [{ backend: 'wasm', threads: 2 }, { backend: 'wasm', threads: 1 }, { backend: 'cpu', threads: 1 }]
+    .filter((r) => only === '' || only.split(',').includes(`${r.backend}:${r.threads}`));
   const rows: Row[] = [];
   const failures: string[] = [];
   console.log(`Native BLAS ceiling, same matMul: ${numpyCeiling()}`);
   for (const r of runs) {
     console.error(`running ${r.backend} with ${r.threads} thread(s)…`);
-    const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), ...(quick ? ['--quick'] : [])], {
+    const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), '--sections', option('sections', 'layer,experts,onehot'), ...(option('hidden', '') ? ['--hidden', option('hidden', '')] : []), ...(quick ? ['--quick'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 2 ** 20,

@@ -9,14 +9,57 @@ export interface Measurement {
   runs: number[];
   /** Tensors left behind per step, averaged over the timed runs. */
   leaked: number;
-  /** Peak bytes allocated during one step (tf.profile); NaN when not profiled. */
+  /**
+   * Peak bytes of distinct live tensor buffers during one step, weights included; NaN when not
+   * profiled. Counted per data buffer, so views (reshape) and the clones tfjs saves for backward
+   * (`Identity`, sharing the buffer) are counted once.
+   */
   peakBytes: number;
+  /** `tf.profile`'s peak over the same step, which counts every view and saved clone as new bytes. */
+  profilePeakBytes: number;
+}
+
+/**
+ * Runs `fn` while tracking the bytes of distinct live data buffers, by wrapping the tfjs engine's
+ * `trackTensor` and `removeDataId` (internals: a benchmark-only instrument), and returns the peak.
+ * The count starts from `tf.memory().numBytes`, exact when no views are alive before `fn`.
+ */
+function peakBufferBytes(fn: () => void): number {
+  type DataInfo = { bytes: number };
+  const engine = tf.engine() as unknown as {
+    state: { tensorInfo: { has(id: object): boolean; get(id: object): DataInfo | undefined } };
+    trackTensor(a: tf.Tensor, backend: unknown): void;
+    removeDataId(id: object, backend: unknown): void;
+  };
+  const { trackTensor, removeDataId } = engine;
+  let live = tf.memory().numBytes;
+  let peak = live;
+  engine.trackTensor = function (this: typeof engine, a: tf.Tensor, backend: unknown) {
+    const isNew = !this.state.tensorInfo.has(a.dataId);
+    trackTensor.call(this, a, backend);
+    if (isNew) {
+      live += this.state.tensorInfo.get(a.dataId)?.bytes ?? 0;
+      peak = Math.max(peak, live);
+    }
+  };
+  engine.removeDataId = function (this: typeof engine, id: object, backend: unknown) {
+    const info = this.state.tensorInfo.get(id);
+    removeDataId.call(this, id, backend);
+    if (info !== undefined && !this.state.tensorInfo.has(id)) live -= info.bytes;
+  };
+  try {
+    fn();
+  } finally {
+    engine.trackTensor = trackTensor;
+    engine.removeDataId = removeDataId;
+  }
+  return peak;
 }
 
 /**
  * Runs `step` `warmup` times, then `runs` timed times (each ends by reading its result back, so
  * asynchronous backends are timed to completion), counting tensors left behind over the timed runs,
- * then, if `profile`, once under `tf.profile` for peak memory. `step` returns the tensors it
+ * then, if `profile`, once counting distinct live buffers and once under `tf.profile` for peak memory. `step` returns the tensors it
  * produced; they are disposed after each run.
  */
 export async function measure(step: () => tf.Tensor[], options: { warmup?: number; runs?: number; profile?: boolean } = {}): Promise<Measurement> {
@@ -38,12 +81,13 @@ export async function measure(step: () => tf.Tensor[], options: { warmup?: numbe
   const leaked = (tf.memory().numTensors - before) / count;
   const sorted = [...runs].sort((a, b) => a - b);
   const ms = sorted[Math.floor(sorted.length / 2)]!;
-  if (options.profile === false) return { ms, runs, leaked, peakBytes: NaN };
+  if (options.profile === false) return { ms, runs, leaked, peakBytes: NaN, profilePeakBytes: NaN };
+  const peakBytes = peakBufferBytes(once);
   const info = await tf.profile(() => {
     const out = step();
     for (const t of out) t.dataSync();
     return out;
   });
   tf.dispose(info.result as tf.Tensor[]);
-  return { ms, runs, leaked, peakBytes: info.peakBytes };
+  return { ms, runs, leaked, peakBytes, profilePeakBytes: info.peakBytes };
 }

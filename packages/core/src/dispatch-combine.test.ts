@@ -58,6 +58,30 @@ describe('dispatch and combine', () => {
     }
   });
 
+  it('combine gives the dense reference gradients to the expert outputs and the combine weights', () => {
+    for (const factor of [0.5, 0]) {
+      const plan = makePlan(factor); // factor 0.5 drops four pairs (slots in the first test)
+      const size = 2 * plan.capacity * 2;
+      const out = tf.tensor3d([...random3(), ...random3()].slice(0, size).map((v, i) => v + Math.floor(i / 12)), [2, plan.capacity, 2]); // [E, C, 2]
+      const weight = tf.tensor2d([[0.6, 0.4], [0.7, 0.3], [0.8, 0.2], [0.9, 0.1]]);
+      const loss = (c: (o: tf.Tensor, p: RoutingPlan) => tf.Tensor) => (o: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(c(o, { ...plan, combineWeight: w as tf.Tensor2D }), tf.tensor2d([[1, -2], [3, 0.5], [-1, 1], [2, 2]])));
+      const [sparseOut, sparseWeight] = tf.grads(loss(combine))([out, weight]);
+      const [denseOut, denseWeight] = tf.grads(loss(denseCombine))([out, weight]);
+      expectTensorsClose(sparseOut!, denseOut!);
+      expectTensorsClose(sparseWeight!, denseWeight!);
+      if (factor === 0.5) {
+        // dy = [[1, -2], [3, 0.5], [-1, 1], [2, 2]]; t0's pairs: e0 slot 0 and e1 slot 1, t1 e0 slot 1, t2 e1 slot 0.
+        // ∂L/∂w[t, k] = ⟨dy[t], out[row]⟩, 0 for dropped pairs; out = [[[0.5, -1], [2, 0.25]], [[1, 1], [-0.5, 2]]]
+        // w[0,0]: ⟨[1,-2],[0.5,-1]⟩ = 2.5; w[0,1]: ⟨[1,-2],[-0.5,2]⟩ = -4.5; w[1,0]: ⟨[3,0.5],[2,0.25]⟩ = 6.125;
+        // w[2,0]: ⟨[-1,1],[1,1]⟩ = 0 (t2's first choice is e1, slot 0)
+        expectTensorsClose(sparseWeight!, [[2.5, -4.5], [6.125, 0], [0, 0], [0, 0]]);
+      }
+      tf.dispose([out, weight, sparseOut!, sparseWeight!, denseOut!, denseWeight!]);
+      disposeRoutingPlan(plan);
+    }
+  });
+
   it('routes any feature shape: [T, S, D] tokens go to [E, C, S, D] buffers', () => {
     const plan = makePlan(0.5);
     const xs = tf.reshape(tf.range(0, 16), [4, 2, 2]);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { customGradient } from './custom-gradient.js';
 import { bufferRows, checkPlan, type BufferLayout } from './buffer-rows.js';
 import type { RoutingPlan } from './routing-plan.js';
 import { checkMinRank, checkOneOf } from './validate.js';
@@ -9,6 +10,10 @@ import { checkMinRank, checkOneOf } from './validate.js';
  * by expert, no padding). One `gather` of `x`'s rows (its gradient is an `unsortedSegmentSum` back onto
  * `x`); the source row of each buffer row comes from a `scatterND` over plan constants. No `[T, E, C]`
  * one-hot tensor is formed.
+ *
+ * The gather runs as one custom-gradient op that saves only the int32 source rows for backward, whose
+ * gradient is one `unsortedSegmentSum` of the buffers' gradient onto `x`'s rows (tfjs's own `gather`
+ * gradient would add two transposes and a split, each a `[T, ...F]` tensor held until backward ends).
  *
  * @example
  * ```ts
@@ -31,11 +36,36 @@ export function dispatch(x: tf.Tensor, plan: RoutingPlan, layout: BufferLayout =
     const tokenPlusOne = tf.reshape(tf.tile(tf.reshape(tf.range(1, numTokens + 1, 1, 'int32'), [-1, 1]), [1, k]), [-1]); // [T·K]
     const keptTokenPlusOne = tf.where(tf.less(tf.reshape(rows, [-1]), numRows), tokenPlusOne, tf.zerosLike(tokenPlusOne)); // [T·K]
     const rowToken = tf.slice(tf.scatterND(rows, keptTokenPlusOne, [numRows + 1]), 0, numRows); // [rows]
-    if (layout === 'grouped') {
-      return tf.gather(x, tf.sub(rowToken, tf.scalar(1, 'int32'))); // every grouped row is filled
-    }
-    const sourceRow = tf.where(tf.equal(rowToken, 0), tf.fill([numRows], numTokens, 'int32'), tf.sub(rowToken, tf.scalar(1, 'int32'))); // [E·C]
-    const padded = tf.concat([x, tf.zeros([1, ...features], x.dtype)], 0); // [T + 1, ...F]
-    return tf.reshape(tf.gather(padded, sourceRow), [plan.numExperts, plan.capacity, ...features]);
+    // source row of x for each buffer row; padded layout's empty rows read row T, a zero row
+    const sourceRow = layout === 'grouped'
+      ? tf.sub(rowToken, tf.scalar(1, 'int32')) // every grouped row is filled
+      : tf.where(tf.equal(rowToken, 0), tf.fill([numRows], numTokens, 'int32'), tf.sub(rowToken, tf.scalar(1, 'int32'))); // [E·C]
+    const outShape = layout === 'grouped' ? [numRows, ...features] : [plan.numExperts, plan.capacity, ...features];
+    return gatherRows(x, sourceRow as tf.Tensor1D, outShape, layout === 'padded');
   });
+}
+
+/**
+ * `x[sourceRow]` reshaped to `outShape`, where row `T` (when `zeroRow`) reads zeros; its gradient is
+ * `unsortedSegmentSum(dy, sourceRow, T + 1)[:T]`, saving only `sourceRow`.
+ */
+function gatherRows(x: tf.Tensor, sourceRow: tf.Tensor1D, outShape: number[], zeroRow: boolean): tf.Tensor {
+  const numTokens = x.shape[0]!;
+  const width = x.size / Math.max(numTokens, 1); // product of the feature dims
+  const gather = customGradient<[tf.Tensor, tf.Tensor1D]>(([input, index], save) => {
+    save([index]);
+    const value = tf.tidy(() => {
+      const flat = tf.reshape(input, [numTokens, width]); // [T, P]
+      const source = zeroRow ? tf.concat([flat, tf.zeros([1, width], flat.dtype)], 0) : flat; // [T (+1), P]
+      return tf.reshape(tf.gather(source, index), outShape);
+    });
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+      const rows = saved[0] as tf.Tensor1D; // [rows]
+      const segments = tf.unsortedSegmentSum(tf.reshape(dy, [rows.shape[0]!, width]), rows, numTokens + (zeroRow ? 1 : 0)); // [T (+1), P]
+      const dx = zeroRow ? tf.slice(segments, 0, numTokens) : segments; // [T, P]
+      return [tf.reshape(dx, input.shape), tf.zeros(index.shape, 'float32')]; // int32 rows: no gradient
+    });
+    return { value, gradFunc };
+  });
+  return gather(x, sourceRow);
 }

@@ -41,6 +41,7 @@ export { withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
 export { oneHotFloat } from './one-hot-float.js';
 export { applyPerGroup, perExpert } from './per-expert.js';
+export { groupedMatMul } from './grouped-mat-mul.js';
 export { loadBalancingLoss } from './losses/load-balancing-loss.js';
 export { importanceLoss, type ImportanceLossOptions } from './losses/importance-loss.js';
 export { routerZLoss } from './losses/router-z-loss.js';

@@ -32,4 +32,11 @@ describe('applyPerGroup', () => {
     expect(Array.from(grads[w.name]!.dataSync())).toEqual([3, 0, 3]);
     tf.dispose([w, rows, value, ...Object.values(grads)]);
   });
+
+  it('passes the rows straight to fn for one expert, whose gradient tfjs’s split could not take', () => {
+    const rows = tf.variable(tf.tensor2d([[1], [2]]));
+    const { grads } = tf.variableGrads(() => tf.sum(applyPerGroup(rows, [2], 1, (group) => tf.mul(group, 3))) as tf.Scalar, [rows]);
+    expect(Array.from(grads[rows.name]!.dataSync())).toEqual([3, 3]);
+    tf.dispose([rows, ...Object.values(grads)]);
+  });
 });

@@ -19,7 +19,8 @@ export function perExpert(weight: tf.Tensor): tf.Tensor[] {
  * Grouped execution's shared loop: splits `rows` `[N, ...in]` into the experts' consecutive groups,
  * applies `fn(group, e)` to each non-empty one, and concatenates the outputs `[N, outputWidth]`. An
  * expert with no rows gets an empty `[0, outputWidth]` block without calling `fn`, because tfjs cannot
- * take the gradient of a bias broadcast over zero rows (`[0, H] + [1, H]` fails in backprop).
+ * take the gradient of a bias broadcast over zero rows (`[0, H] + [1, H]` fails in backprop). One
+ * expert gets `rows` itself: tfjs's `SplitV` gradient fails for a single output, as `Unpack`'s does.
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export function perExpert(weight: tf.Tensor): tf.Tensor[] {
  */
 export function applyPerGroup(rows: tf.Tensor, groupSizes: number[], outputWidth: number, fn: (group: tf.Tensor2D, expert: number) => tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
+    if (groupSizes.length === 1) return groupSizes[0] === 0 ? tf.zeros([0, outputWidth]) : fn(rows as tf.Tensor2D, 0);
     const groups = tf.split(rows, groupSizes, 0);
     return tf.concat(groups.map((g, e) => (groupSizes[e] === 0 ? tf.zeros([0, outputWidth]) : fn(g as tf.Tensor2D, e))), 0);
   });

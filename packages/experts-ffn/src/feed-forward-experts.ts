@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerGroup, checkInteger, checkOneOf, definedConfig, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { checkInteger, checkOneOf, definedConfig, groupedMatMul, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -130,17 +130,17 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     return this.trainableVariables.reduce((n, v) => n + v.size, 0) / this.numExperts;
   }
 
-  /** One FFN on `[..., D]` rows with per-expert weights already sliced (or batched) to match. */
-  private ffn(x: tf.Tensor, w: { w1: tf.Tensor; b1?: tf.Tensor; v?: tf.Tensor; bv?: tf.Tensor; w2: tf.Tensor; b2?: tf.Tensor }): tf.Tensor {
+  /**
+   * The FFN, given how to apply one projection (`w1` with `b1`, `v` with `bv`, `w2` with `b2`): a batched
+   * matMul over padded buffers, or {@link groupedMatMul} over grouped rows.
+   */
+  private ffn(x: tf.Tensor, project: (input: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined) => tf.Tensor): tf.Tensor {
     const { gated, activation } = this.config;
-    const project = (input: tf.Tensor, kernel: tf.Tensor, b?: tf.Tensor) => {
-      const y = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D);
-      return b === undefined ? y : tf.add(y, b);
-    };
-    let hidden = project(x, w.w1, w.b1); // [..., H]
+    const { w1, b1, v, bv, w2, b2 } = this.weights;
+    let hidden = project(x, w1, b1); // [..., H]
     if (gated === 'none') hidden = activate(hidden, activation);
-    else hidden = tf.mul(activate(hidden, gated === 'swiglu' ? 'swish' : 'gelu'), project(x, w.v!, w.bv)); // GLU: act(xW1) ⊙ xV
-    return project(hidden, w.w2, w.b2); // [..., D']
+    else hidden = tf.mul(activate(hidden, gated === 'swiglu' ? 'swish' : 'gelu'), project(x, v!, bv)); // GLU: act(xW1) ⊙ xV
+    return project(hidden, w2, b2); // [..., D']
   }
 
   private checkWidth(where: string, t: tf.Tensor): void {
@@ -155,24 +155,20 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
       throw new MoEArgumentError('FeedForwardExperts.apply', 'dispatched', `shape [${this.numExperts}, C, ${this.config.inputDim}]`, `shape [${dispatched.shape.join(', ')}]`);
     }
     this.checkWidth('FeedForwardExperts.apply', dispatched);
-    return tf.tidy(() => this.ffn(dispatched, this.weights));
+    return tf.tidy(() => this.ffn(dispatched, (input, kernel, bias) => {
+      const y = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C, out]
+      return bias === undefined ? y : tf.add(y, bias);
+    }));
   }
 
-  /** Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` → `[N, D']`, one matMul per expert. */
+  /** Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` → `[N, D']`, one {@link groupedMatMul} per projection. */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
     const total = groupSizes.reduce((a, b) => a + b, 0);
     if (rows.rank !== 2 || rows.shape[0] !== total || groupSizes.length !== this.numExperts) {
       throw new MoEArgumentError('FeedForwardExperts.applyGrouped', 'rows', `shape [${total}, ${this.config.inputDim}] with ${this.numExperts} group sizes`, `shape [${rows.shape.join(', ')}] with ${groupSizes.length}`);
     }
     this.checkWidth('FeedForwardExperts.applyGrouped', rows);
-    return tf.tidy(() => {
-      const slices = Object.fromEntries(Object.entries(this.weights).map(([name, w]) => [name, perExpert(w as tf.Tensor)])) as Record<keyof FeedForwardWeights, tf.Tensor[]>;
-      return applyPerGroup(rows, groupSizes, this.config.outputDim, (group, e) => this.ffn(group, {
-        w1: slices.w1[e]!, w2: slices.w2[e]!,
-        ...(slices.b1 ? { b1: slices.b1[e] } : {}), ...(slices.v ? { v: slices.v[e] } : {}),
-        ...(slices.bv ? { bv: slices.bv[e] } : {}), ...(slices.b2 ? { b2: slices.b2[e] } : {}),
-      }));
-    });
+    return tf.tidy(() => this.ffn(rows, (input, kernel, bias) => groupedMatMul(input, kernel, groupSizes, bias))); // [N, D']
   }
 
   /** The constructor arguments. */

@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, expectTensorsClose } from '../testing/index.js';
+import { combine } from '../combine.js';
+import { dispatch } from '../dispatch.js';
+import { planRouting } from '../plan-routing.js';
+import { disposeRoutingPlan } from '../routing-plan.js';
 import { registerMoekitKernels, unregisterMoekitKernels } from './register-moekit-kernels.js';
 
 /** Runs `fn` on a backend and returns its result as nested arrays (tensors built inside `fn`). */
@@ -116,6 +120,28 @@ describe('wasm Unpack and SplitV', () => {
       ...tf.split(tf.tensor3d(x, [5, 3, 2]), [2, 0, 3], 0),
       ...tf.split(tf.tensor3d(x, [5, 3, 2]), 3, 1),
     ], 0);
+  });
+});
+
+describe('dispatch and combine on wasm', () => {
+  it('give the cpu backend’s gradients to the input, the expert weights and the combine weights', async () => {
+    for (const layout of ['grouped', 'padded'] as const) {
+      await expectSameOnCpuAndWasm(() => {
+        const probs = tf.softmax(tf.tensor2d(random([12, 3], 7), [12, 3]));
+        const expertIndex = tf.topk(probs, 2).indices;
+        const plan = planRouting({ probs, expertIndex }, 3, { capacityFactor: 1 }); // capacity 8 of 24 pairs: some dropped
+        const w = tf.tensor2d(random([4, 4], 8), [4, 4]);
+        const loss = (x: tf.Tensor, weights: tf.Tensor, combineWeight: tf.Tensor) => {
+          const routed = dispatch(x, plan, layout);
+          const out = tf.matMul(tf.reshape(routed, [-1, 4]), weights);
+          const shaped = layout === 'padded' ? tf.reshape(out, [3, plan.capacity, 4]) : out;
+          return tf.sum(tf.square(combine(shaped, { ...plan, combineWeight: combineWeight as tf.Tensor2D }, layout)));
+        };
+        const grads = tf.grads(loss)([tf.tensor2d(random([12, 4], 9), [12, 4]), w, plan.combineWeight]);
+        disposeRoutingPlan(plan);
+        return grads;
+      });
+    }
   });
 });
 
