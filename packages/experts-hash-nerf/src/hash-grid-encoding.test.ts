@@ -102,6 +102,19 @@ describe('HashGridEncoding', () => {
     enc.dispose();
   });
 
+  it('interpolates on the host and on the device alike, values and gradients', () => {
+    const enc = new HashGridEncoding({ numLevels: 3, log2TableSize: 9, featuresPerLevel: 2, baseResolution: 2, finestResolution: 30, initScale: 1, seed: 4 });
+    const x = tf.randomUniform([64, 3], -0.1, 1.1, 'float32', 5);
+    const dy = tf.randomNormal([64, 6], 0, 1, 'float32', 6);
+    const run = (mode: 'host' | 'device') => tf.variableGrads(() => tf.sum(tf.mul(enc.apply(x, mode), dy)) as tf.Scalar, [enc.table]);
+    const host = run('host');
+    const device = run('device');
+    expectTensorsClose(host.value, device.value, { atol: 1e-4, rtol: 1e-5 });
+    expectTensorsClose(host.grads[enc.table.name]!, device.grads[enc.table.name]!, { atol: 1e-5 });
+    tf.dispose([x, dy, host.value, device.value, ...Object.values(host.grads), ...Object.values(device.grads)]);
+    enc.dispose();
+  });
+
   it('names bad input: points of width ≠ 3, log2TableSize > 24, baseResolution > finestResolution, unknown options', () => {
     const enc = new HashGridEncoding({ numLevels: 2, log2TableSize: 8 });
     const bad = tf.zeros([4, 2]);
@@ -116,10 +129,12 @@ describe('HashGridEncoding', () => {
   it('leaks no tensors, forward or backward', async () => {
     const enc = new HashGridEncoding({ numLevels: 3, log2TableSize: 10, baseResolution: 2, finestResolution: 32, seed: 2 });
     const x = tf.randomUniform([50, 3], 0, 1, 'float32', 3);
-    await expectNoLeakedTensors(() => {
-      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(enc.apply(x))) as tf.Scalar, [enc.table]);
-      tf.dispose([value, ...Object.values(grads)]);
-    });
+    for (const mode of ['host', 'device'] as const) {
+      await expectNoLeakedTensors(() => {
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(enc.apply(x, mode))) as tf.Scalar, [enc.table]);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    }
     x.dispose();
     enc.dispose();
   });
