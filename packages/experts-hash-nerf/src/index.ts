@@ -20,7 +20,7 @@ export { Mlp, type MlpArgs } from './mlp.js';
 export { HashGate, HASH_GATE_ENCODING_DEFAULTS, type HashGateArgs } from './hash-gate.js';
 export { HashGridExperts, RADIANCE_WIDTH, type HashExpertSpec, type HashGridExpertsArgs } from './hash-grid-experts.js';
 export { MoENeRF, type MoENeRFArgs, type NeRFRenderOptions, type NeRFRenderOutput, type RadianceFieldOutput } from './moe-nerf.js';
-export { SyntheticScene, DEFAULT_SCENE, type ScenePrimitive, type SyntheticSceneArgs, type SceneRenderOptions } from './synthetic-scene.js';
+export { SyntheticScene, DEFAULT_SCENE, type ScenePrimitive, type SyntheticSceneArgs, type SceneRenderOptions, type SceneSamples } from './synthetic-scene.js';
 export { orbitCameras, type OrbitCameraOptions } from './orbit-cameras.js';
 export { encodePng, crc32 } from './encode-png.js';
 export { gateDecompositionImage, EXPERT_PALETTE, type DecompositionImage, type DecompositionImageOptions } from './gate-decomposition-image.js';

@@ -109,20 +109,16 @@ export class MoENeRF {
     checkFiniteNumber('MoENeRF.render', 'near', options.near);
     const R = rays.origins.shape[0];
     const S = options.numSamples;
-    let auxLosses: AuxLosses | undefined;
     let metrics: RoutingMetrics | undefined;
     const out = tf.tidy(() => {
       const tVals = stratifiedSamples(R, { near: options.near, far: options.far, numSamples: S, perturb: options.perturb ?? options.training, seed: options.seed }); // [R, S]
       const points = rayPoints(rays.origins, rays.directions, tVals); // [R·S, 3]
       const field = this.field(points, { training: options.training });
-      auxLosses = field.auxLosses;
       metrics = field.metrics;
-      tf.keep(auxLosses.total);
-      Object.values(auxLosses).forEach((t) => tf.keep(t));
       const rendered = volumeRender(tf.reshape(field.sigma, [R, S]) as tf.Tensor2D, tf.reshape(field.rgb, [R, S, 3]) as tf.Tensor3D, tVals, { background: options.background });
-      return { rgb: rendered.rgb, opacity: rendered.opacity };
+      return { rgb: rendered.rgb, opacity: rendered.opacity, auxLosses: field.auxLosses };
     });
-    return { ...out, auxLosses: auxLosses!, metrics: metrics! };
+    return { ...out, metrics: metrics! };
   }
 
   /** Releases the gate's and the experts' variables. */

@@ -28,6 +28,14 @@ export interface SyntheticSceneArgs {
   edge?: number;
 }
 
+/** Density and colour of `N` points, on the host (see {@link SyntheticScene.evaluate}). */
+export interface SceneSamples {
+  /** `[N]` densities. */
+  sigma: Float32Array;
+  /** `[N · 3]` colours, row-major. */
+  rgb: Float32Array;
+}
+
 /** Options of {@link SyntheticScene.render}. */
 export interface SceneRenderOptions {
   /** Start of every ray's interval. */
@@ -86,7 +94,7 @@ export class SyntheticScene {
   }
 
   /** Density and colour at `N` points given as `[N · 3]` coordinates: `{ sigma [N], rgb [N · 3] }` on the host. */
-  evaluate(points: ArrayLike<number>): { sigma: Float32Array; rgb: Float32Array } {
+  evaluate(points: ArrayLike<number>): SceneSamples {
     const n = Math.floor(points.length / 3);
     const sigma = new Float32Array(n);
     const rgb = new Float32Array(n * 3);

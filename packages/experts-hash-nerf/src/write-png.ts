@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
- * Writes PNG bytes (from {@link encodePng} or a decomposition image) to `path`, creating its directory.
+ * Writes PNG bytes (from `encodePng` or `gateDecompositionImage` of the main entry) to `path`, creating its directory.
  * Node only: import it from `@moekit/experts-hash-nerf/node`.
  *
  * @example
