@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkInteger, checkNonNegative, definedConfig, loadBalancingLoss, rejectUnknownOptions, selectTopK, SeedStream, type CapacityFactors, type Router, type RouteOptions, type RouterOutput } from '@moekit/core';
+import { checkPoints, HashGridEncoding, type HashGridEncodingArgs } from './hash-grid-encoding.js';
+import { Mlp } from './mlp.js';
+
+/** Configuration of a {@link HashGate}. */
+export interface HashGateArgs {
+  /** Experts `E` (≥ 1). */
+  numExperts: number;
+  /**
+   * The gate's own hash encoding. Default `{ numLevels: 4, log2TableSize: 12, featuresPerLevel: 2,
+   * baseResolution: 2, finestResolution: 16 }`: coarse, since the gate decomposes the scene into regions.
+   */
+  encoding?: HashGridEncodingArgs;
+  /** Hidden width of the gate MLP. Default 32. */
+  hiddenDim?: number;
+  /** Weight of the Switch load-balancing loss (Fedus et al. 2021, Eq. 4). Default 0.01. */
+  balanceWeight?: number;
+  /** Seed of the encoding and MLP initialisers. Default: unseeded. */
+  seed?: number;
+}
+
+/** The gate encoding's defaults (see {@link HashGateArgs.encoding}). */
+export const HASH_GATE_ENCODING_DEFAULTS: Readonly<HashGridEncodingArgs> = { numLevels: 4, log2TableSize: 12, featuresPerLevel: 2, baseResolution: 2, finestResolution: 16 };
+
+const KNOWN = ['numExperts', 'encoding', 'hiddenDim', 'balanceWeight', 'seed'];
+
+/**
+ * The hash-based gate of Switch-NeRF++ (Mi et al. 2025, "Learning Heterogeneous Mixture of Scene Experts
+ * for Large-scale Neural Radiance Fields", https://arxiv.org/abs/2505.02005): `G(x) = Top1(Softmax(MLP(Hash(x))))`
+ * over 3-D points `x` `[T, 3]` in the unit cube. A moekit {@link Router} (`k = 1`): pass it to
+ * `MixtureOfExperts` with the points as the gate input, and the combine multiplies each expert's output
+ * by its gate value, so the gate learns from the rendering loss (plus the Switch balance loss).
+ * Dropless by default (`capacityFactors` 0 / 0): a dropped point would render as empty space.
+ *
+ * Its encoding alone ({@link HashGate.encoding}) is a gate input path for any other router: route on
+ * `gate.encoding.apply(points)` `[T, L·F]` (gradients reach its table through the router's probabilities).
+ *
+ * @example
+ * ```ts
+ * const gate = new HashGate({ numExperts: 4, seed: 1 });
+ * const moe = new MixtureOfExperts({ router: gate, experts });
+ * const { output } = moe.apply(points, { training: true }); // points [T, 3] are also the gate input
+ * ```
+ */
+export class HashGate extends tf.serialization.Serializable implements Router {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'HashGate';
+  /** Experts `E`. */
+  readonly numExperts: number;
+  /** Top-1: `K = 1`. */
+  readonly k = 1;
+  /** Dropless in training and evaluation. */
+  readonly capacityFactors: CapacityFactors = { train: 0, eval: 0 };
+  /** The gate's own hash encoding. */
+  readonly encoding: HashGridEncoding;
+  /** `[L·F] → [hiddenDim] → [E]` gate MLP. */
+  readonly mlp: Mlp;
+  /** Weight of the load-balancing loss in `auxLosses.total`. */
+  readonly balanceWeight: number;
+  private readonly args: HashGateArgs;
+
+  /** Validates the arguments (unknown options rejected by name) and draws the encoding and MLP. */
+  constructor(args: HashGateArgs) {
+    super();
+    const where = 'HashGate';
+    rejectUnknownOptions(where, args, KNOWN);
+    checkInteger(where, 'numExperts', args.numExperts, 1);
+    this.args = args;
+    this.numExperts = args.numExperts;
+    this.balanceWeight = args.balanceWeight ?? 0.01;
+    checkNonNegative(where, 'balanceWeight', this.balanceWeight);
+    const seeds = new SeedStream(args.seed);
+    this.encoding = new HashGridEncoding({ ...HASH_GATE_ENCODING_DEFAULTS, ...args.encoding, seed: args.encoding?.seed ?? seeds.next() });
+    this.mlp = new Mlp({ inputDim: this.encoding.outputDim, hiddenDim: args.hiddenDim ?? 32, outputDim: this.numExperts, seed: seeds.next() }, where);
+  }
+
+  /** The encoding's table and the MLP's weights. */
+  get trainableVariables(): tf.Variable[] {
+    return [...this.encoding.trainableVariables, ...this.mlp.trainableVariables];
+  }
+
+  /** Gate logits `MLP(Hash(x))` `[T, E]` of points `[T, 3]`. */
+  logits(points: tf.Tensor2D): tf.Tensor2D {
+    checkPoints('HashGate.logits', 'points', points);
+    return tf.tidy(() => this.mlp.apply(this.encoding.apply(points))); // [T, E]
+  }
+
+  /** Routes points `[T, 3]`: `probs = Softmax(logits)`, top-1 expert, Switch load-balancing loss. */
+  route(gateInput: tf.Tensor2D, _options: RouteOptions): RouterOutput {
+    checkPoints('HashGate.route', 'gateInput', gateInput);
+    return tf.tidy(() => {
+      const logits = this.logits(gateInput); // [T, E]
+      const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E]
+      const expertIndex = selectTopK(probs, 1); // [T, 1] Top1, off the tape
+      const loadBalancing = loadBalancingLoss(probs, expertIndex, this.numExperts);
+      return { logits, probs, expertIndex, auxLosses: { total: tf.mul(this.balanceWeight, loadBalancing) as tf.Scalar, loadBalancing } };
+    });
+  }
+
+  /** The owning (top-1) expert of each of `[T, 3]` points, read back to the host. */
+  owners(points: tf.Tensor2D): Int32Array {
+    const top = tf.tidy(() => tf.argMax(this.logits(points), 1)); // [T]
+    const owners = Int32Array.from(top.dataSync());
+    top.dispose();
+    return owners;
+  }
+
+  /** The constructor arguments. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return definedConfig({ ...this.args, encoding: this.args.encoding === undefined ? undefined : definedConfig(this.args.encoding) });
+  }
+
+  /** Rebuilds a gate (with fresh weights) from {@link HashGate.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+
+  /** Releases the encoding's table and the MLP's weights. */
+  dispose(): void {
+    this.encoding.dispose();
+    this.mlp.dispose();
+  }
+}

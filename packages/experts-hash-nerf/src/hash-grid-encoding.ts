@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkInteger, checkNonNegative, checkOneOf, checkRank, definedConfig, describeValue, MoEArgumentError, rejectUnknownOptions } from '@moekit/core';
+import { hashGridLevels, type HashGridLevel } from './hash-grid-levels.js';
+import { spatialHash } from './spatial-hash.js';
+
+/** Configuration of a {@link HashGridEncoding}. Defaults are scaled down from the paper's for tfjs. */
+export interface HashGridEncodingArgs {
+  /** Levels `L` (≥ 1). Default 8 (the paper: 16). */
+  numLevels?: number;
+  /** `log2` of the per-level table size `T` (1..24). Default 14 (the paper: 14..24). */
+  log2TableSize?: number;
+  /** Features `F` per table entry (≥ 1). Default 2, as the paper. */
+  featuresPerLevel?: number;
+  /** Coarsest resolution `N_min` (≥ 1). Default 4 (the paper: 16). */
+  baseResolution?: number;
+  /** Finest resolution `N_max` (≥ `N_min`). Default 128 (the paper: 512 to 524288). */
+  finestResolution?: number;
+  /** Entries start `U(−initScale, initScale)`. Default 1e-4, as the paper. */
+  initScale?: number;
+  /**
+   * Where the trilinear interpolation runs: `'device'` (`tf.gather`, multiply, sum: stays on a GPU),
+   * `'host'` (a JS loop, 5-10× faster on the cpu backend, but it reads the table back every call) or
+   * `'auto'`: host on `cpu` and `wasm`, device otherwise. Default `'auto'`.
+   */
+  interpolation?: HashInterpolation;
+  /** Seed of the table initialiser. Default: unseeded. */
+  seed?: number;
+}
+
+/** Where a {@link HashGridEncoding} interpolates (see {@link HashGridEncodingArgs.interpolation}). */
+export type HashInterpolation = 'auto' | 'device' | 'host';
+
+/** A {@link HashGridEncoding}'s arguments with every default filled in. */
+export type HashGridEncodingConfig = Required<Omit<HashGridEncodingArgs, 'seed'>> & Pick<HashGridEncodingArgs, 'seed'>;
+
+const KNOWN = ['numLevels', 'log2TableSize', 'featuresPerLevel', 'baseResolution', 'finestResolution', 'initScale', 'interpolation', 'seed'];
+
+/** Fills in and validates a {@link HashGridEncodingArgs} (errors name the argument). */
+export function resolveHashGridEncodingArgs(args: HashGridEncodingArgs, where = 'HashGridEncoding'): HashGridEncodingConfig {
+  rejectUnknownOptions(where, args, KNOWN);
+  const config: HashGridEncodingConfig = {
+    numLevels: args.numLevels ?? 8,
+    log2TableSize: args.log2TableSize ?? 14,
+    featuresPerLevel: args.featuresPerLevel ?? 2,
+    baseResolution: args.baseResolution ?? 4,
+    finestResolution: args.finestResolution ?? 128,
+    initScale: args.initScale ?? 1e-4,
+    interpolation: args.interpolation ?? 'auto',
+    seed: args.seed,
+  };
+  checkInteger(where, 'numLevels', config.numLevels, 1);
+  checkInteger(where, 'log2TableSize', config.log2TableSize, 1, 24);
+  checkInteger(where, 'featuresPerLevel', config.featuresPerLevel, 1);
+  checkInteger(where, 'baseResolution', config.baseResolution, 1);
+  checkInteger(where, 'finestResolution', config.finestResolution, 1);
+  checkNonNegative(where, 'initScale', config.initScale);
+  checkOneOf(where, 'interpolation', config.interpolation, ['auto', 'device', 'host']);
+  if (config.baseResolution > config.finestResolution) {
+    throw new MoEArgumentError(where, 'baseResolution', `<= finestResolution (${config.finestResolution})`, String(config.baseResolution));
+  }
+  return config;
+}
+
+/** Host-side lookup of `T` points: for each point, level and cube corner, a table row and a trilinear weight. */
+export interface HashGridLookup {
+  /** `[T · L · 8]` int32 rows of the concatenated table, point-major, then level, then corner. */
+  indices: Int32Array;
+  /** `[T · L · 8]` trilinear weights, laid out as `indices`; each point's 8 weights per level sum to 1. */
+  weights: Float32Array;
+}
+
+/** Throws unless `points` is `[T, 3]`. */
+export function checkPoints(where: string, name: string, points: tf.Tensor): void {
+  checkRank(where, name, points, 2);
+  if (points.shape[1] !== 3) throw new MoEArgumentError(where, name, 'width 3 ([T, 3] points)', `shape ${describeValue(points.shape)}`);
+}
+
+/**
+ * The multi-resolution hash encoding of Instant-NGP (Müller et al. 2022, "Instant Neural Graphics
+ * Primitives with a Multiresolution Hash Encoding", https://arxiv.org/abs/2201.05989, §3): `L` levels of
+ * `T = 2^log2T` entries × `F` features, resolutions growing geometrically from `N_min` to `N_max`
+ * ({@link hashGridLevels}); a point's 8 surrounding vertices are hashed ({@link spatialHash}, Eq. 4; or
+ * indexed 1:1 on a level that fits), their entries trilinearly interpolated, and the `L` levels
+ * concatenated: `[T, 3]` points in the unit cube → `[T, L·F]`. Points outside `[0, 1]^3` are clamped.
+ *
+ * The integer part — corners, hashes, weights — runs on the host in exact uint32 arithmetic, off the
+ * gradient tape (it needs no gradient: the weights are constants of the point); the tables are read
+ * with one `tf.gather`, whose gradient reaches them (or, on host backends, by the same sums in JS; see
+ * {@link HashGridEncodingArgs.interpolation}). It reads the points back once per call (like the
+ * MoE's grouped layout); gradients with respect to the points are not computed.
+ *
+ * @example
+ * ```ts
+ * const enc = new HashGridEncoding({ numLevels: 8, log2TableSize: 14, baseResolution: 4, finestResolution: 128 });
+ * const features = enc.apply(tf.randomUniform([1024, 3])); // [1024, 16]
+ * ```
+ */
+export class HashGridEncoding extends tf.serialization.Serializable {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'HashGridEncoding';
+  /** The validated arguments, defaults filled in. */
+  readonly config: Readonly<HashGridEncodingConfig>;
+  /** The levels, coarsest first. */
+  readonly levels: readonly HashGridLevel[];
+  /** `[Σ_l tableSize_l, F]` every level's table, concatenated (level `l` from row `levels[l].offset`). */
+  readonly table: tf.Variable;
+
+  /** Validates the arguments (unknown options rejected by name) and draws the tables `U(−initScale, initScale)`. */
+  constructor(args: HashGridEncodingArgs = {}) {
+    super();
+    this.config = resolveHashGridEncodingArgs(args);
+    const { numLevels, log2TableSize, baseResolution, finestResolution, featuresPerLevel, initScale, seed } = this.config;
+    this.levels = hashGridLevels(numLevels, log2TableSize, baseResolution, finestResolution);
+    const rows = this.levels.reduce((n, l) => n + l.tableSize, 0);
+    this.table = tf.tidy(() => tf.variable(tf.randomUniform([rows, featuresPerLevel], -initScale, initScale, 'float32', seed), true));
+  }
+
+  /** Output width `L · F`. */
+  get outputDim(): number {
+    return this.config.numLevels * this.config.featuresPerLevel;
+  }
+
+  /** `[table]`. */
+  get trainableVariables(): tf.Variable[] {
+    return [this.table];
+  }
+
+  /**
+   * Table rows and trilinear weights of `T` points given as `[T · 3]` coordinates (row-major), computed
+   * on the host. Corner `c` of a cell is the vertex `c0 + (c & 1, (c >> 1) & 1, (c >> 2) & 1)`.
+   */
+  lookup(points: ArrayLike<number>): HashGridLookup {
+    const numPoints = Math.floor(points.length / 3);
+    const L = this.levels.length;
+    const log2T = this.config.log2TableSize;
+    const indices = new Int32Array(numPoints * L * 8);
+    const weights = new Float32Array(numPoints * L * 8);
+    const corner = [0, 0, 0];
+    const frac = [0, 0, 0];
+    for (let t = 0; t < numPoints; t++) {
+      for (let l = 0; l < L; l++) {
+        const { resolution: N, dense, offset } = this.levels[l]!;
+        for (let a = 0; a < 3; a++) {
+          const p = Math.min(1, Math.max(0, points[t * 3 + a]!)); // clamp to the unit cube
+          const s = p * N; // position in grid units
+          const c0 = Math.min(Math.floor(s), N - 1); // the cell's lower vertex; x = 1 lies in the last cell
+          corner[a] = c0;
+          frac[a] = s - c0;
+        }
+        const base = (t * L + l) * 8;
+        for (let c = 0; c < 8; c++) {
+          const dx = c & 1;
+          const dy = (c >> 1) & 1;
+          const dz = (c >> 2) & 1;
+          const x = corner[0]! + dx;
+          const y = corner[1]! + dy;
+          const z = corner[2]! + dz;
+          const row = dense ? x + (N + 1) * (y + (N + 1) * z) : spatialHash(x, y, z, log2T);
+          indices[base + c] = offset + row;
+          // trilinear weight: Π_a (d_a ? f_a : 1 − f_a)
+          weights[base + c] = (dx ? frac[0]! : 1 - frac[0]!) * (dy ? frac[1]! : 1 - frac[1]!) * (dz ? frac[2]! : 1 - frac[2]!);
+        }
+      }
+    }
+    return { indices, weights };
+  }
+
+  /**
+   * Encodes `[T, 3]` points in the unit cube → `[T, L·F]` features; gradients reach
+   * {@link HashGridEncoding.table}. `interpolation` (default {@link HashGridEncodingArgs.interpolation})
+   * picks the device path (`tf.gather` + multiply + sum) or the host path (the same sums in a JS loop
+   * inside a `tf.customGrad`, its gradient a JS scatter-add); both give the same values and gradients.
+   */
+  apply(points: tf.Tensor, interpolation: HashInterpolation = this.config.interpolation): tf.Tensor2D {
+    checkPoints('HashGridEncoding.apply', 'points', points);
+    checkOneOf('HashGridEncoding.apply', 'interpolation', interpolation, ['auto', 'device', 'host']);
+    const numPoints = points.shape[0]!;
+    const lookup = this.lookup(points.dataSync());
+    const onHost = interpolation === 'host' || (interpolation === 'auto' && ['cpu', 'wasm'].includes(tf.getBackend()));
+    return onHost ? this.interpolateOnHost(numPoints, lookup) : this.interpolateOnDevice(numPoints, lookup);
+  }
+
+  private interpolateOnDevice(numPoints: number, { indices, weights }: HashGridLookup): tf.Tensor2D {
+    const L = this.levels.length;
+    const F = this.config.featuresPerLevel;
+    return tf.tidy(() => {
+      const rows = tf.gather(this.table, tf.tensor1d(indices, 'int32')); // [T·L·8, F] corner entries
+      const w = tf.tensor3d(weights, [numPoints * L, 8, 1]); // [T·L, 8, 1]
+      const mixed = tf.sum(tf.mul(tf.reshape(rows, [numPoints * L, 8, F]), w), 1); // [T·L, F] Σ_c w_c · e_c
+      return tf.reshape(mixed, [numPoints, L * F]) as tf.Tensor2D; // [T, L·F]
+    });
+  }
+
+  private interpolateOnHost(numPoints: number, { indices, weights }: HashGridLookup): tf.Tensor2D {
+    const L = this.levels.length;
+    const F = this.config.featuresPerLevel;
+    const interpolate = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const table = args[0] as tf.Tensor;
+      const entries = table.dataSync();
+      const out = new Float32Array(numPoints * L * F); // [T·L, F] Σ_c w_c · e_c
+      for (let i = 0; i < indices.length; i++) {
+        const w = weights[i]!;
+        if (w === 0) continue;
+        const src = indices[i]! * F;
+        const dst = (i >> 3) * F;
+        for (let f = 0; f < F; f++) out[dst + f]! += w * entries[src + f]!;
+      }
+      const gradFunc = (dy: tf.Tensor) => {
+        const g = dy.dataSync();
+        const grad = new Float32Array(table.size); // ∂/∂e_r = Σ over the corners reading row r of w_c · dy
+        for (let i = 0; i < indices.length; i++) {
+          const w = weights[i]!;
+          if (w === 0) continue;
+          const dst = indices[i]! * F;
+          const src = (i >> 3) * F;
+          for (let f = 0; f < F; f++) grad[dst + f]! += w * g[src + f]!;
+        }
+        return tf.tensor2d(grad, table.shape as [number, number]);
+      };
+      return { value: tf.tensor2d(out, [numPoints, L * F]), gradFunc };
+    });
+    return interpolate(this.table) as tf.Tensor2D;
+  }
+
+  /** The constructor arguments. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return definedConfig(this.config);
+  }
+
+  /** Rebuilds an encoding (with fresh tables) from {@link HashGridEncoding.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+
+  /** Releases the tables. */
+  dispose(): void {
+    this.table.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { applyPerGroup, checkInteger, definedConfig, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { checkPoints, HashGridEncoding, resolveHashGridEncodingArgs, type HashGridEncodingArgs } from './hash-grid-encoding.js';
+import { Mlp } from './mlp.js';
+
+/** One hash-grid expert: its own encoding (resolution range, table size) and decoder width. */
+export interface HashExpertSpec {
+  /** The expert's hash encoding; unset fields take {@link HashGridEncoding}'s defaults. */
+  encoding?: HashGridEncodingArgs;
+  /** Hidden width of the expert's decoder MLP. Default 32. */
+  hiddenDim?: number;
+}
+
+/** Configuration of a {@link HashGridExperts} bank. */
+export interface HashGridExpertsArgs {
+  /** One spec per expert (`E = experts.length ≥ 1`); experts may differ in every field. */
+  experts: HashExpertSpec[];
+  /** Seed of every expert's initialisers (each draws from its own seed). Default: unseeded. */
+  seed?: number;
+}
+
+/** Per-point output width of a {@link HashGridExperts} bank: `[σ, r, g, b]`. */
+export const RADIANCE_WIDTH = 4;
+
+/**
+ * A heterogeneous bank of hash-grid experts, Switch-NeRF++ (Mi et al. 2025, https://arxiv.org/abs/2505.02005):
+ * expert `e` is its own Instant-NGP {@link HashGridEncoding} (its own resolution range and table size)
+ * and a small MLP decoding a point `[3]` into `[σ, r, g, b]`: density `σ = softplus(raw)` (smooth and
+ * positive, Mip-NeRF's choice over Instant-NGP's `exp`) and colour `sigmoid(raw)` (NeRF). No view
+ * direction: the colour is Lambertian. As experts differ in size, both layouts loop over experts:
+ * padded `[E, C, 3]` → `[E, C, 4]`, grouped `[N, 3]` → `[N, 4]` (each expert reads only its rows).
+ *
+ * @example
+ * ```ts
+ * const experts = new HashGridExperts({ experts: [
+ *   { encoding: { baseResolution: 4, finestResolution: 32, log2TableSize: 12 } },   // coarse, small
+ *   { encoding: { baseResolution: 16, finestResolution: 128, log2TableSize: 15 } }, // fine, large
+ * ], seed: 1 });
+ * ```
+ */
+export class HashGridExperts extends tf.serialization.Serializable implements ExpertBank {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'HashGridExperts';
+  /** Experts `E`. */
+  readonly numExperts: number;
+  /** Each expert's encoding. */
+  readonly encodings: readonly HashGridEncoding[];
+  /** Each expert's decoder MLP `[L_e·F_e] → [H_e] → [4]`. */
+  readonly decoders: readonly Mlp[];
+  private readonly args: HashGridExpertsArgs;
+
+  /** Validates every spec (errors name `experts[e].…`) and draws each expert's weights. */
+  constructor(args: HashGridExpertsArgs) {
+    super();
+    const where = 'HashGridExperts';
+    rejectUnknownOptions(where, args, ['experts', 'seed']);
+    if (!Array.isArray(args.experts) || args.experts.length === 0) {
+      throw new MoEArgumentError(where, 'experts', 'a non-empty array of expert specs', describeValue(args.experts));
+    }
+    args.experts.forEach((spec, e) => {
+      rejectUnknownOptions(`${where} experts[${e}]`, spec, ['encoding', 'hiddenDim']);
+      resolveHashGridEncodingArgs(spec.encoding ?? {}, `${where} experts[${e}].encoding`);
+      checkInteger(`${where} experts[${e}]`, 'hiddenDim', spec.hiddenDim ?? 32, 1);
+    });
+    this.args = args;
+    this.numExperts = args.experts.length;
+    const seeds = new SeedStream(args.seed);
+    this.encodings = args.experts.map((spec) => new HashGridEncoding({ ...spec.encoding, seed: spec.encoding?.seed ?? seeds.next() }));
+    this.decoders = args.experts.map((spec, e) => new Mlp({ inputDim: this.encodings[e]!.outputDim, hiddenDim: spec.hiddenDim ?? 32, outputDim: RADIANCE_WIDTH, seed: seeds.next() }));
+  }
+
+  /** Every expert's table and decoder weights, expert by expert. */
+  get trainableVariables(): tf.Variable[] {
+    return this.encodings.flatMap((enc, e) => [...enc.trainableVariables, ...this.decoders[e]!.trainableVariables]);
+  }
+
+  /** Parameters of each expert (they differ: the bank is heterogeneous). */
+  get parametersPerExpert(): number[] {
+    return this.encodings.map((enc, e) => [...enc.trainableVariables, ...this.decoders[e]!.trainableVariables].reduce((n, v) => n + v.size, 0));
+  }
+
+  /** `[3]` → `[4]`. */
+  outputFeatureShape(_inputFeatureShape: number[]): number[] {
+    return [RADIANCE_WIDTH];
+  }
+
+  /** Expert `e` on points `[N, 3]` → `[N, 4]` = `[softplus(raw_σ), sigmoid(raw_rgb)]`. */
+  applyExpert(expert: number, points: tf.Tensor2D): tf.Tensor2D {
+    checkInteger('HashGridExperts.applyExpert', 'expert', expert, 0, this.numExperts - 1);
+    checkPoints('HashGridExperts.applyExpert', 'points', points);
+    return tf.tidy(() => {
+      const raw = this.decoders[expert]!.apply(this.encodings[expert]!.apply(points)); // [N, 4]
+      const isDensity = tf.tensor2d([[1, 0, 0, 0]]); // [1, 4] column masks instead of a split (SplitV is slow on cpu)
+      // [N, 4]: σ = softplus(raw_0) ≥ 0, rgb = sigmoid(raw_1..3) in (0, 1)
+      return tf.add(tf.mul(tf.softplus(raw), isDensity), tf.mul(tf.sigmoid(raw), tf.sub(1, isDensity))) as tf.Tensor2D;
+    });
+  }
+
+  /** Padded buffers `[E, C, 3]` → `[E, C, 4]`, one expert at a time. */
+  apply(dispatched: tf.Tensor, _options?: ExpertApplyOptions): tf.Tensor {
+    if (dispatched.rank !== 3 || dispatched.shape[0] !== this.numExperts || dispatched.shape[2] !== 3) {
+      throw new MoEArgumentError('HashGridExperts.apply', 'dispatched', `shape [${this.numExperts}, C, 3]`, `shape ${describeValue(dispatched.shape)}`);
+    }
+    return tf.tidy(() => tf.stack(tf.unstack(dispatched).map((buffer, e) => this.applyExpert(e, buffer as tf.Tensor2D)))); // [E, C, 4]
+  }
+
+  /** Grouped rows `[N, 3]`, expert `e` owning the next `groupSizes[e]` → `[N, 4]`; empty experts are skipped. */
+  applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
+    const total = groupSizes.reduce((a, b) => a + b, 0);
+    if (rows.rank !== 2 || rows.shape[0] !== total || rows.shape[1] !== 3 || groupSizes.length !== this.numExperts) {
+      throw new MoEArgumentError('HashGridExperts.applyGrouped', 'rows', `shape [${total}, 3] with ${this.numExperts} group sizes`, `shape ${describeValue(rows.shape)} with ${groupSizes.length}`);
+    }
+    return applyPerGroup(rows, groupSizes, RADIANCE_WIDTH, (group, e) => this.applyExpert(e, group)); // [N, 4]
+  }
+
+  /** The constructor arguments. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return definedConfig({ experts: this.args.experts.map((spec) => definedConfig({ ...spec, encoding: spec.encoding === undefined ? undefined : definedConfig(spec.encoding) })), seed: this.args.seed });
+  }
+
+  /** Rebuilds a bank (with fresh weights) from {@link HashGridExperts.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+
+  /** Releases every expert's weights. */
+  dispose(): void {
+    this.encodings.forEach((enc) => enc.dispose());
+    this.decoders.forEach((mlp) => mlp.dispose());
+  }
+}

@@ -1,0 +1,2 @@
+/** A 3-vector `[x, y, z]`. */
+export type Vec3 = [number, number, number];
