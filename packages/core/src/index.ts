@@ -39,6 +39,7 @@ export { combine, weightedSumCombiner } from './combine.js';
 export { denseDispatch, denseCombine } from './dense-dispatch.js';
 export { withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
+export { excludeExperts, EXCLUDED_LOGIT } from './exclude-experts.js';
 export { oneHotFloat } from './one-hot-float.js';
 export { applyPerGroup, perExpert } from './per-expert.js';
 export { groupedMatMul } from './grouped-mat-mul.js';

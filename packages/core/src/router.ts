@@ -13,6 +13,12 @@ export interface CapacityFactors {
 export interface RouteOptions {
   /** True while training: routers turn on noise, jitter and their training-time capacity. */
   training: boolean;
+  /**
+   * `[E]` experts this call must not choose (Pavlitska et al. 2022's hard utilisation constraint):
+   * their gate logits become −∞ before noise, softmax and selection (see {@link excludeExperts}).
+   * Only routers with `supportsExcludedExperts` honour it; {@link MixtureOfExperts} never sets it.
+   */
+  excludedExperts?: readonly boolean[];
 }
 
 /**
@@ -52,6 +58,8 @@ export interface Router {
    * {@link MixtureOfExperts} adopts them unless it is given its own.
    */
   readonly capacityFactors?: CapacityFactors;
+  /** True when {@link RouteOptions.excludedExperts} is honoured. */
+  readonly supportsExcludedExperts?: boolean;
   /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
   build?(inputDim: number): void;
   /** Scores and chooses experts for `gateInput` `[T, Dg]`. */

@@ -54,6 +54,11 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
   }
 
   /** `K` of the wrapped router. */
+  /** Whether the wrapped router honours {@link RouteOptions.excludedExperts} (passed through). */
+  get supportsExcludedExperts(): boolean {
+    return this.router.supportsExcludedExperts === true;
+  }
+
   get k(): number {
     return this.router.k;
   }

@@ -108,3 +108,15 @@ describe('SwitchRouter', () => {
     copy.dispose();
   });
 });
+
+describe('SwitchRouter excluded experts', () => {
+  it('routes around an excluded expert', () => {
+    const router = new SwitchRouter({ numExperts: 2, seed: 1 });
+    const x = tf.randomNormal([16, 4], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const out = router.route(x, { training: true, excludedExperts: [true, false] });
+    expect(Array.from(out.expertIndex.dataSync())).toEqual(new Array(16).fill(1));
+    expect(out.probs.arraySync().every(([p0, p1]) => p0 === 0 && p1 === 1)).toBe(true);
+    tf.dispose([x, out.logits, out.probs, out.expertIndex, ...Object.values(out.auxLosses)]);
+    router.dispose();
+  });
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  excludeExperts,
   checkFiniteNumber,
   checkGateInput,
   checkInteger,
@@ -104,6 +105,8 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
   readonly numExperts: number;
   /** Always 1: Switch routes each token to one expert. */
   readonly k = 1;
+  /** Honours {@link RouteOptions.excludedExperts}: excluded experts' logits are −∞ before softmax. */
+  readonly supportsExcludedExperts = true;
   /** The validated arguments, defaults filled in. */
   readonly config: Readonly<SwitchRouterConfig>;
   private kernel: tf.Variable | undefined;
@@ -144,7 +147,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
       if (options.training && jitter > 0) {
         input = tf.mul(input, tf.randomUniform(input.shape, 1 - jitter, 1 + jitter, 'float32', this.seeds.next())) as tf.Tensor2D;
       }
-      const logits = tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D; // [T, E]
+      const logits = excludeExperts(tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] (−∞ for excluded experts)
       const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E] p(x), Eq. 1
       const expertIndex = selectTopK(probs, 1); // [T, 1]
       const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts);

@@ -158,3 +158,22 @@ describe('TopKRouter configuration', () => {
     router.dispose();
   });
 });
+
+describe('excluded experts (Pavlitska et al. 2022 hard constraint)', () => {
+  it('never chooses an excluded expert and gives it probability 0, noise on or off', () => {
+    const router = new TopKRouter({ numExperts: 3, k: 2, noise: 'shazeer', kernelInitializer: 'glorotUniform', seed: 4 });
+    const x = tf.randomNormal([64, 5], 0, 1, 'float32', 5) as tf.Tensor2D;
+    expect(router.supportsExcludedExperts).toBe(true);
+    for (const training of [true, false]) {
+      const out = router.route(x, { training, excludedExperts: [false, true, false] });
+      const chosen = Array.from(out.expertIndex.dataSync());
+      expect(chosen.includes(1)).toBe(false); // k = 2 of the two experts left: always 0 and 2
+      expect(new Set(chosen)).toEqual(new Set([0, 2]));
+      const probs = out.probs.arraySync();
+      expect(probs.every((row) => row[1] === 0)).toBe(true);
+      tf.dispose([out.logits, out.probs, out.expertIndex, ...Object.values(out.auxLosses)]);
+    }
+    tf.dispose(x);
+    router.dispose();
+  });
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  excludeExperts,
   checkGateInput,
   checkInteger,
   checkNonNegative,
@@ -134,6 +135,8 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
   readonly numExperts: number;
   /** Choices per token `K`. */
   readonly k: number;
+  /** Honours {@link RouteOptions.excludedExperts}: excluded experts' clean logits are −∞ before noise. */
+  readonly supportsExcludedExperts = true;
   /** The validated arguments, defaults filled in. */
   readonly config: Readonly<TopKRouterConfig>;
   private gateKernel: tf.Variable | undefined;
@@ -171,7 +174,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
     const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
     const numTokens = gateInput.shape[0];
     return tf.tidy(() => {
-      const clean = tf.matMul(gateInput, wg as tf.Tensor2D) as tf.Tensor2D; // [T, E] x·W_g
+      const clean = excludeExperts(tf.matMul(gateInput, wg as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] x·W_g (−∞ for excluded experts)
       let noisy = clean; // [T, E] H(x)
       let std: tf.Tensor2D | number | undefined;
       let selectionScores = clean;

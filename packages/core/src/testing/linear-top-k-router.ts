@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadBalancingLoss } from '../losses/load-balancing-loss.js';
 import type { Router, RouteOptions, RouterOutput } from '../router.js';
 import { selectTopK } from '../select-top-k.js';
+import { excludeExperts } from '../exclude-experts.js';
 import { checkInteger, checkShape } from '../validate.js';
 
 /** Configuration of a {@link LinearTopKRouter}. */
@@ -30,6 +31,8 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
   readonly numExperts: number;
   /** `K`. */
   readonly k: number;
+  /** Honours {@link RouteOptions.excludedExperts}. */
+  readonly supportsExcludedExperts = true;
   /** `[Dg, E]` gate weights. */
   readonly kernel: tf.Variable;
   private readonly balanceWeight: number;
@@ -57,10 +60,10 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
   }
 
   /** Scores `[T, Dg]` and picks the top `k` experts per token. */
-  route(gateInput: tf.Tensor2D, _options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     checkShape('LinearTopKRouter.route', 'gateInput', gateInput, [gateInput.shape[0], this.kernel.shape[0]!]);
     return tf.tidy(() => {
-      const logits = tf.matMul(gateInput, this.kernel as tf.Tensor2D) as tf.Tensor2D; // [T, E]
+      const logits = excludeExperts(tf.matMul(gateInput, this.kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E]
       const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E]
       const expertIndex = selectTopK(probs, this.k); // [T, K]
       const loadBalancing = loadBalancingLoss(probs, expertIndex, this.numExperts);
