@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerGroup, checkInteger, checkOneOf, definedConfig, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { applyPerGroup, checkExpertSelection, checkInteger, copyExpertSlices, checkOneOf, definedConfig, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -173,6 +173,19 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
         ...(slices.bv ? { bv: slices.bv[e] } : {}), ...(slices.b2 ? { b2: slices.b2[e] } : {}),
       }));
     });
+  }
+
+  /**
+   * A new bank of the experts `keep` (expert `keep[i]` becomes expert `i`): every weight's kept slices
+   * along the expert axis copied exactly, every other option unchanged; this bank is left untouched.
+   */
+  selectExperts(keep: readonly number[]): FeedForwardExperts {
+    checkExpertSelection('FeedForwardExperts.selectExperts', keep, this.numExperts);
+    const bank = new FeedForwardExperts({ ...this.config, numExperts: keep.length });
+    for (const [name, weight] of Object.entries(this.weights) as [keyof FeedForwardWeights, tf.Variable][]) {
+      copyExpertSlices(bank.weights[name]!, weight, keep, 0);
+    }
+    return bank;
   }
 
   /** The constructor arguments. */
