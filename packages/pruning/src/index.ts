@@ -1,7 +1,7 @@
 /**
  * `@moekit/pruning`: expert pruning of a fine-tuned MoE by the change of its router weight vectors'
  * l2 norm (Chowdhury et al. 2024, https://arxiv.org/abs/2405.16646), with the random, load,
- * importance and expert-weight-norm baselines, a pruned copy of any {@link MixtureOfExperts} or
+ * importance and expert-weight-norm baselines, a pruned copy of any `MixtureOfExperts` or
  * `MoELayer`, and a report of accuracy and parameters per pruning ratio.
  *
  * @packageDocumentation

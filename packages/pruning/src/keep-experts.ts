@@ -78,7 +78,7 @@ function prunedComponents(where: string, moe: MixtureOfExperts, keep: readonly n
  * ```
  */
 export function keepExperts(model: MixtureOfExperts, keep: readonly number[]): MixtureOfExperts;
-/** The same for a tfjs-layers {@link MoELayer}: a new, unbuilt-in-any-model layer with the kept experts. */
+/** The same for a tfjs-layers {@link MoELayer}: a new layer with the kept experts, not yet part of any model. */
 export function keepExperts(model: MoELayer, keep: readonly number[]): MoELayer;
 export function keepExperts(model: MixtureOfExperts | MoELayer, keep: readonly number[]): MixtureOfExperts | MoELayer;
 export function keepExperts(model: MixtureOfExperts | MoELayer, keep: readonly number[]): MixtureOfExperts | MoELayer {

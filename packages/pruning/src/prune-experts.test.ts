@@ -68,7 +68,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     const moe = new MixtureOfExperts({ router, experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, seed: 5 }), capacityFactorEval: 0 });
     const x = tf.randomNormal([T, D], 0, 1, 'float32', 6) as tf.Tensor2D;
     const kept = [0, 2, 3];
-    const logits = tf.tidy(() => tf.matMul(x, router.gateWeights()).arraySync());
+    const logits = tf.tidy(() => tf.matMul(x, router.gateWeights()).arraySync()) as number[][];
     const before = outputRows(moe, x);
     const pruned = keepExperts(moe, kept);
     const after = outputRows(pruned, x);
@@ -108,7 +108,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     const { pruned, kept } = pruneExperts(moe, { ratio: 0.5, scores: [0.1, 0.9, -2, 0.5, 0.5, 0.3] }); // ⌊0.5 · 6⌋ = 3 pruned; the top 3 are 1, 3, 4
     expect(kept).toEqual([1, 3, 4]);
     const w = (pruned.router as LinearTopKRouter).kernel.arraySync();
-    expect(w).toEqual((moe.router as LinearTopKRouter).kernel.arraySync().map((row) => [row[1], row[3], row[4]]));
+    expect(w).toEqual(((moe.router as LinearTopKRouter).kernel.arraySync() as number[][]).map((row) => [row[1], row[3], row[4]]));
     pruned.dispose();
     // routerChange: the pretrained snapshot is a selectExperts copy of all experts; grow expert 2's and 5's columns
     const pretrained = moe.router.selectExperts!([0, 1, 2, 3, 4, 5]);
