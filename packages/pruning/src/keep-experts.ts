@@ -7,7 +7,7 @@ type SerializableComponent = { getClassName(): string; getConfig(): tf.serializa
 /** A new router over `keep`, or a named error when the router cannot select experts. */
 function selectRouter(where: string, router: Router, keep: readonly number[]): Router {
   if (typeof router.selectExperts !== 'function') {
-    throw new MoEArgumentError(where, 'router', 'a router with selectExperts(keep) (every moekit router but HierarchicalTopKRouter)', `${router.constructor?.name ?? 'a router'} without it`);
+    throw new MoEArgumentError(where, 'router', 'a router with selectExperts(keep) (the optional Router capability)', `${router.constructor?.name ?? 'a router'} without it`);
   }
   return router.selectExperts(keep);
 }
@@ -15,7 +15,7 @@ function selectRouter(where: string, router: Router, keep: readonly number[]): R
 /** A new bank over `keep`, or a named error when the bank cannot select experts. */
 function selectBank(where: string, experts: ExpertBank, keep: readonly number[]): ExpertBank {
   if (typeof experts.selectExperts !== 'function') {
-    throw new MoEArgumentError(where, 'experts', 'a batched expert bank with selectExperts(keep) (FeedForwardExperts, LinearExpertBank)', `${experts.constructor?.name ?? 'a bank'} without it`);
+    throw new MoEArgumentError(where, 'experts', 'a batched expert bank with selectExperts(keep) (the optional ExpertBank capability)', `${experts.constructor?.name ?? 'a bank'} without it`);
   }
   return experts.selectExperts(keep);
 }

@@ -4,7 +4,7 @@ import { MoEArgumentError, describeValue, type Router } from '@moekit/core';
 /** The router's `[Dg, E]` gate weights, or a named error when it does not expose them. */
 export function gateWeightsOf(where: string, name: string, router: Router): tf.Tensor2D {
   if (router === undefined || typeof router.gateWeights !== 'function') {
-    throw new MoEArgumentError(where, name, 'a router with gateWeights() (TopKRouter, SwitchRouter, BatchPriorityRouter, LinearTopKRouter)', router === undefined ? 'undefined' : `${routerName(router)} without gateWeights()`);
+    throw new MoEArgumentError(where, name, 'a router with gateWeights() (the optional Router capability)', router === undefined ? 'undefined' : `${routerName(router)} without gateWeights()`);
   }
   return router.gateWeights();
 }
