@@ -26,6 +26,12 @@ export interface ExpertBank {
    * lets {@link MixtureOfExperts} run with `layout: 'grouped'`.
    */
   applyGrouped?(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor;
+  /**
+   * Optional (expert pruning): a new, independent bank of the experts `keep` (distinct indices in
+   * `[0, E)`; expert `keep[i]` becomes expert `i`), their weights copied exactly, every other option
+   * unchanged. This bank is left untouched.
+   */
+  selectExperts?(keep: readonly number[]): ExpertBank;
   /** Releases the experts' variables. */
   dispose(): void;
 }

@@ -27,6 +27,7 @@ export type { AuxLosses } from './aux-losses.js';
 export type { Router, RouterOutput, RouteOptions, CapacityFactors } from './router.js';
 export { disposeRoutingPlan, type RoutingPlan } from './routing-plan.js';
 export type { ExpertBank, ExpertApplyOptions } from './expert-bank.js';
+export { checkExpertSelection, copyExpertSlices } from './expert-selection.js';
 export type { Combiner } from './combiner.js';
 export type { SharedBranch } from './shared-branch.js';
 export { computeCapacity, type CapacityOptions, type CapacityRounding } from './capacity.js';

@@ -64,6 +64,19 @@ export interface Router {
   build?(inputDim: number): void;
   /** Scores and chooses experts for `gateInput` `[T, Dg]`. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
+  /**
+   * Optional (expert pruning): the per-expert router weight vectors as the columns of a `[Dg, E]`
+   * tensor, column `e` being the gate kernel's column `w_e` that scores expert `e` (`logit_e = x · w_e`).
+   * A copy the caller owns.
+   */
+  gateWeights?(): tf.Tensor2D;
+  /**
+   * Optional (expert pruning): a new, independent router over the experts `keep` (distinct indices in
+   * `[0, E)`; expert `keep[i]` becomes expert `i`), its gate columns copied, `numExperts = keep.length`
+   * and `k = min(k, keep.length)`, every other option unchanged. This router is left untouched.
+   * Its logits are the kept columns of this router's logits.
+   */
+  selectExperts?(keep: readonly number[]): Router;
   /** Releases the router's variables. */
   dispose(): void;
 }

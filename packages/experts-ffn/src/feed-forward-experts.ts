@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, definedConfig, groupedMatMul, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { checkExpertSelection, checkInteger, checkOneOf, copyExpertSlices, definedConfig, groupedMatMul, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -169,6 +169,19 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     }
     this.checkWidth('FeedForwardExperts.applyGrouped', rows);
     return tf.tidy(() => this.ffn(rows, (input, kernel, bias) => groupedMatMul(input, kernel, groupSizes, bias))); // [N, D']
+  }
+
+  /**
+   * A new bank of the experts `keep` (expert `keep[i]` becomes expert `i`): every weight's kept slices
+   * along the expert axis copied exactly, every other option unchanged; this bank is left untouched.
+   */
+  selectExperts(keep: readonly number[]): FeedForwardExperts {
+    checkExpertSelection('FeedForwardExperts.selectExperts', keep, this.numExperts);
+    const bank = new FeedForwardExperts({ ...this.config, numExperts: keep.length });
+    for (const [name, weight] of Object.entries(this.weights) as [keyof FeedForwardWeights, tf.Variable][]) {
+      copyExpertSlices(bank.weights[name]!, weight, keep, 0);
+    }
+    return bank;
   }
 
   /** The constructor arguments. */

@@ -93,6 +93,22 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
     return { ...out, priority };
   }
 
+  /** The wrapped router's gate weights `[Dg, E]` (a copy); throws if it does not expose them. */
+  gateWeights(): tf.Tensor2D {
+    if (typeof this.router.gateWeights !== 'function') {
+      throw new MoEArgumentError('BatchPriorityRouter.gateWeights', 'router', 'a wrapped router with gateWeights()', 'a router without it');
+    }
+    return this.router.gateWeights();
+  }
+
+  /** Batch priority routing over the wrapped router's `selectExperts(keep)`; this router is left untouched. */
+  selectExperts(keep: readonly number[]): BatchPriorityRouter {
+    if (typeof this.router.selectExperts !== 'function') {
+      throw new MoEArgumentError('BatchPriorityRouter.selectExperts', 'router', 'a wrapped router with selectExperts(keep)', 'a router without it');
+    }
+    return new BatchPriorityRouter({ router: this.router.selectExperts(keep) });
+  }
+
   /** `{ router: { className, config } }` of the wrapped (registered) router. */
   override getConfig(): tf.serialization.ConfigDict {
     const inner = this.router as SerializableRouter;

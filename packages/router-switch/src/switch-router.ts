@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   excludeExperts,
+  checkExpertSelection,
   checkFiniteNumber,
   checkGateInput,
   checkInteger,
   checkNonNegative,
   checkOneOf,
+  copyExpertSlices,
   createGateKernel,
   definedConfig,
   loadBalancingLoss,
@@ -163,6 +165,30 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
         : undefined;
       return { logits, probs, expertIndex, ...(priority ? { priority } : {}), auxLosses };
     });
+  }
+
+  /** A copy of the router kernel `W_r` `[Dg, E]`: column `e` is expert `e`'s router weight vector. Throws before the router is built. */
+  gateWeights(): tf.Tensor2D {
+    return tf.clone(this.builtKernel('SwitchRouter.gateWeights')) as tf.Tensor2D;
+  }
+
+  /**
+   * A new router over the experts `keep` (expert `keep[i]` becomes expert `i`): the kept columns of
+   * `W_r` copied, every other option unchanged; this router is left untouched. Its softmax runs over the
+   * kept experts only. Throws before the router is built.
+   */
+  selectExperts(keep: readonly number[]): SwitchRouter {
+    const where = 'SwitchRouter.selectExperts';
+    const kernel = this.builtKernel(where);
+    checkExpertSelection(where, keep, this.numExperts);
+    const router = new SwitchRouter({ ...this.config, numExperts: keep.length, inputDim: kernel.shape[0]! });
+    copyExpertSlices(router.kernel!, kernel, keep, 1);
+    return router;
+  }
+
+  private builtKernel(where: string): tf.Variable {
+    if (this.kernel === undefined) throw new MoEArgumentError(where, 'this', 'a built router (give inputDim, call build or route once)', 'a router without weights');
+    return this.kernel;
   }
 
   /** The constructor arguments. */

@@ -8,6 +8,7 @@ import {
   definedConfig,
   importanceLoss,
   loadBalancingLoss,
+  MoEArgumentError,
   oneHotFloat,
   rejectUnknownOptions,
   SeedStream,
@@ -201,6 +202,15 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
       const logits = tf.add(tf.reshape(tf.expandDims(primary.clean, 2), [numTokens, a, 1]), tf.reshape(secondary.clean, [numTokens, a, b])); // [T, a, b]
       return { logits: tf.reshape(logits, [numTokens, this.numExperts]) as tf.Tensor2D, probs: gates, expertIndex, auxLosses: { total, importance, [loadPart[0]]: loadPart[1] } };
     });
+  }
+
+  /**
+   * Not supported, and always throws: the primary gate scores whole groups of exactly `b` experts
+   * (`E = a · b`, Eq. 12), so an arbitrary subset of experts is not a hierarchical router; the caller
+   * gets an `MoEArgumentError` saying so instead of a silently different routing.
+   */
+  selectExperts(keep: readonly number[]): Router {
+    throw new MoEArgumentError('HierarchicalTopKRouter.selectExperts', 'keep', `a router with a flat gate (the hierarchical gate needs ${this.config.numGroups} groups of exactly ${this.config.expertsPerGroup} experts; pruning single experts would break it)`, `${Array.isArray(keep) ? keep.length : String(keep)} experts to keep`);
   }
 
   /** The constructor arguments. */

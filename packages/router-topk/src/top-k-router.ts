@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   excludeExperts,
+  checkExpertSelection,
   checkGateInput,
   checkInteger,
   checkNonNegative,
   checkOneOf,
+  copyExpertSlices,
   createGateKernel,
   definedConfig,
   importanceLoss,
@@ -220,6 +222,31 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
       const total = tf.add(tf.mul(importanceWeight, importance), tf.mul(loadWeight, loadPart[1])) as tf.Scalar;
       return { logits: clean, probs: gateValues, expertIndex, auxLosses: { total, importance, [loadPart[0]]: loadPart[1] } };
     });
+  }
+
+  /** A copy of the gate kernel `W_g` `[Dg, E]`: column `e` is expert `e`'s router weight vector. Throws before the router is built. */
+  gateWeights(): tf.Tensor2D {
+    return tf.clone(this.builtGateKernel('TopKRouter.gateWeights')) as tf.Tensor2D;
+  }
+
+  /**
+   * A new router over the experts `keep` (expert `keep[i]` becomes expert `i`): the kept columns of
+   * `W_g` (and `W_noise`) copied, `k = min(k, keep.length)`, every other option unchanged; this router
+   * is left untouched. Throws before the router is built.
+   */
+  selectExperts(keep: readonly number[]): TopKRouter {
+    const where = 'TopKRouter.selectExperts';
+    const wg = this.builtGateKernel(where);
+    checkExpertSelection(where, keep, this.numExperts);
+    const router = new TopKRouter({ ...this.config, numExperts: keep.length, k: Math.min(this.k, keep.length), inputDim: wg.shape[0]! });
+    copyExpertSlices(router.gateKernel!, wg, keep, 1);
+    if (this.noiseKernel !== undefined) copyExpertSlices(router.noiseKernel!, this.noiseKernel, keep, 1);
+    return router;
+  }
+
+  private builtGateKernel(where: string): tf.Variable {
+    if (this.gateKernel === undefined) throw new MoEArgumentError(where, 'this', 'a built router (give inputDim, call build or route once)', 'a router without weights');
+    return this.gateKernel;
   }
 
   /** The constructor arguments, for `fromConfig` and tfjs-layers serialisation. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExpertBank } from '../expert-bank.js';
+import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
 import { applyPerGroup, perExpert } from '../per-expert.js';
 import { checkInteger, checkRank, checkShape } from '../validate.js';
 
@@ -79,6 +80,15 @@ export class LinearExpertBank extends tf.serialization.Serializable implements E
   /** `[D]` → `[D']`. */
   outputFeatureShape(inputFeatureShape: number[]): number[] {
     return [...inputFeatureShape.slice(0, -1), this.kernel.shape[2]!];
+  }
+
+  /** A new bank of the experts `keep` (their weights copied exactly); this one is unchanged. */
+  selectExperts(keep: readonly number[]): LinearExpertBank {
+    checkExpertSelection('LinearExpertBank.selectExperts', keep, this.numExperts);
+    const { weights: _weights, ...rest } = this.args;
+    const bank = new LinearExpertBank({ ...rest, numExperts: keep.length, outputDim: this.kernel.shape[2]! });
+    copyExpertSlices(bank.kernel, this.kernel, keep, 0);
+    return bank;
   }
 
   /** The constructor arguments (without explicit weights: those travel with the model's weights). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBalancingLoss } from '../losses/load-balancing-loss.js';
 import type { Router, RouteOptions, RouterOutput } from '../router.js';
+import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
 import { selectTopK } from '../select-top-k.js';
 import { excludeExperts } from '../exclude-experts.js';
 import { checkInteger, checkShape } from '../validate.js';
@@ -74,6 +75,19 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
         auxLosses: { total: tf.mul(this.balanceWeight, loadBalancing) as tf.Scalar, loadBalancing },
       };
     });
+  }
+
+  /** A copy of the gate kernel `[Dg, E]`: column `e` is expert `e`'s router weight vector. */
+  gateWeights(): tf.Tensor2D {
+    return tf.clone(this.kernel) as tf.Tensor2D;
+  }
+
+  /** A new router over the experts `keep` (kept gate columns copied, `k = min(k, keep.length)`); this one is unchanged. */
+  selectExperts(keep: readonly number[]): LinearTopKRouter {
+    checkExpertSelection('LinearTopKRouter.selectExperts', keep, this.numExperts);
+    const router = new LinearTopKRouter({ ...this.args, numExperts: keep.length, k: Math.min(this.k, keep.length) });
+    copyExpertSlices(router.kernel, this.kernel, keep, 1);
+    return router;
   }
 
   /** The constructor arguments. */
