@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkRank } from '@moekit/core';
+
+/**
+ * Pavlitska et al. 2022's GAP gate input: global average pooling of each image's feature map,
+ * `[B, H, W, C]` → `[B, C]`. The gate's dense layer is the router's own gate kernel (e.g. a
+ * `TopKRouter` with Shazeer noise), so this module has no weights.
+ *
+ * @example
+ * ```ts
+ * const out = moe.apply(features, { training: true, gateInput: new GapGate().apply(features) });
+ * ```
+ */
+export class GapGate {
+  /** No weights. */
+  readonly trainableVariables: tf.Variable[] = [];
+
+  /** `[B, H, W, C]` → `[B, C]`, the mean over each image's pixels. */
+  apply(images: tf.Tensor): tf.Tensor2D {
+    checkRank('GapGate.apply', 'images', images, 4);
+    return tf.mean(images, [1, 2]) as tf.Tensor2D;
+  }
+
+  /** Width of the gate input for `C`-channel images: `C`. */
+  outputDim(channels: number): number {
+    return channels;
+  }
+
+  /** Nothing to release. */
+  dispose(): void {}
+}

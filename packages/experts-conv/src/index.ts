@@ -1,0 +1,18 @@
+/**
+ * Convolutional experts for moekit: narrow ResBlock experts routed per image with GAP or conv gates
+ * (Pavlitska et al. 2022), soft and hard utilisation constraints, AdvMoE's channel-group MoE conv with an
+ * image-level router (Zhang et al. 2023), and the expert × class specialisation analysis.
+ *
+ * @packageDocumentation
+ */
+import './register.js';
+
+export { ConvExperts, type ConvExpertsArgs, type ConvExpertsConfig, type ConvExpertLayer, type ConvActivation, type ConvNorm } from './conv-experts.js';
+export { GapGate } from './gap-gate.js';
+export { ConvGate, type ConvGateArgs } from './conv-gate.js';
+export { SoftConstraintRouter, type SoftConstraintRouterArgs, type SoftConstraintLoss } from './soft-constraint-router.js';
+export { HardConstraintRouter, type HardConstraintRouterArgs, type HardConstraintMode } from './hard-constraint-router.js';
+export { ImageRouter, disposeSelection, type ImageRouterArgs, type ImageGateInput, type ChannelGroupSelection, type SelectionEstimator } from './image-router.js';
+export { MoEConv2D, type MoEConv2DArgs } from './moe-conv2d.js';
+export { expertClassMatrix, expertClassStatistics, type ExpertClassMatrix, type ExpertClassMatrixOptions, type LabelledImages } from './expert-class-matrix.js';
+export { expertClassMatrixSvg, type ExpertClassMatrixSvgOptions } from './expert-class-matrix-svg.js';
