@@ -56,15 +56,15 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
     return tf.add(y, tf.gather(tf.reshape(b, [E, M]), rowExpert)); // + b[e(r)]
   });
 
-  const gradients = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor) => tf.tidy(() => {
-    if (N === 0) return { dx: tf.zeros([0, K]), dw: tf.zeros([E, K, M]), db: tf.zeros([E, M]) };
+  const gradients = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, withBias: boolean) => tf.tidy(() => {
+    if (N === 0) return { dx: tf.zeros([0, K]), dw: tf.zeros([E, K, M]), db: withBias ? tf.zeros([E, M]) : undefined };
     const perExpert = used.map((e) => tf.tidy(() => {
       const d = group(dy, e); // dy_e [n_e, M]
-      return { dx: tf.matMul(d, matrix(w, e), false, true), dw: tf.matMul(group(x, e), d, true, false), db: tf.sum(d, 0) }; // dy_e·W_eᵀ, rows_eᵀ·dy_e, Σ dy_e
+      return { dx: tf.matMul(d, matrix(w, e), false, true), dw: tf.matMul(group(x, e), d, true, false), db: withBias ? tf.sum(d, 0) : undefined }; // dy_e·W_eᵀ, rows_eᵀ·dy_e, Σ dy_e
     }));
     const of = (e: number) => perExpert[used.indexOf(e)]!;
     const dw = tf.stack(sizes.map((n, e) => (n > 0 ? of(e).dw : tf.zeros([K, M])))); // [E, K, M]
-    const db = tf.stack(sizes.map((n, e) => (n > 0 ? of(e).db : tf.zeros([M])))); // [E, M]
+    const db = withBias ? tf.stack(sizes.map((n, e) => (n > 0 ? of(e).db! : tf.zeros([M])))) : undefined; // [E, M]
     const dxs = perExpert.map((p) => p.dx);
     return { dx: dxs.length === 1 ? dxs[0]! : tf.concat(dxs, 0), dw, db };
   });
@@ -75,8 +75,7 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
       return {
         value: forward(x, w, undefined),
         gradFunc: (dy, saved) => {
-          const { dx, dw, db } = gradients(dy, saved[0]!, saved[1]!);
-          db.dispose();
+          const { dx, dw } = gradients(dy, saved[0]!, saved[1]!, false);
           return [dx, dw];
         },
       };
@@ -88,8 +87,8 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
     return {
       value: forward(x, w, b),
       gradFunc: (dy, saved) => {
-        const { dx, dw, db } = gradients(dy, saved[0]!, saved[1]!);
-        return [dx, dw, tf.reshape(db, b.shape)];
+        const { dx, dw, db } = gradients(dy, saved[0]!, saved[1]!, true);
+        return [dx, dw, tf.reshape(db!, b.shape)];
       },
     };
   });

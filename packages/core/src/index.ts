@@ -41,6 +41,7 @@ export { denseDispatch, denseCombine } from './dense-dispatch.js';
 export { withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
 export { excludeExperts, EXCLUDED_LOGIT } from './exclude-experts.js';
+export { RouterWrapper } from './router-wrapper.js';
 export { oneHotFloat } from './one-hot-float.js';
 export { applyPerGroup, perExpert } from './per-expert.js';
 export { groupedMatMul } from './grouped-mat-mul.js';

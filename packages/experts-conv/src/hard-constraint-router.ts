@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, MoEArgumentError, rejectUnknownOptions, type CapacityFactors, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
+import { checkOneOf, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
 
 /** How the hard constraint tracks utilisation: the running sum of relative deviations, or the running mean of shares. */
 export type HardConstraintMode = 'relative' | 'absolute';
@@ -29,9 +29,7 @@ export interface HardConstraintRouterArgs {
  * const router = new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 1, noise: 'shazeer' }), mode: 'absolute', threshold: 0.1 });
  * ```
  */
-export class HardConstraintRouter implements Router {
-  /** The wrapped router. */
-  readonly router: Router;
+export class HardConstraintRouter extends RouterWrapper {
   /** The tracking mode. */
   readonly mode: HardConstraintMode;
   /** The threshold. */
@@ -47,32 +45,12 @@ export class HardConstraintRouter implements Router {
     if (args.router.supportsExcludedExperts !== true) {
       throw new MoEArgumentError(where, 'router', 'a router that honours excludedExperts (supportsExcludedExperts: true)', `${args.router.constructor.name}, which does not`);
     }
-    this.router = args.router;
+    super(args.router);
     this.mode = args.mode ?? 'relative';
     this.threshold = args.threshold ?? 0.1;
     checkOneOf(where, 'mode', this.mode, ['relative', 'absolute']);
     if (!(this.threshold > 0 && this.threshold <= 1)) throw new MoEArgumentError(where, 'threshold', 'a number in (0, 1]', String(this.threshold));
     this.sum = new Array<number>(args.router.numExperts).fill(0);
-  }
-
-  /** `E` of the wrapped router. */
-  get numExperts(): number {
-    return this.router.numExperts;
-  }
-
-  /** `K` of the wrapped router. */
-  get k(): number {
-    return this.router.k;
-  }
-
-  /** The wrapped router's capacity factors. */
-  get capacityFactors(): CapacityFactors | undefined {
-    return this.router.capacityFactors;
-  }
-
-  /** The wrapped router's variables. */
-  get trainableVariables(): tf.Variable[] {
-    return this.router.trainableVariables;
   }
 
   /** Tracked utilisation `u_i` per expert (all 0 before the first training batch). */
@@ -106,11 +84,6 @@ export class HardConstraintRouter implements Router {
     this.batches = 0;
   }
 
-  /** Builds the wrapped router, if it builds lazily. */
-  build(inputDim: number): void {
-    this.router.build?.(inputDim);
-  }
-
   /** Routes with over-used experts excluded (training only), then adds this batch's importance to the tracker. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     if (!options.training) return this.router.route(gateInput, options);
@@ -124,10 +97,5 @@ export class HardConstraintRouter implements Router {
     }
     this.batches += 1;
     return out;
-  }
-
-  /** Releases the wrapped router. */
-  dispose(): void {
-    this.router.dispose();
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkFiniteNumber, checkInteger, checkOneOf, importanceLoss, klToUniformLoss, MoEArgumentError, rejectUnknownOptions, type CapacityFactors, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
+import { checkFiniteNumber, checkInteger, checkOneOf, importanceLoss, klToUniformLoss, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
 
 /** Which soft utilisation constraint: Shazeer's importance CV² or the KL divergence from uniform. */
 export type SoftConstraintLoss = 'importance' | 'klUniform';
@@ -31,9 +31,7 @@ export interface SoftConstraintRouterArgs {
  * router.setEpoch(epoch); // each epoch
  * ```
  */
-export class SoftConstraintRouter implements Router {
-  /** The wrapped router. */
-  readonly router: Router;
+export class SoftConstraintRouter extends RouterWrapper {
   /** The loss. */
   readonly loss: SoftConstraintLoss;
   /** Its weight. */
@@ -47,7 +45,7 @@ export class SoftConstraintRouter implements Router {
     const where = 'SoftConstraintRouter';
     rejectUnknownOptions(where, args, ['router', 'loss', 'weight', 'liftAfterEpoch']);
     if (args.router === undefined) throw new MoEArgumentError(where, 'router', 'a Router', 'undefined');
-    this.router = args.router;
+    super(args.router);
     this.loss = args.loss ?? 'importance';
     this.weight = args.weight ?? 0.1;
     this.liftAfterEpoch = args.liftAfterEpoch ?? Infinity;
@@ -55,31 +53,6 @@ export class SoftConstraintRouter implements Router {
     checkFiniteNumber(where, 'weight', this.weight);
     if (this.weight < 0) throw new MoEArgumentError(where, 'weight', 'a number ≥ 0', String(this.weight));
     if (this.liftAfterEpoch !== Infinity) checkInteger(where, 'liftAfterEpoch', this.liftAfterEpoch, 0);
-  }
-
-  /** `E` of the wrapped router. */
-  get numExperts(): number {
-    return this.router.numExperts;
-  }
-
-  /** `K` of the wrapped router. */
-  get k(): number {
-    return this.router.k;
-  }
-
-  /** The wrapped router's capacity factors. */
-  get capacityFactors(): CapacityFactors | undefined {
-    return this.router.capacityFactors;
-  }
-
-  /** The wrapped router's variables. */
-  get trainableVariables(): tf.Variable[] {
-    return this.router.trainableVariables;
-  }
-
-  /** Whether the wrapped router honours `excludedExperts`. */
-  get supportsExcludedExperts(): boolean {
-    return this.router.supportsExcludedExperts === true;
   }
 
   /** True while the loss is added (the current epoch is before `liftAfterEpoch`). */
@@ -93,11 +66,6 @@ export class SoftConstraintRouter implements Router {
     this.epoch = epoch;
   }
 
-  /** Builds the wrapped router, if it builds lazily. */
-  build(inputDim: number): void {
-    this.router.build?.(inputDim);
-  }
-
   /** Routes with the wrapped router and, in training while active, adds the weighted constraint loss. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     const out = this.router.route(gateInput, options);
@@ -109,10 +77,5 @@ export class SoftConstraintRouter implements Router {
     const total = tf.tidy(() => tf.add(out.auxLosses.total, tf.mul(this.weight, softConstraint)) as tf.Scalar);
     out.auxLosses.total.dispose();
     return { ...out, auxLosses: { ...out.auxLosses, total, softConstraint } };
-  }
-
-  /** Releases the wrapped router. */
-  dispose(): void {
-    this.router.dispose();
   }
 }

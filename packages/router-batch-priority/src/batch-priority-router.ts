@@ -54,13 +54,13 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
   }
 
   /** `K` of the wrapped router. */
+  get k(): number {
+    return this.router.k;
+  }
+
   /** Whether the wrapped router honours {@link RouteOptions.excludedExperts} (passed through). */
   get supportsExcludedExperts(): boolean {
     return this.router.supportsExcludedExperts === true;
-  }
-
-  get k(): number {
-    return this.router.k;
   }
 
   /** The wrapped router's variables. */

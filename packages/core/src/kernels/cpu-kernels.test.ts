@@ -61,3 +61,26 @@ describe('cpu Sum over one axis', () => {
     t.dispose();
   });
 });
+
+describe('cpu GatherV2 row fast path', () => {
+  it('matches the stock kernel for row gathers (float32 and int32, 2-D indices) and other axes', () => {
+    const x = Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+    for (const [name, fn] of [
+      ['rows of a 3-D table', () => tf.gather(tf.tensor3d(x, [4, 3, 2]), tf.tensor1d([3, 0, 0, 2], 'int32'))],
+      ['int32 rows, 2-D indices', () => tf.gather(tf.tensor2d(x.map((v) => Math.round(v)), [6, 4], 'int32'), tf.tensor2d([[5, 1], [0, 0]], [2, 2], 'int32'))],
+      ['axis 1 (stock kernel)', () => tf.gather(tf.tensor2d(x, [6, 4]), tf.tensor1d([3, 1], 'int32'), 1)],
+    ] as const) {
+      const [stock, ours, shape] = stockAndMoekit(fn);
+      expect(ours, name).toEqual(stock);
+      expect(shape.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects an index out of range', () => {
+    registerMoekitKernels();
+    const table = tf.tensor2d([[1, 2], [3, 4]]);
+    const index = tf.tensor1d([2], 'int32');
+    expect(() => tf.gather(table, index)).toThrow('GatherV2: the index value 2 is not in [0, 1]');
+    tf.dispose([table, index]);
+  });
+});

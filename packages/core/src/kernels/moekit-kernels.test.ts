@@ -31,7 +31,7 @@ async function expectSameOnCpuAndWasm(fn: () => tf.Tensor | tf.Tensor[], atol = 
 
 beforeAll(async () => {
   await tf.setBackend('wasm'); // initialise, so the stock wasm kernels are registered and set up
-  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'Multiply/cpu', 'Sum/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm',
+  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'Multiply/cpu', 'Sum/cpu', 'GatherV2/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm', 'Slice/wasm',
     'Conv2DBackpropFilter/wasm', 'DepthwiseConv2dNativeBackpropFilter/wasm', 'DepthwiseConv2dNativeBackpropInput/wasm']);
 });
 afterAll(async () => {
@@ -107,6 +107,18 @@ describe('wasm OneHot', () => {
     await expectSameOnCpuAndWasm(() => [
       tf.oneHot(tf.tensor1d([0, 2, -1, 3], 'int32'), 3, 1, 0, 'float32'),
       tf.oneHot(tf.tensor2d([[1], [0]], [2, 1], 'int32'), 2, 5, -1, 'int32'),
+    ], 0);
+  });
+});
+
+describe('wasm Slice', () => {
+  it('copies contiguous slices (row ranges, one expert’s block) and passes the others to the stock kernel', async () => {
+    const x = random([4, 3, 5], 21);
+    await expectSameOnCpuAndWasm(() => [
+      tf.slice(tf.tensor3d(x, [4, 3, 5]), [1, 0, 0], [2, 3, 5]), // rows 1..2: contiguous
+      tf.slice(tf.tensor3d(x, [4, 3, 5]), [2, 1, 0], [1, 2, 5]), // inside one block: contiguous
+      tf.slice(tf.tensor3d(x, [4, 3, 5]), [0, 1, 2], [4, 2, 3]), // strided: the stock kernel
+      tf.slice(tf.tensor2d(x.slice(0, 12), [6, 2]), [5, 0], [1, -1]),
     ], 0);
   });
 });

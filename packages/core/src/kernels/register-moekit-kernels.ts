@@ -3,12 +3,14 @@ import { makeWasmBatchMatMul } from './wasm-batch-mat-mul.js';
 import { wasmGatherV2Config } from './wasm-gather-v2.js';
 import { wasmOneHotConfig } from './wasm-one-hot.js';
 import { makeWasmSplitV, makeWasmUnpack } from './wasm-split-axis0.js';
+import { makeWasmSlice } from './wasm-slice.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { wasmDepthwiseConv2dNativeBackpropFilterConfig } from './wasm-depthwise-conv2d-backprop-filter.js';
 import { wasmDepthwiseConv2dNativeBackpropInputConfig } from './wasm-depthwise-conv2d-backprop-input.js';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import { makeCpuMultiply } from './cpu-broadcast-multiply.js';
 import { makeCpuSum } from './cpu-sum.js';
+import { makeCpuGatherV2 } from './cpu-gather-rows.js';
 
 /** Kernels moekit replaced or added, as `'KernelName/backend'`, and the stock ones it replaced. */
 const replaced = new Map<string, KernelConfig | undefined>();
@@ -28,10 +30,10 @@ function install(config: KernelConfig): void {
 /**
  * Registers moekit's kernels with tfjs (idempotent; {@link selectBackend} calls it):
  * on `cpu`, an O(N) `UnsortedSegmentSum` (the stock one is O(segments · N)) and fast paths for the
- * trailing-axis broadcast `Multiply` and single-axis `Sum` of the combine step; on `wasm`, a
+ * trailing-axis broadcast `Multiply` and single-axis `Sum` of the combine step and row `GatherV2`; on `wasm`, a
  * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
- * for float32), block-copy `Unpack` / `SplitV` along axis 0 (grouped experts split rows and weights), and the
+ * for float32), block-copy `Unpack` / `SplitV` along axis 0 and contiguous `Slice` (grouped experts cut rows and weights), and the
  * conv training kernels wasm lacks (`Conv2DBackpropFilter`, the depthwise backprops). The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
  * call again after importing it. Returns every kernel moekit has registered, as `'Name/backend'`.
  *
@@ -47,6 +49,8 @@ export function registerMoekitKernels(): string[] {
   if (stockCpuMultiply !== undefined) install(makeCpuMultiply(stockCpuMultiply));
   const stockCpuSum = replaced.has('Sum/cpu') ? undefined : getKernel('Sum', 'cpu');
   if (stockCpuSum !== undefined) install(makeCpuSum(stockCpuSum));
+  const stockCpuGather = replaced.has('GatherV2/cpu') ? undefined : getKernel('GatherV2', 'cpu');
+  if (stockCpuGather !== undefined) install(makeCpuGatherV2(stockCpuGather));
   const stockWasmMatMul = replaced.has('BatchMatMul/wasm') ? undefined : getKernel('BatchMatMul', 'wasm');
   if (stockWasmMatMul !== undefined) {
     install(makeWasmBatchMatMul(stockWasmMatMul));
@@ -57,6 +61,8 @@ export function registerMoekitKernels(): string[] {
     if (stockUnpack !== undefined) install(makeWasmUnpack(stockUnpack));
     const stockSplitV = getKernel('SplitV', 'wasm');
     if (stockSplitV !== undefined) install(makeWasmSplitV(stockSplitV));
+    const stockSlice = getKernel('Slice', 'wasm');
+    if (stockSlice !== undefined) install(makeWasmSlice(stockSlice));
     install(wasmConv2DBackpropFilterConfig);
     install(wasmDepthwiseConv2dNativeBackpropFilterConfig);
     install(wasmDepthwiseConv2dNativeBackpropInputConfig);
