@@ -1,0 +1,35 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What one forward pass of an {@link AdvMoEModel} returns. The caller owns the tensors. */
+export interface MoEClassifierOutput {
+  /** `[B, classes]` class logits. */
+  logits: tf.Tensor2D;
+  /** `[B, E]` the router's scores (logits) of each image: what router attacks and the router loss read. */
+  routerScores: tf.Tensor2D;
+  /** `[B]` int32 expert each image was routed to: what router agreement and robustness compare. */
+  expertIndex: tf.Tensor1D;
+}
+
+/**
+ * The contract between a routed image classifier (an MoE-CNN) and this package: a forward pass that
+ * exposes the router's scores and choice, and the model's variables split into the two parameter
+ * groups of AdvMoE (Zhang et al. 2023, arXiv:2308.10110, Eq. 3): the router `θ_R` and the experts with
+ * the backbone `θ_E`. The two groups must be disjoint and together hold every trainable variable.
+ *
+ * @example
+ * ```ts
+ * const model: AdvMoEModel = {
+ *   forward: (x, training) => { const s = router.route(x); … return { logits, routerScores: s.scores, expertIndex: s.expertIndex }; },
+ *   routerVariables: router.trainableVariables,
+ *   expertVariables: [...conv1.trainableVariables, ...conv2.trainableVariables, head, headBias],
+ * };
+ * ```
+ */
+export interface AdvMoEModel {
+  /** Images `[B, H, W, C]` → logits, router scores and expert choice; `training` switches train-time behaviour (e.g. batch norm). */
+  forward(images: tf.Tensor, training: boolean): MoEClassifierOutput;
+  /** The router's variables `θ_R` (gate network and scoring layer). */
+  readonly routerVariables: tf.Variable[];
+  /** Every other trainable variable `θ_E`: the experts and the backbone (stem, head). */
+  readonly expertVariables: tf.Variable[];
+}
