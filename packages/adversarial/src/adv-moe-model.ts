@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { MoEArgumentError } from '@moekit/core';
 
 /** What one forward pass of an {@link AdvMoEModel} returns. The caller owns the tensors. */
 export interface MoEClassifierOutput {
@@ -32,4 +33,16 @@ export interface AdvMoEModel {
   readonly routerVariables: tf.Variable[];
   /** Every other trainable variable `θ_E`: the experts and the backbone (stem, head). */
   readonly expertVariables: tf.Variable[];
+}
+
+/** Throws unless `model` has a forward pass and two disjoint, non-empty variable groups. */
+export function checkAdvMoEModel(where: string, model: AdvMoEModel): void {
+  if (model === undefined || typeof model.forward !== 'function') throw new MoEArgumentError(where, 'model', 'an AdvMoEModel (forward, routerVariables, expertVariables)', String(model));
+  for (const group of ['routerVariables', 'expertVariables'] as const) {
+    const vars = model[group];
+    if (!Array.isArray(vars) || vars.length === 0) throw new MoEArgumentError(where, `model.${group}`, 'a non-empty array of variables', String(vars));
+  }
+  const routerIds = new Set(model.routerVariables.map((v) => v.id));
+  const shared = model.expertVariables.find((v) => routerIds.has(v.id));
+  if (shared !== undefined) throw new MoEArgumentError(where, 'model.expertVariables', 'no variable of model.routerVariables (disjoint parameter groups)', `variable '${shared.name}' in both`);
 }

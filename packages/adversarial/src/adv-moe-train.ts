@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, MoEArgumentError, rejectUnknownOptions, SeedStream } from '@moekit/core';
-import type { AdvMoEModel } from './adv-moe-model.js';
+import { checkInteger, checkNonNegative, rejectUnknownOptions, SeedStream } from '@moekit/core';
+import { checkAdvMoEModel, type AdvMoEModel } from './adv-moe-model.js';
+import { parameterGroupStep } from './parameter-group-step.js';
+import { routerAgreement } from './router-agreement.js';
 import { tradesObjective } from './attack-objective.js';
 import { checkInputRange } from './check-input-range.js';
 import { checkLabelledImages, epochOrder, takeBatch, type LabelledImages } from './labelled-images.js';
@@ -134,28 +136,28 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
         const { images: x, labels: y } = takeBatch(data, order.subarray(batch * batchSize, Math.min(n, (batch + 1) * batchSize)));
         // 1. Expert step: adversarial examples against model and router, TRADES over θ_E only.
         const xE = attackBoth(model, x, attack, routerAttackWeight, seeds.next());
-        const expert = alternatingStep(model.expertVariables, expertOptimizer, () => {
+        const expert = parameterGroupStep(model.expertVariables, expertOptimizer, () => {
           const clean = model.forward(x, true);
           const adv = model.forward(xE, true);
           const loss = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta }); // TRADES Eq. 5
-          return { loss: loss.total, parts: [loss.natural, loss.robust, agreement(clean.expertIndex, adv.expertIndex)] };
+          return { loss: loss.total, parts: [loss.natural, loss.robust, routerAgreement(clean.expertIndex, adv.expertIndex)] };
         });
         // 2. Router step: fresh adversarial examples against the updated experts, router loss over θ_R only.
         const xR = attackBoth(model, x, attack, routerAttackWeight, seeds.next());
-        const router = alternatingStep(model.routerVariables, routerOptimizer, () => {
+        const router = parameterGroupStep(model.routerVariables, routerOptimizer, () => {
           const clean = model.forward(x, true);
           const adv = model.forward(xR, true);
           const trades = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta });
           const consistency = softmaxKlDivergence(clean.routerScores, adv.routerScores); // KL(r(x) ‖ r(x'_R))
           const loss = tf.add(trades.total, tf.mul(alpha, consistency)) as tf.Scalar;
-          return { loss, parts: [agreement(clean.expertIndex, adv.expertIndex)] };
+          return { loss, parts: [routerAgreement(clean.expertIndex, adv.expertIndex)] };
         });
         tf.dispose([x, y, xE, xR]);
-        const [cleanLoss, robustLoss, routerAgreement] = expert.parts;
+        const [cleanLoss, robustLoss, expertStepAgreement] = expert.parts;
         const metrics: AdvMoEStepMetrics = {
           epoch, batch, step: history.length + 1, totalSteps,
           cleanLoss: cleanLoss!, robustLoss: robustLoss!, expertLoss: expert.loss,
-          routerLoss: router.loss, routerAgreement: routerAgreement!, routerStepAgreement: router.parts[0]!,
+          routerLoss: router.loss, routerAgreement: expertStepAgreement!, routerStepAgreement: router.parts[0]!,
         };
         history.push(metrics);
         args.onStep?.(metrics);
@@ -168,20 +170,8 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
   return { history, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Throws unless `model` has a forward pass and two disjoint, non-empty variable groups. */
-export function checkAdvMoEModel(where: string, model: AdvMoEModel): void {
-  if (model === undefined || typeof model.forward !== 'function') throw new MoEArgumentError(where, 'model', 'an AdvMoEModel (forward, routerVariables, expertVariables)', String(model));
-  for (const group of ['routerVariables', 'expertVariables'] as const) {
-    const vars = model[group];
-    if (!Array.isArray(vars) || vars.length === 0) throw new MoEArgumentError(where, `model.${group}`, 'a non-empty array of variables', String(vars));
-  }
-  const routerIds = new Set(model.routerVariables.map((v) => v.id));
-  const shared = model.expertVariables.find((v) => routerIds.has(v.id));
-  if (shared !== undefined) throw new MoEArgumentError(where, 'model.expertVariables', 'no variable of model.routerVariables (disjoint parameter groups)', `variable '${shared.name}' in both`);
-}
-
 /** PGD against model and router from the clean outputs (AdvMoE's attack); the caller owns the result. */
-export function attackBoth(model: AdvMoEModel, x: tf.Tensor, attack: Required<Omit<PgdArgs, 'seed'>>, routerWeight: number, seed: number | undefined): tf.Tensor {
+function attackBoth(model: AdvMoEModel, x: tf.Tensor, attack: Required<Omit<PgdArgs, 'seed'>>, routerWeight: number, seed: number | undefined): tf.Tensor {
   const clean = tf.tidy(() => {
     const out = model.forward(x, false);
     return { logits: out.logits, routerScores: out.routerScores };
@@ -191,27 +181,4 @@ export function attackBoth(model: AdvMoEModel, x: tf.Tensor, attack: Required<Om
   } finally {
     tf.dispose([clean.logits, clean.routerScores]);
   }
-}
-
-/** Fraction of equal entries of two `[B]` int32 expert choices, as a scalar. */
-export function agreement(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(a, b), 'float32')) as tf.Scalar);
-}
-
-/**
- * One optimiser step over `variables` only: gradients of `f().loss` w.r.t. exactly those variables, so
- * no other variable changes. Returns the loss and `f().parts` read back as numbers.
- */
-export function alternatingStep(variables: tf.Variable[], optimizer: tf.Optimizer, f: () => { loss: tf.Scalar; parts: tf.Scalar[] }): { loss: number; parts: number[] } {
-  let parts: tf.Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const out = f();
-    parts = tf.keep(tf.stack(out.parts)); // [P]
-    return out.loss;
-  }, variables);
-  optimizer.applyGradients(grads);
-  const loss = value.dataSync()[0]!;
-  const read = Array.from(parts!.dataSync());
-  tf.dispose([value, parts!, ...Object.values(grads)]);
-  return { loss, parts: read };
 }

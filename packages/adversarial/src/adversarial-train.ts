@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkNonNegative, checkOneOf, rejectUnknownOptions, SeedStream } from '@moekit/core';
-import type { AdvMoEModel } from './adv-moe-model.js';
-import { agreement, alternatingStep, checkAdvMoEModel } from './adv-moe-train.js';
+import { checkAdvMoEModel, type AdvMoEModel } from './adv-moe-model.js';
+import { parameterGroupStep } from './parameter-group-step.js';
+import { routerAgreement } from './router-agreement.js';
 import { crossEntropyObjective, tradesObjective } from './attack-objective.js';
 import { checkInputRange } from './check-input-range.js';
 import { crossEntropy } from './cross-entropy.js';
@@ -117,10 +118,10 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
           xAdv = pgd(tradesObjective(model, cleanLogits), x, { ...attack, seed: seeds.next() }); // TRADES inner max
           cleanLogits.dispose();
         }
-        const step = alternatingStep(variables, optimizer, () => {
+        const step = parameterGroupStep(variables, optimizer, () => {
           const clean = model.forward(x, true);
           const adv = model.forward(xAdv, true);
-          const agree = agreement(clean.expertIndex, adv.expertIndex);
+          const agree = routerAgreement(clean.expertIndex, adv.expertIndex);
           if (lossKind === 'trades') {
             const t = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta });
             return { loss: t.total, parts: [t.natural, t.robust, agree] };
@@ -129,8 +130,8 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
           return { loss: robust, parts: [crossEntropy(clean.logits, y), robust, agree] };
         });
         tf.dispose([x, y, xAdv]);
-        const [cleanLoss, robustLoss, routerAgreement] = step.parts;
-        const metrics: AdversarialStepMetrics = { epoch, batch, step: history.length + 1, totalSteps, loss: step.loss, cleanLoss: cleanLoss!, robustLoss: robustLoss!, routerAgreement: routerAgreement! };
+        const [cleanLoss, robustLoss, agreementPart] = step.parts;
+        const metrics: AdversarialStepMetrics = { epoch, batch, step: history.length + 1, totalSteps, loss: step.loss, cleanLoss: cleanLoss!, robustLoss: robustLoss!, routerAgreement: agreementPart! };
         history.push(metrics);
         args.onStep?.(metrics);
       }
