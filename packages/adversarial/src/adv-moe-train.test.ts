@@ -3,6 +3,7 @@ import { expectNoLeakedTensors } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { advMoETrain } from './adv-moe-train.js';
 import { adversarialTrain } from './adversarial-train.js';
+import { crossEntropy } from './cross-entropy.js';
 import { moeCnn } from './moe-cnn.fixture.js';
 
 const images = tf.randomUniform([10, 8, 8, 1], 0, 1, 'float32', 11);
@@ -51,6 +52,19 @@ describe('advMoETrain', () => {
     // batch of 4: agreement is a multiple of 1/4; the last batch holds 2 images: a multiple of 1/2
     expect((history[0]!.routerAgreement * 4) % 1).toBe(0);
     expect((history[2]!.routerAgreement * 2) % 1).toBe(0);
+    model.dispose();
+  });
+
+  it('routerLabelWeight adds γ · CE(r(x), y mod E) to the router loss', () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    const frozen = { attack, batchSize: 10, shuffle: false, seed: 3, expertLearningRate: 0, routerLearningRate: 0 };
+    const without = advMoETrain(model, data, frozen).history[0]!.routerLoss;
+    const withSupervision = advMoETrain(model, data, { ...frozen, routerLabelWeight: 2 }).history[0]!.routerLoss;
+    // labels 0…9 mod 4 = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]; nothing trained (learning rates 0), so the same x'_R both times
+    const routerScores = model.forward(images, true).routerScores;
+    const supervision = crossEntropy(routerScores, tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32')).dataSync()[0]!;
+    expect(withSupervision - without).toBeCloseTo(2 * supervision, 4);
+    expect(supervision).toBeGreaterThan(0);
     model.dispose();
   });
 

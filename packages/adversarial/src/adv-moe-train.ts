@@ -7,6 +7,7 @@ import { tradesObjective } from './attack-objective.js';
 import { checkInputRange } from './check-input-range.js';
 import { checkLabelledImages, epochOrder, takeBatch, type LabelledImages } from './labelled-images.js';
 import { pgd, type PgdArgs } from './pgd.js';
+import { crossEntropy } from './cross-entropy.js';
 import { softmaxKlDivergence } from './softmax-kl-divergence.js';
 import { resolveTrainingAttack, type TrainingAttackArgs } from './training-attack.js';
 import { tradesLoss } from './trades-loss.js';
@@ -25,6 +26,12 @@ export interface AdvMoETrainArgs {
   routerAttackWeight?: number;
   /** Weight `α` of the router-consistency term `KL(r(x) ‖ r(x'))` added to the router step's loss. Default 1. */
   routerConsistencyWeight?: number;
+  /**
+   * Weight `γ` of the routing supervision `CE(r(x), y mod E)` added to the router step's loss: the AdvMoE
+   * reference code's router loss term, which ties classes to experts and so keeps the router from
+   * collapsing onto one expert. Default 0 (off).
+   */
+  routerLabelWeight?: number;
   /** Optimiser of the expert step, over `model.expertVariables` only. Default Adam at `expertLearningRate` (created and disposed here). */
   expertOptimizer?: tf.Optimizer;
   /** Optimiser of the router step, over `model.routerVariables` only. Default Adam at `routerLearningRate` (created and disposed here). */
@@ -57,7 +64,7 @@ export interface AdvMoEStepMetrics {
   robustLoss: number;
   /** Expert step: the TRADES total `cleanLoss + β · robustLoss`. */
   expertLoss: number;
-  /** Router step: TRADES total plus `α · KL(r(x) ‖ r(x'))` on fresh adversarial examples, before the router update. */
+  /** Router step: TRADES total plus `α · KL(r(x) ‖ r(x'))` (plus `γ · CE(r(x), y mod E)`) on fresh adversarial examples, before the router update. */
   routerLoss: number;
   /** Expert step: fraction of the batch whose expert choice on `x'` equals the choice on `x`. */
   routerAgreement: number;
@@ -84,8 +91,8 @@ export interface AdvMoETrainResult {
  *    `CE(f(x), y) + β · KL(f(x) ‖ f(x'_E))`.
  * 2. Router step, experts fixed: fresh `x'_R` by the same attack against the updated model, then one
  *    step of the router optimiser over `θ_R` only on `CE(f(x), y) + β · KL(f(x) ‖ f(x'_R)) + α ·
- *    KL(r(x) ‖ r(x'_R))` (the router's robust loss; the reference code's router term, without its
- *    `target mod E` routing supervision).
+ *    KL(r(x) ‖ r(x'_R)) + γ · CE(r(x), y mod E)` (the router's robust loss; the last term is the
+ *    reference code's routing supervision, off by default: `routerLabelWeight`).
  *
  * `f` are the logits and `r` the router scores of `model.forward`; the router learns through the model's
  * estimator (e.g. the straight-through one of `ImageRouter`). PGD starts from `x + U(−ε, ε)` (the
@@ -102,7 +109,7 @@ export interface AdvMoETrainResult {
  */
 export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvMoETrainArgs): AdvMoETrainResult {
   const where = 'advMoETrain';
-  rejectUnknownOptions(where, args, ['attack', 'epochs', 'batchSize', 'beta', 'routerAttackWeight', 'routerConsistencyWeight', 'expertOptimizer', 'routerOptimizer', 'expertLearningRate', 'routerLearningRate', 'shuffle', 'seed', 'onStep']);
+  rejectUnknownOptions(where, args, ['attack', 'epochs', 'batchSize', 'beta', 'routerAttackWeight', 'routerConsistencyWeight', 'routerLabelWeight', 'expertOptimizer', 'routerOptimizer', 'expertLearningRate', 'routerLearningRate', 'shuffle', 'seed', 'onStep']);
   checkAdvMoEModel(where, model);
   checkLabelledImages(where, data);
   const attack = resolveTrainingAttack(where, args.attack);
@@ -112,13 +119,14 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
   const beta = args.beta ?? 6;
   const routerAttackWeight = args.routerAttackWeight ?? 1;
   const alpha = args.routerConsistencyWeight ?? 1;
+  const gamma = args.routerLabelWeight ?? 0;
   const expertLearningRate = args.expertLearningRate ?? 1e-3;
   const routerLearningRate = args.routerLearningRate ?? 1e-3;
   const seed = args.seed ?? 0;
   checkInteger(where, 'epochs', epochs, 1);
   checkInteger(where, 'batchSize', batchSize, 1);
   checkInteger(where, 'seed', seed, 0);
-  for (const [name, value] of [['beta', beta], ['routerAttackWeight', routerAttackWeight], ['routerConsistencyWeight', alpha], ['expertLearningRate', expertLearningRate], ['routerLearningRate', routerLearningRate]] as const) {
+  for (const [name, value] of [['beta', beta], ['routerAttackWeight', routerAttackWeight], ['routerConsistencyWeight', alpha], ['routerLabelWeight', gamma], ['expertLearningRate', expertLearningRate], ['routerLearningRate', routerLearningRate]] as const) {
     checkNonNegative(where, name, value);
   }
   const expertOptimizer = args.expertOptimizer ?? tf.train.adam(expertLearningRate);
@@ -149,7 +157,12 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
           const adv = model.forward(xR, true);
           const trades = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta });
           const consistency = softmaxKlDivergence(clean.routerScores, adv.routerScores); // KL(r(x) ‖ r(x'_R))
-          const loss = tf.add(trades.total, tf.mul(alpha, consistency)) as tf.Scalar;
+          let loss = tf.add(trades.total, tf.mul(alpha, consistency)) as tf.Scalar;
+          if (gamma > 0) {
+            const numExperts = clean.routerScores.shape[1]!;
+            const routeLabels = tf.sub(y, tf.mul(tf.floorDiv(y, numExperts), numExperts)) as tf.Tensor1D; // y mod E (AdvMoE's train_moe.py), as y − E·⌊y/E⌋
+            loss = tf.add(loss, tf.mul(gamma, crossEntropy(clean.routerScores, routeLabels))) as tf.Scalar;
+          }
           return { loss, parts: [routerAgreement(clean.expertIndex, adv.expertIndex)] };
         });
         tf.dispose([x, y, xE, xR]);
