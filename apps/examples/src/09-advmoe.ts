@@ -24,7 +24,6 @@ export async function run(options: { quick: boolean }): Promise<void> {
     batchSize: 50,
     expertLearningRate: 3e-3,
     routerLearningRate: 1e-3,
-    routerLabelWeight: 1, // the reference code's routing supervision CE(r(x), y mod E): keeps the router from collapsing onto one expert
     seed: 1,
     onStep: (m) => {
       if (m.step % 10 === 0 || m.step === m.totalSteps) {

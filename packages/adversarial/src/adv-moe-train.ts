@@ -28,8 +28,7 @@ export interface AdvMoETrainArgs {
   routerConsistencyWeight?: number;
   /**
    * Weight `γ` of the routing supervision `CE(r(x), y mod E)` added to the router step's loss: the AdvMoE
-   * reference code's router loss term, which ties classes to experts and so keeps the router from
-   * collapsing onto one expert. Default 0 (off).
+   * reference code's router loss term, which pulls each class towards one expert. Default 0 (off).
    */
   routerLabelWeight?: number;
   /** Optimiser of the expert step, over `model.expertVariables` only. Default Adam at `expertLearningRate` (created and disposed here). */

@@ -76,9 +76,25 @@ export async function run(options: { quick: boolean }): Promise<string> {
       ? `${label} beats (a) by ${(100 * diff).toFixed(1)} points of robust accuracy (two standard errors ±${(100 * twoSe).toFixed(1)}), one seed.`
       : `${label} trails (a) by ${(-100 * diff).toFixed(1)} points of robust accuracy (two standard errors ±${(100 * twoSe).toFixed(1)}), one seed.`;
   });
-  const beats = advmoes.some((r) => r.evaluation.robustAccuracy - standard.evaluation.robustAccuracy >= 2 * Math.sqrt((r.evaluation.robustAccuracy * (1 - r.evaluation.robustAccuracy) + standard.evaluation.robustAccuracy * (1 - standard.evaluation.robustAccuracy)) / s.test));
+  const gap = (r: Row) => {
+    const x = r.evaluation.robustAccuracy;
+    const y = standard.evaluation.robustAccuracy;
+    return (x - y) / (2 * Math.sqrt((x * (1 - x) + y * (1 - y)) / s.test)); // in units of two standard errors
+  };
+  const wins = advmoes.filter((r) => gap(r) >= 1).length;
+  const losses = advmoes.filter((r) => gap(r) <= -1).length;
+  const overall = wins > 0 && losses > 0
+    ? 'Mixed: one AdvMoE variant beats standard adversarial training and another trails it, so this run shows no consistent advantage of AdvMoE at this scale (one seed).'
+    : wins > 0
+      ? 'AdvMoE beats standard adversarial training at this scale (one seed).'
+      : losses > 0
+        ? 'This run does not reproduce AdvMoE\'s advantage at this scale (one seed).'
+        : 'AdvMoE and standard adversarial training are within noise of each other at this scale (one seed).';
   const collapsed = rows.filter((r) => Math.max(...r.load) === 1).map((r) => (r.name.startsWith('(') ? r.name.slice(0, 3) : 'no adversarial examples'));
-  const verdict = `${verdicts.join(' ')} ${beats ? 'AdvMoE beats standard adversarial training at this scale.' : 'This run does not show AdvMoE beating standard adversarial training at this scale.'}${collapsed.length > 0 ? ` The router routes every test image to one expert in: ${collapsed.join(', ')}, so the expert change rate there is 0 by construction, not a sign of a robust router.` : ''}`;
+  const collapseNote = collapsed.length > 0
+    ? ` In ${collapsed.join(', ')} the router sends every clean test image to one expert, so that model is in effect a dense CNN: its expert change rate is 0 by construction and its accuracy owes nothing to routing.`
+    : '';
+  const verdict = `${verdicts.join(' ')} ${overall}${collapseNote}`;
   const table = rows.map((r) => `| ${r.name} | ${r.evaluation.cleanAccuracy.toFixed(3)} | ${r.evaluation.robustAccuracy.toFixed(3)} | ${(100 * r.evaluation.expertChangeRate).toFixed(1)}% | ${r.load.map((l) => l.toFixed(2)).join(' ')} | ${r.seconds.toFixed(0)} |`);
   return [
     '## AdvMoE vs standard adversarial training (MNIST, reduced scale)',
