@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { describe, expect, it } from 'vitest';
+import { advMoETrain } from './adv-moe-train.js';
+import { adversarialTrain } from './adversarial-train.js';
+import { crossEntropy } from './cross-entropy.js';
+import { moeCnn } from './moe-cnn.fixture.js';
+
+const images = tf.randomUniform([10, 8, 8, 1], 0, 1, 'float32', 11);
+const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'int32');
+const data = { images, labels };
+const attack = { epsilon: 0.2, steps: 2 };
+const snapshot = (vars: tf.Variable[]) => vars.map((v) => Array.from(v.dataSync()));
+
+describe('advMoETrain', () => {
+  it('the expert step leaves the router bit-identical (router learning rate 0) and changes the experts', () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    const router = snapshot(model.routerVariables);
+    const experts = snapshot(model.expertVariables);
+    advMoETrain(model, data, { attack, batchSize: 5, expertLearningRate: 0.01, routerLearningRate: 0 });
+    expect(snapshot(model.routerVariables)).toEqual(router);
+    expect(snapshot(model.expertVariables)).not.toEqual(experts);
+    model.dispose();
+  });
+
+  it('the router step leaves experts and backbone bit-identical (expert learning rate 0) and changes the router', () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    const router = snapshot(model.routerVariables);
+    const experts = snapshot(model.expertVariables);
+    advMoETrain(model, data, { attack, batchSize: 5, expertLearningRate: 0, routerLearningRate: 0.01 });
+    expect(snapshot(model.expertVariables)).toEqual(experts);
+    expect(snapshot(model.routerVariables)).not.toEqual(router);
+    model.dispose();
+  });
+
+  it('reports progress and per-step metrics', () => {
+    const model = moeCnn({ imageSize: 8, seed: 3 });
+    const seen: number[] = [];
+    const { history } = advMoETrain(model, data, { attack, epochs: 2, batchSize: 4, beta: 6, seed: 1, onStep: (m) => seen.push(m.step) });
+    // ceil(10 / 4) = 3 batches per epoch, 2 epochs
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(history.map((m) => [m.epoch, m.batch, m.totalSteps])).toEqual([[0, 0, 6], [0, 1, 6], [0, 2, 6], [1, 0, 6], [1, 1, 6], [1, 2, 6]]);
+    for (const m of history) {
+      expect(m.expertLoss).toBeCloseTo(m.cleanLoss + 6 * m.robustLoss, 4); // TRADES total = CE + β·KL
+      expect(m.robustLoss).toBeGreaterThanOrEqual(-1e-6);
+      expect(m.routerLoss).toBeGreaterThan(0);
+      for (const a of [m.routerAgreement, m.routerStepAgreement]) {
+        expect(a).toBeGreaterThanOrEqual(0);
+        expect(a).toBeLessThanOrEqual(1);
+      }
+    }
+    // batch of 4: agreement is a multiple of 1/4; the last batch holds 2 images: a multiple of 1/2
+    expect((history[0]!.routerAgreement * 4) % 1).toBe(0);
+    expect((history[2]!.routerAgreement * 2) % 1).toBe(0);
+    model.dispose();
+  });
+
+  it('routerLabelWeight adds γ · CE(r(x), y mod E) to the router loss', () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    const frozen = { attack, batchSize: 10, shuffle: false, seed: 3, expertLearningRate: 0, routerLearningRate: 0 };
+    const without = advMoETrain(model, data, frozen).history[0]!.routerLoss;
+    const withSupervision = advMoETrain(model, data, { ...frozen, routerLabelWeight: 2 }).history[0]!.routerLoss;
+    // labels 0…9 mod 4 = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]; nothing trained (learning rates 0), so the same x'_R both times
+    const routerScores = model.forward(images, true).routerScores;
+    const supervision = crossEntropy(routerScores, tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32')).dataSync()[0]!;
+    expect(withSupervision - without).toBeCloseTo(2 * supervision, 4);
+    expect(supervision).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it('standard adversarial training moves router and experts together with one optimiser', () => {
+    const model = moeCnn({ imageSize: 8, seed: 4 });
+    const router = snapshot(model.routerVariables);
+    const experts = snapshot(model.expertVariables);
+    const { history } = adversarialTrain(model, data, { attack, batchSize: 5, learningRate: 0.01, loss: 'trades' });
+    expect(history).toHaveLength(2);
+    expect(history[0]!.loss).toBeCloseTo(history[0]!.cleanLoss + 6 * history[0]!.robustLoss, 4);
+    expect(snapshot(model.routerVariables)).not.toEqual(router);
+    expect(snapshot(model.expertVariables)).not.toEqual(experts);
+    model.dispose();
+  });
+
+  it('rejects bad input by name', () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    expect(() => advMoETrain(model, data, { attack: { epsilon: -0.1 } })).toThrow("advMoETrain: argument 'attack.epsilon' expected a finite number >= 0, got -0.1");
+    expect(() => advMoETrain(model, data, { attack: { epsilon: 0.1, steps: 0 } })).toThrow("advMoETrain: argument 'attack.steps' expected an integer >= 1, got 0");
+    const bright = tf.mul(images, 2);
+    expect(() => advMoETrain(model, { images: bright, labels }, { attack })).toThrow(/advMoETrain: argument 'data.images' expected values in the declared input range \[0, 1\], got values in \[0\.0\d+, 1\.9\d+\]/);
+    expect(() => adversarialTrain(model, { images: bright, labels }, { attack })).toThrow("adversarialTrain: argument 'data.images' expected values in the declared input range [0, 1]");
+    expect(() => advMoETrain(model, { images, labels: tf.tensor1d([1, 2], 'int32') }, { attack })).toThrow("advMoETrain: argument 'data.labels' expected length 10 (one per image), got length 2");
+    expect(() => advMoETrain({ ...model, expertVariables: [...model.expertVariables, model.routerVariables[0]!] }, data, { attack })).toThrow("advMoETrain: argument 'model.expertVariables' expected no variable of model.routerVariables (disjoint parameter groups)");
+    expect(() => advMoETrain(model, data, { attack, batchSize: 0 })).toThrow("advMoETrain: argument 'batchSize' expected an integer >= 1, got 0");
+    expect(() => adversarialTrain(model, data, { attack, loss: 'hinge' as never })).toThrow("adversarialTrain: argument 'loss' expected one of 'crossEntropy' | 'trades', got 'hinge'");
+    bright.dispose();
+    model.dispose();
+  });
+
+  it('leaks no tensors', async () => {
+    const model = moeCnn({ imageSize: 8, seed: 2 });
+    await expectNoLeakedTensors(() => {
+      advMoETrain(model, data, { attack, batchSize: 5 });
+      adversarialTrain(model, data, { attack, batchSize: 5 });
+    });
+    model.dispose();
+  });
+});
