@@ -1,0 +1,41 @@
+// Smoke test of the reproductions: each runs at its quick size on wasm and returns a complete RESULTS.md
+// section (heading, command, measured table, date and machine, verdict) without leaking tensors.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listReproductions } from './discover-modules.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), 'reproductions');
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerMoekitKernels();
+});
+afterAll(async () => {
+  unregisterMoekitKernels();
+  await tf.setBackend('cpu');
+});
+
+describe('the reproductions (quick)', () => {
+  it('are discovered by file name', () => {
+    expect(listReproductions(dir)).toEqual(expect.arrayContaining(['cnn-interpretability', 'expert-pruning', 'shazeer-lstm-moe', 'switch-nerf', 'vmoe-bpr']));
+  });
+
+  for (const name of listReproductions(dir)) {
+    it(`${name} returns its section at the quick size`, async () => {
+      const module = (await import(join(dir, `${name}.ts`))) as { run(options: { quick: boolean }): Promise<string> };
+      let section = '';
+      await expectNoLeakedTensors(async () => { section = await module.run({ quick: true }); }); // twice: the first primes lazily built constants
+      expect(section).toMatch(/^## \S/);
+      expect(section).toContain(`npm run reproduce -- ${name} --quick`);
+      expect(section).toMatch(/\n\|[^\n]+\|\n\|[-:| ]+\|\n\|/); // a measured table
+      expect(section).toMatch(/date \d{4}-\d\d-\d\dT[\d:.]+Z; machine: \d+ cores \(.+\), backend wasm/);
+      expect(section).toMatch(/\nVerdict: (holds|does not|holds only partly)/);
+      expect(section).not.toMatch(/NaN|undefined/);
+    }, 240_000);
+  }
+});
