@@ -26,6 +26,8 @@ export interface VMoESweepOptions {
   ratios: number[];
   /** Seed. */
   seed: number;
+  /** Add the MoE's input to its output (V-MoE's encoder block: a dropped token is carried). Default true. */
+  residual?: boolean;
 }
 
 /** Trains the model and returns its test accuracy at each capacity ratio, vanilla and BPR. */
@@ -40,11 +42,12 @@ export function vmoeCapacitySweep(o: VMoESweepOptions): { points: CapacitySweepP
   const router = new TopKRouter({ numExperts: o.experts, k: 2, inputDim: o.dim, noise: 'gaussian', seed: o.seed + 2 }); // V-MoE: softmax gates, noise std 1/E
   const experts = new FeedForwardExperts({ numExperts: o.experts, inputDim: o.dim, hiddenDim: 2 * o.dim, seed: o.seed + 3 });
   const trainMoe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 1.25 });
-  // h = ReLU(x W + b); y = head(h + MoE(h)): the residual carries a dropped token (V-MoE's encoder block)
+  // h = ReLU(x W + b); y = head(h + MoE(h)) with the residual (it carries a dropped token, as V-MoE's encoder block), else head(MoE(h))
+  const residual = o.residual ?? true;
   const forward = (x: tf.Tensor, moe: MixtureOfExperts, training: boolean) => {
     const h = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, proj), projBias)) as tf.Tensor2D; // [B, D]
     const out = moe.apply(h, { training });
-    const logits = tf.add(tf.matMul(tf.add(h, out.output) as tf.Tensor2D, head), headBias); // [B, 10]
+    const logits = tf.add(tf.matMul((residual ? tf.add(h, out.output) : out.output) as tf.Tensor2D, head), headBias); // [B, 10]
     return { logits, aux: out.auxLosses.total };
   };
   const optimizer = tf.train.adam(3e-3);

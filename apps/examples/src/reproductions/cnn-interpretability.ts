@@ -10,7 +10,7 @@ import { runStamp } from '../run-stamp.js';
 export async function run(options: { quick: boolean }): Promise<string> {
   const o = options.quick
     ? { trainSize: 300, testSize: 200, epochs: 1, experts: 4, seed: 1 }
-    : { trainSize: 6000, testSize: 2000, epochs: 3, experts: 4, seed: 1 };
+    : { trainSize: 4000, testSize: 2000, epochs: 3, experts: 4, seed: 1 };
   const results = constraintExperiment({ ...o, constraints: ['none', 'soft', 'hard'] });
   const [none, soft, hard] = results as [typeof results[0], typeof results[0], typeof results[0]];
   const ratios = results.map((r) => r.mutualInformation / Math.max(r.randomMutualInformation, 1e-9));

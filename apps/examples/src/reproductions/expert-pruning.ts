@@ -15,7 +15,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
   const [change, random, load] = [at('routerChange'), at('random'), at('load')];
   const verdict = change > random && change > load
     ? `holds at this scale: at 50% pruning the router-change criterion keeps ${change.toFixed(4)} accuracy against ${random.toFixed(4)} (random) and ${load.toFixed(4)} (load).`
-    : `does not hold at this scale: at 50% pruning the router-change criterion keeps ${change.toFixed(4)} accuracy against ${random.toFixed(4)} (random) and ${load.toFixed(4)} (load). The paper's guarantee is for a simplified binary-classification MoE with top-k gates; with V-MoE's full-softmax gates every expert's router vector gets gradient through the softmax denominator, so its norm can grow for experts the task never chooses (see the per-expert scores).`;
+    : `does not hold at this scale: at 50% pruning the router-change criterion keeps ${change.toFixed(4)} accuracy against ${random.toFixed(4)} (random) and ${load.toFixed(4)} (load). A likely reason, not tested here: the paper's guarantee is for a simplified binary-classification MoE, and with V-MoE's full-softmax gates every expert's router vector gets gradient through the softmax denominator, so its norm can grow for experts the task never chooses (see the per-expert scores).`;
   return [
     '## Expert pruning (Chowdhury et al. 2024): router-change criterion at 50%',
     '',
