@@ -36,6 +36,7 @@ export interface DemoModelResult {
 
 /** What the demo measured. */
 export interface DemoResult {
+  /** The options of the run. */
   options: DemoOptions;
   /** Backend name and reason. */
   backend: string;
@@ -43,7 +44,9 @@ export interface DemoResult {
   machine: string;
   /** ISO date of the run. */
   date: string;
+  /** The MoE-CNN's measurements. */
   moe: DemoModelResult;
+  /** The dense CNN's measurements. */
   dense: DemoModelResult;
   /** First-choice expert × class counts on the test images. */
   matrix: ExpertClassMatrix;

@@ -13,17 +13,25 @@ import { evaluateMnistClassifier, trainMnistClassifier } from './train-mnist-cla
 
 /** Sizes of {@link constraintExperiment}. */
 export interface ConstraintExperimentOptions {
+  /** Training images (the first of MNIST's training split). */
   trainSize: number;
+  /** Test images (the first of the test split). */
   testSize: number;
+  /** Passes over the training images. */
   epochs: number;
+  /** Experts `E`. */
   experts: number;
+  /** Seed of the initialisers and the router noise. */
   seed: number;
+  /** The variants to train, one model each. */
   constraints: DemoConstraint[];
 }
 
 /** One variant's measurements. */
 export interface ConstraintResult {
+  /** The variant. */
   constraint: DemoConstraint;
+  /** Test accuracy. */
   accuracy: number;
   /** Fraction of test images per expert (first choice). */
   load: number[];
@@ -35,6 +43,7 @@ export interface ConstraintResult {
   randomMutualInformation: number;
   /** The counts, for printing. */
   counts: number[][];
+  /** Training seconds. */
   seconds: number;
 }
 

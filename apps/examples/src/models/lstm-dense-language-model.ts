@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Sizes of {@link lstmDenseLanguageModel}. */
 export interface LstmDenseLanguageModelOptions {
+  /** Vocabulary size. */
   vocabSize: number;
+  /** Tokens per training sequence. */
   sequenceLength: number;
   /** Embedding and LSTM width `D`. */
   dim: number;

@@ -16,7 +16,9 @@ export interface MobyDickWindowsOptions {
 
 /** One split: inputs `[N, S]` (float ids, as `tf.layers.embedding` takes) and next-word targets `[N, S, 1]`. */
 export interface WindowSplit {
+  /** Input word ids `[N, S]`. */
   x: tf.Tensor2D;
+  /** Next-word ids `[N, S, 1]`. */
   y: tf.Tensor3D;
 }
 

@@ -18,6 +18,7 @@ export interface NeRFExperimentOptions {
   steps: number;
   /** Rays per step. */
   batch: number;
+  /** Seed of the gates and experts. */
   seed: number;
 }
 
@@ -57,10 +58,15 @@ function singleGrid(target: number, seed: number): MoENeRF {
 
 /** One model's result. */
 export interface NeRFResult {
+  /** The model. */
   name: string;
+  /** Trainable parameters, gate included. */
   parameters: number;
+  /** PSNR (dB) on the training views. */
   trainPsnr: number;
+  /** PSNR (dB) on the held-out views. */
   testPsnr: number;
+  /** Training seconds. */
   seconds: number;
 }
 

@@ -12,13 +12,21 @@ import { TopKRouter } from '@moekit/router-topk';
 
 /** Sizes of {@link pruningExperiment}. */
 export interface PruningExperimentOptions {
+  /** Pretraining images (all ten digits, from the start of the training split). */
   pretrainSize: number;
+  /** Training images after those, of which the digits 0–4 fine-tune. */
   finetuneSize: number;
+  /** Test images, of which the digits 0–4 are scored. */
   testSize: number;
+  /** Epochs of pretraining and of fine-tuning. */
   epochs: number;
+  /** Experts `E`. */
   experts: number;
+  /** Model width `D` (and expert hidden width). */
   dim: number;
+  /** Pruning ratios to report. */
   ratios: number[];
+  /** Seed of every initialiser, the router noise and the random criterion. */
   seed: number;
 }
 
