@@ -23,6 +23,6 @@ describe('AdvMoE examples (quick)', () => {
     const markdown = await reproduce({ quick: true });
     expect(markdown).toContain('## AdvMoE vs standard adversarial training');
     expect(markdown.match(/^\| \S.* \| \d\.\d{3} \| \d\.\d{3} \| /gm)).toHaveLength(4);
-    expect(markdown).toMatch(/Verdict: \(b\) .*\(c\) .*(AdvMoE|Mixed)/);
+    expect(markdown).toMatch(/Verdict: (holds|does not (fully )?hold) at this scale\. \(b\) .*\(c\) .*(AdvMoE|Mixed)/);
   });
 });

@@ -1,31 +1,43 @@
 /**
- * `npm run demo`: trains a Mixture of Experts beside a dense model of the same active compute on a toy
- * task (clustered inputs, one linear map per cluster) and prints loss and per-expert load each epoch.
+ * `npm run demo`: trains an MoE-CNN on real MNIST beside a dense CNN of the same active compute, shows
+ * a progress bar (loss, accuracy, per-expert load), prints a summary table and writes a self-contained
+ * HTML report. `npm run demo -- --help` lists the options.
  */
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '@moekit/core';
-import { toyRegressionDefaults, trainToyRegression } from './toy-regression.js';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { DemoOptionsError, demoHelp, parseDemoOptions, type DemoOptions } from './demo/demo-options.js';
+import { demoReportHtml } from './demo/demo-report-html.js';
+import { runDemo } from './demo/run-demo.js';
+import { summaryTable } from './demo/summary-table.js';
 
-const backend = await selectBackend();
+let options: DemoOptions;
+try {
+  options = parseDemoOptions(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof DemoOptionsError)) throw error;
+  process.stderr.write(`moekit demo: ${error.message}\nRun 'npm run demo -- --help' for the options.\n`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(demoHelp);
+  process.exit(0);
+}
 
-const o = toyRegressionDefaults;
-console.log(`moekit demo: ${o.numExperts} FFN experts (hidden ${o.hidden}, Shazeer noisy top-${o.k}, capacity factor ${o.capacityFactor}) vs one dense FFN of the same active compute`);
-console.log(`task: ${o.numClusters} input clusters in R^${o.inputDim}, each with its own linear map to R^${o.outputDim}`);
-console.log(`backend: ${backend.backend} (${backend.reason})\n`);
-console.log('epoch   MoE mse   dense mse   balance   dropped   load per expert');
 const started = performance.now();
-const result = trainToyRegression({}, (r) => {
-  const cells = [
-    String(r.epoch).padStart(5),
-    r.moeLoss.toFixed(4).padStart(9),
-    r.denseLoss.toFixed(4).padStart(11),
-    r.balanceLoss.toFixed(3).padStart(9),
-    `${(100 * r.droppedFraction).toFixed(1)}%`.padStart(9),
-    `  [${r.load.join(', ')}]`,
-  ];
-  console.log(cells.join(' '));
-});
-const seconds = (performance.now() - started) / 1000;
-console.log(`\nheld-out mse: MoE ${result.moeTestLoss.toFixed(4)}, dense ${result.denseTestLoss.toFixed(4)} ` +
-  `(${(result.denseTestLoss / result.moeTestLoss).toFixed(1)}x lower with MoE), ${seconds.toFixed(1)} s`);
+const choice = await selectBackend();
+const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`;
+const o = options;
+console.log(`moekit demo: MNIST, ${o.experts} conv experts (${o.router === 'topk' ? `noisy top-${o.k}` : 'Switch top-1'}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor}), ${o.constraint} constraint) vs a dense CNN of the same active compute`);
+console.log(`${o.trainSize} training images x ${o.epochs} epochs, ${o.testSize} test images; backend ${choice.backend} (${choice.reason}); ${machine}\n`);
+const result = runDemo(o, `${choice.backend} (${choice.reason})`, machine, process.stdout);
+const table = summaryTable(result);
+console.log(`\n${table}\n`);
+console.log(`expert x class on the test images: I(E; C) = ${result.matrix.mutualInformation.toFixed(3)} bits, load ${result.matrix.load.map((l) => l.toFixed(2)).join(' ')}`);
+const path = resolve(o.report);
+writeFileSync(path, demoReportHtml(result, table, result.matrix));
+console.log(`report: ${path} (open it in a browser; it needs no network)`);
+console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

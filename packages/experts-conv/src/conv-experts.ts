@@ -139,10 +139,10 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
       const cout = l === layers - 1 ? outputChannels : width;
       const layer: ConvExpertLayer = { kernel: heNormalKernels(E, kernelSize, cin, cout, seeds) };
       if (norm === 'batch') {
-        layer.gamma = tf.variable(tf.ones([E, cout]), true);
-        layer.beta = tf.variable(tf.zeros([E, cout]), true);
-        layer.movingMean = tf.variable(tf.zeros([E, cout]), false);
-        layer.movingVariance = tf.variable(tf.ones([E, cout]), false);
+        layer.gamma = tf.tidy(() => tf.variable(tf.ones([E, cout]), true));
+        layer.beta = tf.tidy(() => tf.variable(tf.zeros([E, cout]), true));
+        layer.movingMean = tf.tidy(() => tf.variable(tf.zeros([E, cout]), false));
+        layer.movingVariance = tf.tidy(() => tf.variable(tf.ones([E, cout]), false));
       }
       return layer;
     });

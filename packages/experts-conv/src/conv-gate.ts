@@ -44,7 +44,7 @@ export class ConvGate {
     checkInteger(where, 'stride', this.stride, 1);
     if (k % 2 === 0) throw new MoEArgumentError(where, 'kernelSize', 'an odd integer (same padding)', String(k));
     this.kernel = tf.tidy(() => tf.variable(tf.randomNormal([k, k, args.inputChannels, args.filters], 0, Math.sqrt(2 / (k * k * args.inputChannels)), 'float32', args.seed), true));
-    this.bias = tf.variable(tf.zeros([args.filters]), true);
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([args.filters]), true));
   }
 
   /** The kernel and the bias. */

@@ -77,7 +77,7 @@ export class ImageRouter {
     this.numExperts = args.numExperts;
     this.gate = args.gate;
     this.kernel = createGateKernel(args.gateDim, args.numExperts, 'glorotUniform', args.seed);
-    this.bias = tf.variable(tf.zeros([args.numExperts]), true);
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([args.numExperts]), true));
   }
 
   /** The gate network's variables, the kernel and the bias. */

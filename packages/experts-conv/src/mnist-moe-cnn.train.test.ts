@@ -33,7 +33,7 @@ afterAll(async () => {
 function moeCnn(router: Router, seed: number) {
   const stem = tf.tidy(() => tf.variable(tf.randomNormal([3, 3, 1, 8], 0, Math.sqrt(2 / 9), 'float32', seed)));
   const head = tf.tidy(() => tf.variable(tf.randomNormal([7 * 7 * 8, 10], 0, Math.sqrt(1 / 392), 'float32', seed + 1)));
-  const headBias = tf.variable(tf.zeros([10]));
+  const headBias = tf.tidy(() => tf.variable(tf.zeros([10])));
   const experts = new ConvExperts({ numExperts: E, inputChannels: 8, width: 8, stride: 2, seed: seed + 2 });
   const moe = new MixtureOfExperts({ router, experts, layout: 'grouped', capacityFactorTrain: 0, capacityFactorEval: 0 });
   const gate = new ConvGate({ inputChannels: 8, filters: 16, stride: 2, seed: seed + 3 });

@@ -62,7 +62,7 @@ export class MoEConv2D {
     checkOneOf(where, 'padding', c.padding, ['same', 'valid']);
     const fanIn = c.kernelSize * c.kernelSize * c.inputChannels;
     this.kernel = tf.tidy(() => tf.variable(tf.randomNormal([c.kernelSize, c.kernelSize, c.inputChannels, c.numExperts * c.expertChannels], 0, Math.sqrt(2 / fanIn), 'float32', args.seed), true));
-    this.bias = c.useBias ? tf.variable(tf.zeros([c.numExperts * c.expertChannels]), true) : undefined;
+    this.bias = c.useBias ? tf.tidy(() => tf.variable(tf.zeros([c.numExperts * c.expertChannels]), true)) : undefined;
   }
 
   /** The kernel (and bias). */

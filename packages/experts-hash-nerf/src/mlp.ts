@@ -37,9 +37,9 @@ export class Mlp {
       return tf.tidy(() => tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed), true));
     };
     this.w1 = glorot(args.inputDim, args.hiddenDim, args.seed);
-    this.b1 = tf.variable(tf.zeros([args.hiddenDim]), true);
+    this.b1 = tf.tidy(() => tf.variable(tf.zeros([args.hiddenDim]), true));
     this.w2 = glorot(args.hiddenDim, args.outputDim, args.seed === undefined ? undefined : args.seed + 1);
-    this.b2 = tf.variable(tf.zeros([args.outputDim]), true);
+    this.b2 = tf.tidy(() => tf.variable(tf.zeros([args.outputDim]), true));
   }
 
   /** `[w1, b1, w2, b2]`. */

@@ -26,7 +26,7 @@ export function advMoECnn(options: AdvMoECnnOptions): AdvMoEModel & { dispose():
   const conv2 = new MoEConv2D({ numExperts: E, inputChannels: c, expertChannels: c, stride: 2, useBias: true, seed: seed + 3 });
   const flat = 7 * 7 * c;
   const head = tf.tidy(() => tf.variable(tf.randomNormal([flat, 10], 0, Math.sqrt(1 / flat), 'float32', seed + 4)));
-  const headBias = tf.variable(tf.zeros([10]));
+  const headBias = tf.tidy(() => tf.variable(tf.zeros([10])));
   return {
     forward: (x) => tf.tidy(() => {
       const selection = router.route(x);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DemoOptionsError, demoDefaults, demoHelp, parseDemoOptions } from './demo-options.js';
+
+describe('parseDemoOptions', () => {
+  it('gives the defaults for no arguments', () => {
+    expect(parseDemoOptions([])).toEqual(demoDefaults);
+    expect(demoDefaults).toMatchObject({ router: 'topk', experts: 4, k: 1, capacityFactor: 1.25, constraint: 'soft' });
+  });
+
+  it('reads every option, as "--name value" and "--name=value"', () => {
+    const o = parseDemoOptions(['--router', 'switch', '--experts=8', '--capacity-factor', '0', '--eval-capacity-factor=1.5', '--constraint', 'hard', '--epochs', '2', '--train-size=500', '--test-size', '200', '--report', 'out.html', '--seed', '7']);
+    expect(o).toEqual({ ...demoDefaults, router: 'switch', experts: 8, k: 1, capacityFactor: 0, evalCapacityFactor: 1.5, constraint: 'hard', epochs: 2, trainSize: 500, testSize: 200, report: 'out.html', seed: 7 });
+    expect(parseDemoOptions(['--k', '2', '--experts', '4']).k).toBe(2);
+    expect(parseDemoOptions(['--help']).help).toBe(true);
+  });
+
+  it('rejects bad options with a message naming the option, the expectation and the value', () => {
+    const cases: [string[], string][] = [
+      [['--routr', 'topk'], "unknown option '--routr' (see --help)"],
+      [['--router', 'hash'], "--router: expected one of topk, switch, got 'hash'"],
+      [['--experts', '0'], "--experts: expected an integer in [1, 64], got '0'"],
+      [['--experts', '2.5'], "--experts: expected an integer in [1, 64], got '2.5'"],
+      [['--k', '5'], '--k: expected at most --experts (4), got 5'],
+      [['--router', 'switch', '--k', '2'], '--k: the switch router chooses 1 expert per image, got 2'],
+      [['--capacity-factor', '-1'], "--capacity-factor: expected a number >= 0 (0 = dropless), got '-1'"],
+      [['--constraint', 'both'], "--constraint: expected one of none, soft, hard, got 'both'"],
+      [['--epochs'], '--epochs: expected a value, got nothing'],
+      [['--train-size', '50'], "--train-size: expected an integer in [100, 60000], got '50'"],
+    ];
+    for (const [argv, message] of cases) {
+      expect(() => parseDemoOptions(argv)).toThrow(DemoOptionsError);
+      expect(() => parseDemoOptions(argv)).toThrow(message);
+    }
+  });
+
+  it('documents every option in --help', () => {
+    for (const name of ['--router', '--experts', '--k', '--capacity-factor', '--eval-capacity-factor', '--constraint', '--epochs', '--train-size', '--test-size', '--report', '--seed', '--help']) {
+      expect(demoHelp).toContain(name);
+    }
+  });
+});

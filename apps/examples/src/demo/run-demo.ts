@@ -1,0 +1,132 @@
+/**
+ * The flagship demo's work, separate from the command line: trains the MNIST MoE-CNN and the dense CNN
+ * of the same active compute, with progress, and measures accuracy, parameters, drops and time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Router } from '@moekit/core';
+import { loadMnist } from '@moekit/datasets';
+import { expertClassMatrix, HardConstraintRouter, SoftConstraintRouter, type ExpertClassMatrix } from '@moekit/experts-conv';
+import { SwitchRouter } from '@moekit/router-switch';
+import { TopKRouter } from '@moekit/router-topk';
+import { MnistDenseCnn, MnistMoECnn, type MnistClassifier } from '../models/mnist-moe-cnn.js';
+import { evaluateMnistClassifier, trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
+import type { DemoOptions } from './demo-options.js';
+import { ProgressBar, type ProgressStream } from './progress-bar.js';
+
+/** Filters of the conv gate, the routers' input width. */
+const GATE_FILTERS = 16;
+
+/** One model's measurements. */
+export interface DemoModelResult {
+  /** Every training step. */
+  history: TrainStep[];
+  /** Test accuracy. */
+  accuracy: number;
+  /** Trainable parameters. */
+  parameters: number;
+  /** Parameters one image's forward pass uses. */
+  activeParameters: number;
+  /** Images dropped by capacity over all training steps (each step counts its batch). */
+  trainDropped: number;
+  /** Test images dropped by capacity. */
+  testDropped: number;
+  /** Training seconds. */
+  seconds: number;
+}
+
+/** What the demo measured. */
+export interface DemoResult {
+  /** The options of the run. */
+  options: DemoOptions;
+  /** Backend name and reason. */
+  backend: string;
+  /** Cores and CPU model. */
+  machine: string;
+  /** ISO date of the run. */
+  date: string;
+  /** The MoE-CNN's measurements. */
+  moe: DemoModelResult;
+  /** The dense CNN's measurements. */
+  dense: DemoModelResult;
+  /** First-choice expert × class counts on the test images. */
+  matrix: ExpertClassMatrix;
+}
+
+/** The router the options describe: TopKRouter or SwitchRouter over the gate's features, wrapped in the constraint. */
+export function demoRouter(o: Pick<DemoOptions, 'router' | 'experts' | 'k' | 'constraint' | 'seed'>): Router {
+  const ownBalance = o.constraint === 'none'; // with a constraint, the constraint alone balances the load
+  const inner: Router = o.router === 'switch'
+    ? new SwitchRouter({ numExperts: o.experts, inputDim: GATE_FILTERS, seed: o.seed, ...(ownBalance ? {} : { loadBalancingWeight: 0 }) })
+    : new TopKRouter({
+      numExperts: o.experts, k: o.k, inputDim: GATE_FILTERS, noise: 'shazeer', kernelInitializer: 'glorotUniform', seed: o.seed,
+      gates: o.k === 1 ? 'softmax' : 'topKSoftmax', // k = 1: Softmax(KeepTopK) is constantly 1 and the router would get no gradient
+      ...(ownBalance ? {} : { importanceWeight: 0, loadWeight: 0 }),
+    });
+  if (o.constraint === 'soft') return new SoftConstraintRouter({ router: inner, loss: 'klUniform', weight: 1 });
+  if (o.constraint === 'hard') return new HardConstraintRouter({ router: inner, mode: 'relative', threshold: 0.1 });
+  return inner;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function train(name: string, model: MnistClassifier, data: ReturnType<typeof loadMnist>, o: DemoOptions, stream: ProgressStream, onEpochStart?: (epoch: number) => void) {
+  const history: TrainStep[] = [];
+  const batchesPerEpoch = Math.floor(data.count / 50);
+  const progress = new ProgressBar(stream, name.padEnd(9), o.epochs * batchesPerEpoch);
+  let epochLoss = 0;
+  let epochCorrect = 0;
+  let epochLoad: number[] = [];
+  const seconds = trainMnistClassifier(model, data, {
+    epochs: o.epochs,
+    batchSize: 50,
+    ...(onEpochStart ? { onEpochStart } : {}),
+    onStep: (s) => {
+      history.push(s);
+      if (s.batch === 0) { epochLoss = 0; epochCorrect = 0; epochLoad = []; }
+      epochLoss += s.loss;
+      epochCorrect += s.accuracy;
+      if (s.load) epochLoad = s.load.map((l, e) => l + (epochLoad[e] ?? 0));
+      const n = s.batch + 1;
+      const total = epochLoad.reduce((a, b) => a + b, 0);
+      const load = s.load ? ` load ${epochLoad.map((l) => pct(l / total)).join(' ')}` : '';
+      progress.update(s.epoch * s.batchesPerEpoch + n, `epoch ${s.epoch + 1}/${o.epochs} loss ${(epochLoss / n).toFixed(4)} acc ${(epochCorrect / n).toFixed(3)}${load}`, n === s.batchesPerEpoch);
+    },
+  });
+  progress.finish();
+  return { history, seconds };
+}
+
+/** Trains both models as `o` says, writing progress to `stream`. */
+export function runDemo(o: DemoOptions, backend: string, machine: string, stream: ProgressStream): DemoResult {
+  const trainData = loadMnist({ split: 'train', count: o.trainSize });
+  const testData = loadMnist({ split: 'test', count: o.testSize });
+  const router = demoRouter(o);
+  const moe = new MnistMoECnn({ router, capacityFactor: o.capacityFactor, evalCapacityFactor: o.evalCapacityFactor, gateFilters: GATE_FILTERS, seed: o.seed });
+  const dense = new MnistDenseCnn({ paths: o.k, seed: o.seed });
+  const moeRun = train('MoE-CNN', moe, trainData, o, stream, (epoch) => { if (router instanceof SoftConstraintRouter) router.setEpoch(epoch); });
+  const denseRun = train('dense CNN', dense, trainData, o, stream);
+  const moeTest = evaluateMnistClassifier(moe, testData);
+  const denseTest = evaluateMnistClassifier(dense, testData);
+  const images = tf.tensor4d(testData.images, [testData.count, 28, 28, 1]);
+  const matrix = expertClassMatrix((x) => moe.assign(x), { images, labels: testData.labels }, { numExperts: o.experts, numClasses: 10, batchSize: 250 });
+  images.dispose();
+  const result: DemoResult = {
+    options: o,
+    backend,
+    machine,
+    date: new Date().toISOString(),
+    moe: {
+      history: moeRun.history, seconds: moeRun.seconds, accuracy: moeTest.accuracy, testDropped: moeTest.dropped,
+      trainDropped: moeRun.history.reduce((a, s) => a + (s.dropped ?? 0), 0),
+      parameters: moe.parameterCount(), activeParameters: moe.activeParameterCount(),
+    },
+    dense: {
+      history: denseRun.history, seconds: denseRun.seconds, accuracy: denseTest.accuracy, testDropped: 0, trainDropped: 0,
+      parameters: dense.parameterCount(), activeParameters: dense.activeParameterCount(),
+    },
+    matrix,
+  };
+  moe.dispose();
+  dense.dispose();
+  return result;
+}

@@ -1,0 +1,59 @@
+// Smoke test of the example ladder: every `NN-name.ts` beside this file runs at its quick size on wasm,
+// prints its result and leaks no tensor.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { findExample, listExamples } from './discover-modules.js';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerMoekitKernels();
+});
+afterAll(async () => {
+  unregisterMoekitKernels();
+  await tf.setBackend('cpu');
+});
+
+/** What each of this engineer's examples prints at its quick size (09 is checked by its own pattern when present). */
+const expected: Record<string, RegExp> = {
+  '01': /loss \d+\.\d{4} -> \d+\.\d{4} after 10 Adam steps; load per expert \[\d+, \d+, \d+, \d+\]/,
+  '02': /custom router \+ bank: mse \d+\.\d{4} -> \d+\.\d{4} in 10 steps; gains \[-?\d\.\d\d, -?\d\.\d\d\]/,
+  '03': /largest prediction difference 0 \(the restored model is the same function\)/,
+  '04': /validation perplexity \d+\.\d over 1 epochs/,
+  '05': /Switch Transformer block on Moby-Dick \(200 words, windows of 16\): validation perplexity \d+\.\d; last batch: load \[(\d+, ){7}\d+\]/,
+  '06': /\| 0\.1 \| \d\.\d{4} \| \d+\.\d% \| \d\.\d{4} \| \d+\.\d% \|/,
+  '07': /\| soft \| \d\.\d{4} \|[^\n]*\n\| hard \| \d\.\d{4} \|/,
+  '08': /\| 50% \| 4 \|/,
+  '10': /\| MoE: 2 heterogeneous hash experts \+ hash gate \| \d+ \| \d+\.\d\d \| \d+\.\d\d \|/,
+};
+
+describe('the example ladder (quick)', () => {
+  it('finds the examples by their two-digit prefix', () => {
+    const names = listExamples(dir);
+    for (const nn of Object.keys(expected)) expect(names.some((n) => n.startsWith(`${nn}-`))).toBe(true);
+    expect(findExample(dir, '01')).toBe('01-hello-moe.ts');
+    expect(findExample(dir, '99')).toBeUndefined();
+  });
+
+  for (const file of listExamples(dir)) {
+    const nn = file.slice(0, 2);
+    it(`${file} runs at its quick size (twice) and leaks no tensor`, async () => {
+      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+      try {
+        const module = (await import(join(dir, file))) as { run(options: { quick: boolean }): Promise<void> };
+        await expectNoLeakedTensors(() => module.run({ quick: true })); // twice: the first primes lazily built constants
+        const printed = log.mock.calls.map((c) => c.join(' ')).join('\n');
+        expect(printed.length).toBeGreaterThan(0);
+        if (expected[nn]) expect(printed).toMatch(expected[nn]!);
+      } finally {
+        log.mockRestore();
+      }
+    }, 180_000);
+  }
+});
