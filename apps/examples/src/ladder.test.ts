@@ -2,8 +2,7 @@
 // prints its result and leaks no tensor.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
-import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,14 +10,8 @@ import { findExample, listExamples } from './discover-modules.js';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerMoekitKernels();
-});
-afterAll(async () => {
-  unregisterMoekitKernels();
-  await tf.setBackend('cpu');
-});
+beforeAll(useWasmTestBackend);
+afterAll(leaveWasmTestBackend);
 
 /** What each of this engineer's examples prints at its quick size (09 is checked by its own pattern when present). */
 const expected: Record<string, RegExp> = {

@@ -2,8 +2,7 @@
 // section (heading, command, measured table, date and machine, verdict) without leaking tensors.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
-import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +11,8 @@ import { listReproductions } from './discover-modules.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'reproductions');
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerMoekitKernels();
-});
-afterAll(async () => {
-  unregisterMoekitKernels();
-  await tf.setBackend('cpu');
-});
+beforeAll(useWasmTestBackend);
+afterAll(leaveWasmTestBackend);
 
 describe('the reproductions (quick)', () => {
   it('are discovered by file name', () => {

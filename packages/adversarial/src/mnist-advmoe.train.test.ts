@@ -2,7 +2,7 @@
 // adversarial examples and with advMoETrain, both evaluated under the same PGD attack.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { loadMnist } from '@moekit/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advMoETrain } from './adv-moe-train.js';
@@ -19,14 +19,8 @@ const EPOCHS = 2;
 const EPSILON = 0.1;
 const SEED = 7;
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerMoekitKernels();
-});
-afterAll(async () => {
-  unregisterMoekitKernels();
-  await tf.setBackend('cpu');
-});
+beforeAll(useWasmTestBackend);
+afterAll(leaveWasmTestBackend);
 
 function tensors(split: 'train' | 'test', count: number) {
   const d = loadMnist({ split, count });

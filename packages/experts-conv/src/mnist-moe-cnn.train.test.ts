@@ -3,8 +3,8 @@
 // analysis accounts for every test image.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { MixtureOfExperts, registerMoekitKernels, unregisterMoekitKernels, type Router } from '@moekit/core';
-import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { MixtureOfExperts, type Router } from '@moekit/core';
+import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { loadMnist } from '@moekit/datasets';
 import { TopKRouter } from '@moekit/router-topk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,14 +20,8 @@ const TEST = 500;
 const BATCH = 50;
 const EPOCHS = 2;
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerMoekitKernels();
-});
-afterAll(async () => {
-  unregisterMoekitKernels();
-  await tf.setBackend('cpu');
-});
+beforeAll(useWasmTestBackend);
+afterAll(leaveWasmTestBackend);
 
 /** Stem conv (8 filters, stride 2) → MoE of narrow conv experts routed per image (conv gate), stride 2 → flatten → dense 10. */
 function moeCnn(router: Router, seed: number) {

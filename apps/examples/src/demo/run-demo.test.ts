@@ -2,21 +2,15 @@
 // table, and a report that needs no network.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMoekitKernels, unregisterMoekitKernels } from '@moekit/core';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDefaults } from './demo-options.js';
 import { demoReportHtml } from './demo-report-html.js';
 import { runDemo } from './run-demo.js';
 import { summaryTable } from './summary-table.js';
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerMoekitKernels();
-});
-afterAll(async () => {
-  unregisterMoekitKernels();
-  await tf.setBackend('cpu');
-});
+beforeAll(useWasmTestBackend);
+afterAll(leaveWasmTestBackend);
 
 describe('the demo at a tiny size', () => {
   it('trains both models, fills the table and writes a self-contained report', () => {
