@@ -9,8 +9,9 @@ import { checkMinRank, checkOneOf, describe } from './validate.js';
 /**
  * Brings expert outputs back to token order: `y[t] = Σ_k combineWeight[t, k] · out[row(t, k)]`,
  * from `[E, C, ...F']` (padded) or `[N, ...F']` (grouped) to `[T, ...F']`; dropped pairs contribute 0.
- * One `gather` of the buffers' rows, so gradients reach the expert outputs (through
- * `unsortedSegmentSum`) and the combine weights.
+ * One custom-gradient op (a gather of the buffers' rows, weighted and summed over K) that saves only
+ * the expert outputs, the weights and the int32 rows; gradients reach the expert outputs (each row
+ * owned by one pair, so a gather of `dy`) and the combine weights.
  *
  * @example
  * ```ts
