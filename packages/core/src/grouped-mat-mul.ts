@@ -40,7 +40,12 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
   if (bias !== undefined && (bias.size !== E * M || bias.shape[0] !== E || bias.shape[bias.rank - 1] !== M)) {
     throw new MoEArgumentError(where, 'bias', `shape [${E}, ${M}] or [${E}, 1, ${M}]`, `shape ${describe(bias.shape)}`);
   }
-  const starts = sizes.map((_, e) => sizes.slice(0, e).reduce((a, b) => a + b, 0)); // first row of each group
+  const starts: number[] = []; // first row of each group
+  let next = 0;
+  for (const n of sizes) {
+    starts.push(next);
+    next += n;
+  }
   const used = sizes.map((n, e) => (n > 0 ? e : -1)).filter((e) => e >= 0);
   // Each expert's rows and matrix are cut, used and released one expert at a time, so the transient
   // copies stay one expert's size.

@@ -1,11 +1,6 @@
-import { Multiply, backend_util, type DataType, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Multiply, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { sizeOf } from './wasm-heap.js';
-
-/** The cpu backend's members used here. @internal */
-interface CpuBackendLike {
-  readSync(dataId: object): backend_util.BackendValues;
-  makeTensorInfo(shape: number[], dtype: DataType, values: backend_util.BackendValues): TensorInfo;
-}
+import type { CpuBackendLike } from './cpu-backend.js';
 
 /**
  * If `small` broadcasts against `full` only along trailing axes (`[T, K, 1]` against `[T, K, D]`, or a

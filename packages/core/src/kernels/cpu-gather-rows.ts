@@ -1,11 +1,6 @@
-import { GatherV2, util, type DataType, type KernelConfig, type KernelFunc, type TensorInfo, type backend_util } from '@tensorflow/tfjs-core';
+import { GatherV2, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { sizeOf } from './wasm-heap.js';
-
-/** The cpu backend's members used here. @internal */
-interface CpuBackendLike {
-  readSync(dataId: object): backend_util.BackendValues;
-  makeTensorInfo(shape: number[], dtype: DataType, values: backend_util.BackendValues): TensorInfo;
-}
+import type { CpuBackendLike } from './cpu-backend.js';
 
 /**
  * `GatherV2` for the cpu backend with a fast path for the MoE's row gathers (axis 0, no batch dims):

@@ -1,11 +1,6 @@
-import { Sum, backend_util, util, type DataType, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Sum, util, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { sizeOf } from './wasm-heap.js';
-
-/** The cpu backend's members used here. @internal */
-interface CpuBackendLike {
-  readSync(dataId: object): backend_util.BackendValues;
-  makeTensorInfo(shape: number[], dtype: DataType, values: backend_util.BackendValues): TensorInfo;
-}
+import type { CpuBackendLike } from './cpu-backend.js';
 
 /**
  * `Sum` over one axis for the cpu backend: `out[o, i] = Σ_a x[o, a, i]` with three plain loops. The

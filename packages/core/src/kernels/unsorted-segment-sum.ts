@@ -1,12 +1,7 @@
 import { UnsortedSegmentSum, type DataType, type KernelConfig, type KernelFunc, type TensorInfo, type backend_util } from '@tensorflow/tfjs-core';
 import { segmentSumRows } from './segment-sum.js';
 import { sizeOf, type WasmBackendLike } from './wasm-heap.js';
-
-/** The cpu backend's members used here. @internal */
-interface CpuBackendLike {
-  readSync(dataId: object): backend_util.BackendValues;
-  makeTensorInfo(shape: number[], dtype: DataType, values: backend_util.BackendValues): TensorInfo;
-}
+import type { CpuBackendLike } from './cpu-backend.js';
 
 function outputShape(x: TensorInfo, segmentIds: TensorInfo, numSegments: number): { shape: number[]; inner: number } {
   const inner = sizeOf(x.shape.slice(segmentIds.shape.length));

@@ -1,4 +1,4 @@
-import { slice_util, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { slice_util, util, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { sizeOf, type WasmBackendLike } from './wasm-heap.js';
 
 /**
@@ -16,21 +16,11 @@ export function makeWasmSlice(stock: KernelConfig): KernelConfig {
     const [begin_, size_] = slice_util.parseSliceParams(x as never, begin, size) as [number[], number[]];
     if (x.dtype === 'string' || !slice_util.isSliceContinous(x.shape, begin_, size_)) return stock.kernelFunc(args);
     const wasm = args.backend as unknown as WasmBackendLike;
-    const offset = slice_util.computeFlatOffset(begin_, strides(x.shape));
+    const offset = slice_util.computeFlatOffset(begin_, util.computeStrides(x.shape));
     const out = wasm.makeOutput(size_, x.dtype); // allocate first: it may grow the heap
     const count = sizeOf(size_);
     wasm.typedArrayFromHeap(out).set(wasm.typedArrayFromHeap(x).subarray(offset, offset + count));
     return out;
   };
   return { ...stock, kernelFunc };
-}
-
-function strides(shape: number[]): number[] {
-  const result = new Array<number>(Math.max(shape.length - 1, 0));
-  let stride = 1;
-  for (let i = shape.length - 1; i > 0; i--) {
-    stride *= shape[i]!;
-    result[i - 1] = stride;
-  }
-  return result;
 }
