@@ -62,7 +62,7 @@ function routedModel(c: BenchConfig) {
 /** moekit's MixtureOfExperts with the given layout. */
 export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto'): Strategy {
   const { x, router, experts, variables } = routedModel(c);
-  const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: c.capacityFactor, capacityFactorEval: c.capacityFactor, layout, renormalize: c.k > 1 ? 'beforeDrop' : 'none' });
+  const moe = new MixtureOfExperts({ router, experts, capacity: { train: c.capacityFactor, eval: c.capacityFactor }, layout, renormalize: c.k > 1 ? 'beforeDrop' : 'none' });
   const forward = () => {
     const r = moe.apply(x, { training: false });
     return [r.output, ...Object.values(r.auxLosses)];

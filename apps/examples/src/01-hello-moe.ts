@@ -15,7 +15,7 @@ export async function run(options: { quick: boolean }): Promise<void> {
   const moe = new MixtureOfExperts({
     router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, noise: 'shazeer', seed: 1 }), // Shazeer 2017 Eqs. 3-5
     experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, seed: 2 }),
-    capacityFactorTrain: 1.25,
+    capacity: { train: 1.25 },
   });
   // 4 clusters, cluster c's inputs centred at 3·e_c and mapped by its own matrix M_c
   const { x, y } = tf.tidy(() => {

@@ -7,7 +7,7 @@
  * BASE-style assignment; the bank holds one scalar gain and bias per expert (`y = a_e · x + b_e`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts, selectTopK, type ExpertApplyOptions, type ExpertBank, type Router, type RouteOptions, type RouterOutput } from '@moekit/core';
+import { MixtureOfExperts, selectTopK, type ExpertApplyOptions, type ExpertBank, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
 
 /** Routes by the distance of a learned 1-D projection to fixed centres −1 … 1. */
 export class ProjectionRouter implements Router {
@@ -21,7 +21,7 @@ export class ProjectionRouter implements Router {
   get trainableVariables(): tf.Variable[] {
     return [this.w];
   }
-  route(gateInput: tf.Tensor2D, _options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
     return tf.tidy(() => {
       const z = tf.matMul(gateInput, this.w); // [T, 1]
       const logits = tf.neg(tf.square(tf.sub(z, this.centres))) as tf.Tensor2D; // [T, E]
@@ -57,7 +57,7 @@ export class AffineExperts implements ExpertBank {
 /** Trains the custom MoE to fit `y = 2x` on inputs with x₀ < 0 and `y = −x` elsewhere. */
 export async function run(options: { quick: boolean }): Promise<void> {
   const D = 4;
-  const moe = new MixtureOfExperts({ router: new ProjectionRouter(2, D), experts: new AffineExperts(2), capacityFactorTrain: 0, capacityFactorEval: 0 });
+  const moe = new MixtureOfExperts({ router: new ProjectionRouter(2, D), experts: new AffineExperts(2), capacity: { train: 0, eval: 0 } });
   const { x, y } = tf.tidy(() => {
     const x = tf.randomNormal([200, D], 0, 1, 'float32', 2) as tf.Tensor2D;
     const negative = tf.less(tf.slice(x, [0, 0], [-1, 1]), 0); // [T, 1]

@@ -15,7 +15,7 @@ export async function run(options: { quick: boolean }): Promise<void> {
   const block = new TransformerMoEBlock({
     numHeads: 4, causal: true, seed: 1,
     moe: {
-      router: new SwitchRouter({ numExperts: 8, capacityFactorTrain: 1.25, capacityFactorEval: 2, zLossWeight: 1e-3, seed: 2 }), // Switch top-1 with ST-MoE's z-loss
+      router: new SwitchRouter({ numExperts: 8, capacity: { train: 1.25, eval: 2 }, zLossWeight: 1e-3, seed: 2 }), // Switch top-1 with ST-MoE's z-loss
       experts: new FeedForwardExperts({ numExperts: 8, inputDim: D, hiddenDim: 2 * D, seed: 3 }),
     },
   });

@@ -7,8 +7,8 @@ function slots(expertIndex: number[][], numExperts: number, capacity: number, pr
   const index = tf.tensor2d(expertIndex, undefined, 'int32');
   const prio = priority ? tf.tensor1d(priority) : undefined;
   const r = assignSlots(index, numExperts, capacity, { priority: prio, secondChoiceOffset });
-  const out = { slot: r.slot.arraySync(), load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.droppedCount };
-  tf.dispose([index, prio, r.slot, r.load, r.needed]);
+  const out = { slot: r.slot.arraySync(), load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.dropped.dataSync()[0] };
+  tf.dispose([index, prio, r.slot, r.load, r.needed, r.dropped]);
   return out;
 }
 
@@ -74,7 +74,7 @@ describe('assignSlots', () => {
     const priority = tf.tensor1d([0.1, 0.9, 0.5, 0.7]);
     await expectNoLeakedTensors(() => {
       const r = assignSlots(index, 2, 2, { priority });
-      tf.dispose([r.slot, r.load, r.needed]);
+      tf.dispose([r.slot, r.load, r.needed, r.dropped]);
     });
     tf.dispose([index, priority]);
   });

@@ -1,74 +1,92 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from './custom-gradient.js';
-import { bufferRows, checkPlan, type BufferLayout } from './buffer-rows.js';
+import { checkPlan, checkRows, pairTokens, planBufferRows, type BufferLayout, type BufferRows } from './buffer-rows.js';
 import type { Combiner } from './combiner.js';
 import { MoEArgumentError } from './errors.js';
-import type { RoutingPlan } from './routing-plan.js';
+import { isSparsePlan, planNumTokens, type RoutingPlan } from './routing-plan.js';
+import { softCombine } from './soft-dispatch-combine.js';
 import { checkMinRank, checkOneOf, describe } from './validate.js';
 
 /**
- * Brings expert outputs back to token order: `y[t] = Σ_k combineWeight[t, k] · out[row(t, k)]`,
+ * Brings expert outputs back to token order: `y[t] = Σ_{pairs p of t} combineWeight[p] · out[row(p)]`,
  * from `[E, C, ...F']` (padded) or `[N, ...F']` (grouped) to `[T, ...F']`; dropped pairs contribute 0.
- * One custom-gradient op (a gather of the buffers' rows, weighted and summed over K) that saves only
- * the expert outputs, the weights and the int32 rows; gradients reach the expert outputs (each row
- * owned by one pair, so a gather of `dy`) and the combine weights.
+ * One custom-gradient op (a gather of the buffers' rows, weighted and summed per token: over K for a
+ * token-major plan, a segment sum for an expert-major one) that saves only the expert outputs, the
+ * weights and the int32 rows; gradients reach the expert outputs (each row owned by one pair, so a
+ * gather of `dy`) and the combine weights. A Soft MoE plan mixes the slots instead (`Y = C · f(X̃)`).
+ * `rows`, when given, are the plan's {@link planBufferRows} for `layout`.
  *
  * @example
  * ```ts
  * const y = combine(experts.apply(dispatch(x, plan), { training }), plan); // [T, D']
  * ```
  */
-export function combine(expertOutput: tf.Tensor, plan: RoutingPlan, layout: BufferLayout = 'padded'): tf.Tensor {
+export function combine(expertOutput: tf.Tensor, plan: RoutingPlan, layout: BufferLayout = 'padded', rows?: BufferRows): tf.Tensor {
   const where = 'combine';
   checkOneOf(where, 'layout', layout, ['padded', 'grouped']);
+  if (!isSparsePlan(plan)) {
+    if (layout === 'padded') return softCombine(expertOutput, plan);
+    return tf.tidy(() => softCombine(tf.reshape(expertOutput, [plan.numExperts, plan.capacity, ...expertOutput.shape.slice(1)]), plan));
+  }
   const { numExperts, capacity } = plan;
   const featureAxis = layout === 'padded' ? 2 : 1;
   checkMinRank(where, 'expertOutput', expertOutput, featureAxis + 1);
   if (layout === 'padded' && (expertOutput.shape[0] !== numExperts || expertOutput.shape[1] !== capacity)) {
     throw new MoEArgumentError(where, 'expertOutput', `shape [${numExperts}, ${capacity}, ...] (E, C of the plan)`, `shape ${describe(expertOutput.shape)}`);
   }
-  const [numTokens, k] = plan.expertIndex.shape;
+  const numTokens = planNumTokens(plan);
   checkPlan(where, plan, numTokens);
+  if (rows !== undefined) checkRows(where, rows, plan, layout);
   const features = expertOutput.shape.slice(featureAxis);
   return tf.tidy(() => {
-    const { rows, numRows } = bufferRows(plan, layout);
-    if (layout === 'grouped' && expertOutput.shape[0] !== numRows) {
-      throw new MoEArgumentError(where, 'expertOutput', `${numRows} rows (Σ plan.load)`, `shape ${describe(expertOutput.shape)}`);
+    const placed = rows ?? planBufferRows(plan, layout);
+    if (layout === 'grouped' && expertOutput.shape[0] !== placed.numRows) {
+      throw new MoEArgumentError(where, 'expertOutput', `${placed.numRows} rows (Σ plan.load)`, `shape ${describe(expertOutput.shape)}`);
     }
-    return weightedGather(expertOutput, plan.combineWeight, rows, numRows, features);
+    const token = plan.token === undefined ? null : pairTokens(plan);
+    return weightedGather(expertOutput, plan.combineWeight, placed.rows, placed.numRows, features, token, numTokens);
   });
 }
 
 /**
- * `y[t] = Σ_k w[t, k] · out[rows[t, k]]` (row `numRows` reads zeros) as one custom-gradient op that
- * saves only `out`, `w` and the int32 rows. Its gradients:
- * `∂L/∂out[r] = w[t, k] · dy[t]` for the pair `(t, k)` owning row `r` (0 for an empty row), and
- * `∂L/∂w[t, k] = ⟨dy[t], out[rows[t, k]]⟩`. The same function as gather → multiply → sum on the tape,
- * whose saved `[T, K, ...F']` intermediates and their gradients would all be held until backward ends.
+ * `y[t] = Σ_{p of t} w[p] · out[rows[p]]` (row `numRows` reads zeros) as one custom-gradient op that
+ * saves only `out`, `w` and the int32 rows. Pairs are token-major `[T, K]` when `token` is null, else
+ * `token` `[P]` names each pair's token. Its gradients:
+ * `∂L/∂out[r] = w[p] · dy[token(p)]` for the pair `p` owning row `r` (0 for an empty row), and
+ * `∂L/∂w[p] = ⟨dy[token(p)], out[rows[p]]⟩`. The same function as gather → multiply → sum on the tape,
+ * whose saved `[P, ...F']` intermediates and their gradients would all be held until backward ends.
  */
-function weightedGather(expertOutput: tf.Tensor, combineWeight: tf.Tensor, rows: tf.Tensor, numRows: number, features: number[]): tf.Tensor {
-  const [numTokens, k] = rows.shape as [number, number];
+function weightedGather(expertOutput: tf.Tensor, combineWeight: tf.Tensor, rows: tf.Tensor, numRows: number, features: number[], token: tf.Tensor1D | null, numTokens: number): tf.Tensor {
+  const pairShape = rows.shape as [number, number];
+  const numPairs = pairShape[0] * pairShape[1];
+  const k = pairShape[1];
   const width = features.reduce((a, b) => a * b, 1);
   const picked = (out: tf.Tensor, pairRows: tf.Tensor) => {
     const flat = tf.reshape(out, [numRows, width]); // [rows, P]
     const padded = tf.concat([flat, tf.zeros([1, width], flat.dtype)], 0); // [rows + 1, P]
-    return tf.reshape(tf.gather(padded, tf.reshape(pairRows, [-1])), [numTokens, k, width]); // [T, K, P]
+    return tf.gather(padded, tf.reshape(pairRows, [-1])); // [pairs, P]
   };
+  const pairToken = () => token ?? tf.reshape(tf.tile(tf.reshape(tf.range(0, numTokens, 1, 'int32'), [-1, 1]), [1, k]), [-1]); // [pairs]
   const fused = customGradient<[tf.Tensor, tf.Tensor, tf.Tensor]>(([out, weight, pairRows], save) => {
     save([out, weight, pairRows]);
     const value = tf.tidy(() => {
-      const weighted = tf.mul(picked(out, pairRows), tf.reshape(weight, [numTokens, k, 1])); // [T, K, P]
-      return tf.reshape(k === 1 ? weighted : tf.sum(weighted, 1), [numTokens, ...features]); // [T, ...F']
+      const weighted = tf.mul(picked(out, pairRows), tf.reshape(weight, [numPairs, 1])); // [pairs, P]
+      const summed = token !== null
+        ? tf.unsortedSegmentSum(weighted, token, numTokens) // [T, P] expert-major pairs: a segment sum per token
+        : k === 1 ? weighted : tf.sum(tf.reshape(weighted, [numTokens, k, width]), 1); // token-major: sum over K
+      return tf.reshape(summed, [numTokens, ...features]); // [T, ...F']
     });
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
       const [o, w, r] = saved as [tf.Tensor, tf.Tensor2D, tf.Tensor2D];
       const dyFlat = tf.reshape(dy, [numTokens, width]); // [T, P]
-      // ∂L/∂w[t, k] = ⟨dy[t], out[rows[t, k]]⟩ (0 for dropped pairs: they read the zero row)
-      const dWeight = tf.sum(tf.mul(picked(o, r), tf.reshape(dyFlat, [numTokens, 1, width])), 2); // [T, K]
-      // ∂L/∂out[r] = w[t, k] · dy[t]: each row's owning pair from a scatter of plan constants
-      const flatRows = tf.reshape(r, [-1, 1]); // [T·K, 1]
-      const pairToken = tf.reshape(tf.tile(tf.reshape(tf.range(0, numTokens, 1, 'int32'), [-1, 1]), [1, k]), [-1]); // [T·K]
-      const rowToken = tf.slice(tf.scatterND(flatRows, pairToken, [numRows + 1]), 0, numRows); // [rows] (0 if empty)
+      const owner = pairToken(); // [pairs]
+      // ∂L/∂w[p] = ⟨dy[token(p)], out[rows[p]]⟩ (0 for dropped pairs: they read the zero row)
+      const dWeight = token !== null
+        ? tf.reshape(tf.sum(tf.mul(picked(o, r), tf.gather(dyFlat, owner)), 1), w.shape) // [P0, P1]
+        : tf.sum(tf.mul(tf.reshape(picked(o, r), [numTokens, k, width]), tf.reshape(dyFlat, [numTokens, 1, width])), 2); // [T, K], dy broadcast over K
+      // ∂L/∂out[r] = w[p] · dy[token(p)]: each row's owning pair from a scatter of plan constants
+      const flatRows = tf.reshape(r, [-1, 1]); // [pairs, 1]
+      const rowToken = tf.slice(tf.scatterND(flatRows, owner, [numRows + 1]), 0, numRows); // [rows] (0 if empty)
       const rowWeight = tf.slice(tf.scatterND(flatRows, tf.reshape(w, [-1]), [numRows + 1]), 0, numRows); // [rows] (0 if empty)
       const dOut = tf.mul(tf.gather(dyFlat, rowToken), tf.reshape(rowWeight, [numRows, 1])); // [rows, P]
       return [tf.reshape(dOut, o.shape), dWeight, tf.zeros(r.shape, 'float32')]; // int32 rows: no gradient

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { BufferLayout } from './buffer-rows.js';
+import type { BufferLayout, BufferRows } from './buffer-rows.js';
 import type { RoutingPlan } from './routing-plan.js';
 
 /**
@@ -7,6 +7,9 @@ import type { RoutingPlan } from './routing-plan.js';
  * `[T, ...out]`. The default, {@link weightedSumCombiner}, sums them weighted by `plan.combineWeight`.
  */
 export interface Combiner {
-  /** Returns `[T, ...out]` from the experts' `[E, C, ...out]` (or grouped `[N, ...out]`) under `plan`. */
-  combine(expertOutput: tf.Tensor, plan: RoutingPlan, layout?: BufferLayout): tf.Tensor;
+  /**
+   * Returns `[T, ...out]` from the experts' `[E, C, ...out]` (or grouped `[N, ...out]`) under `plan`;
+   * `rows` are the plan's buffer rows for `layout` when the caller computed them (sparse plans).
+   */
+  combine(expertOutput: tf.Tensor, plan: RoutingPlan, layout?: BufferLayout, rows?: BufferRows): tf.Tensor;
 }

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { bufferRows, checkPlan } from './buffer-rows.js';
-import type { RoutingPlan } from './routing-plan.js';
+import { checkPlan, planBufferRows } from './buffer-rows.js';
+import type { SparseRoutingPlan as RoutingPlan } from './routing-plan.js';
 import { checkMinRank } from './validate.js';
 
 /** `[T, E·C]` float32 sum over choices of each pair's one-hot buffer row, scaled by `weight` `[T, K]`. */
 function denseRows(plan: RoutingPlan, weight: tf.Tensor2D | null): tf.Tensor2D {
   return tf.tidy(() => {
-    const { rows, numRows } = bufferRows(plan, 'padded');
+    const { rows, numRows } = planBufferRows(plan, 'padded');
     // int32 one-hot then cast: the wasm backend's float32 OneHot writes int32 bits (TFJS-NOTES.md)
     const oneHot = tf.cast(tf.oneHot(rows, numRows + 1), 'float32'); // [T, K, E·C + 1]
     const weighted = weight === null ? oneHot : tf.mul(oneHot, tf.expandDims(weight, 2));

@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from './custom-gradient.js';
-import { bufferRows, checkPlan, type BufferLayout } from './buffer-rows.js';
-import type { RoutingPlan } from './routing-plan.js';
+import { checkPlan, checkRows, pairTokens, planBufferRows, type BufferLayout, type BufferRows } from './buffer-rows.js';
+import { isSparsePlan, type RoutingPlan, type SoftRoutingPlan } from './routing-plan.js';
+import { softDispatch } from './soft-dispatch-combine.js';
 import { checkMinRank, checkOneOf } from './validate.js';
+import { offTape } from './without-gradient.js';
 
 /**
- * Copies each kept (token, choice) pair's features to its expert: `x` `[T, ...F]` → `[E, C, ...F]`
+ * Copies each kept (token, expert) pair's features to its expert: `x` `[T, ...F]` → `[E, C, ...F]`
  * (padded layout, empty slots zero) or `[N, ...F]` (grouped layout: the `N = Σ load` kept rows sorted
  * by expert, no padding). One `gather` of `x`'s rows (its gradient is an `unsortedSegmentSum` back onto
  * `x`); the source row of each buffer row comes from a `scatterND` over plan constants. No `[T, E, C]`
- * one-hot tensor is formed.
+ * one-hot tensor is formed. Token-major (token choice) and expert-major (expert choice) plans alike;
+ * a Soft MoE plan mixes the tokens into slots instead (`X̃ = Dᵀ X`). `rows`, when given, are the
+ * plan's {@link planBufferRows} for `layout`, computed once for dispatch and combine.
  *
  * The gather runs as one custom-gradient op that saves only the int32 source rows for backward, whose
  * gradient is one `unsortedSegmentSum` of the buffers' gradient onto `x`'s rows (tfjs's own `gather`
@@ -21,28 +25,40 @@ import { checkMinRank, checkOneOf } from './validate.js';
  * const rows = dispatch(x, plan, 'grouped'); // [N, D], expert e owns plan.load[e] consecutive rows
  * ```
  */
-export function dispatch(x: tf.Tensor, plan: RoutingPlan, layout: BufferLayout = 'padded'): tf.Tensor {
+export function dispatch(x: tf.Tensor, plan: RoutingPlan, layout: BufferLayout = 'padded', rows?: BufferRows): tf.Tensor {
   const where = 'dispatch';
   checkMinRank(where, 'x', x, 2);
   checkOneOf(where, 'layout', layout, ['padded', 'grouped']);
   const numTokens = x.shape[0]!;
+  if (!isSparsePlan(plan)) return softDispatchChecked(x, plan, layout);
   checkPlan(where, plan, numTokens);
+  if (rows !== undefined) checkRows(where, rows, plan, layout);
   const features = x.shape.slice(1);
   return tf.tidy(() => {
-    const { rows: pairRows, numRows } = bufferRows(plan, layout);
-    const rows = tf.reshape(pairRows, [-1, 1]); // [T·K, 1]
-    const k = plan.expertIndex.shape[1];
-    // token t + 1 for kept pairs (0 marks an empty row); dropped pairs all land on row numRows
-    const tokenPlusOne = tf.reshape(tf.tile(tf.reshape(tf.range(1, numTokens + 1, 1, 'int32'), [-1, 1]), [1, k]), [-1]); // [T·K]
-    const keptTokenPlusOne = tf.where(tf.less(tf.reshape(rows, [-1]), numRows), tokenPlusOne, tf.zerosLike(tokenPlusOne)); // [T·K]
-    const rowToken = tf.slice(tf.scatterND(rows, keptTokenPlusOne, [numRows + 1]), 0, numRows); // [rows]
-    // source row of x for each buffer row; padded layout's empty rows read row T, a zero row
-    const sourceRow = layout === 'grouped'
-      ? tf.sub(rowToken, tf.scalar(1, 'int32')) // every grouped row is filled
-      : tf.where(tf.equal(rowToken, 0), tf.fill([numRows], numTokens, 'int32'), tf.sub(rowToken, tf.scalar(1, 'int32'))); // [E·C]
+    const placed = rows ?? planBufferRows(plan, layout);
+    const numRows = placed.numRows;
+    const sourceRow = offTape(() => tf.tidy(() => {
+      const pairRows = tf.reshape(placed.rows, [-1, 1]); // [P, 1]
+      // token t + 1 for kept pairs (0 marks an empty row); dropped pairs all land on row numRows
+      const tokenPlusOne = tf.add(pairTokens(plan), tf.scalar(1, 'int32')); // [P]
+      const keptTokenPlusOne = tf.where(tf.less(tf.reshape(pairRows, [-1]), numRows), tokenPlusOne, tf.zerosLike(tokenPlusOne)); // [P]
+      const rowToken = tf.slice(tf.scatterND(pairRows, keptTokenPlusOne, [numRows + 1]), 0, numRows); // [rows]
+      // source row of x for each buffer row; padded layout's empty rows read row T, a zero row
+      return layout === 'grouped'
+        ? tf.sub(rowToken, tf.scalar(1, 'int32')) // every grouped row is filled
+        : tf.where(tf.equal(rowToken, 0), tf.fill([numRows], numTokens, 'int32'), tf.sub(rowToken, tf.scalar(1, 'int32'))); // [E·C]
+    }));
     const outShape = layout === 'grouped' ? [numRows, ...features] : [plan.numExperts, plan.capacity, ...features];
     return gatherRows(x, sourceRow as tf.Tensor1D, outShape, layout === 'padded');
   });
+}
+
+function softDispatchChecked(x: tf.Tensor, plan: SoftRoutingPlan, layout: BufferLayout): tf.Tensor {
+  const buffers = softDispatch(x, plan); // [E, C, ...F]
+  if (layout === 'padded') return buffers;
+  const grouped = tf.reshape(buffers, [plan.numExperts * plan.capacity, ...x.shape.slice(1)]); // every slot is filled: groups of C rows
+  buffers.dispose();
+  return grouped;
 }
 
 /**

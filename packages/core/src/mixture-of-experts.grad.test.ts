@@ -8,7 +8,7 @@ function makeMoE(k: number, balanceWeight: number, capacityFactorTrain = 1.25) {
   return new MixtureOfExperts({
     router: new LinearTopKRouter({ inputDim: 6, numExperts: 4, k, balanceWeight, seed: 11 }),
     experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 3, seed: 12 }),
-    capacityFactorTrain,
+    capacity: { train: capacityFactorTrain },
   });
 }
 

@@ -15,7 +15,7 @@ function release(r: { output: tf.Tensor; auxLosses: Record<string, tf.Tensor> })
 
 describe('MixtureOfExperts', () => {
   it('routes, runs the experts and combines (hand-computed)', () => {
-    const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacityFactorTrain: 0.5 });
+    const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacity: { train: 0.5 } });
     const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
     const r = moe.apply(x, { training: true });
     // capacity ceil(0.5 · 4 · 2 / 2) = 2; kept: t0 both, t1 first, t2 first, t3 none
@@ -39,10 +39,10 @@ describe('MixtureOfExperts', () => {
 
   it("adopts the router's capacity factors unless given its own", () => {
     const fixed = new FixedRouter({ probs, expertIndex });
-    const router = Object.assign(Object.create(fixed) as FixedRouter, { capacityFactors: { train: 0.5, eval: 3 } });
-    expect(new MixtureOfExperts({ router, experts: experts() }).config).toMatchObject({ capacityFactorTrain: 0.5, capacityFactorEval: 3 });
-    expect(new MixtureOfExperts({ router, experts: experts(), capacityFactorEval: 1 }).config).toMatchObject({ capacityFactorTrain: 0.5, capacityFactorEval: 1 });
-    expect(new MixtureOfExperts({ router: fixed, experts: experts() }).config).toMatchObject({ capacityFactorTrain: 1.25, capacityFactorEval: 2 });
+    const router = Object.assign(Object.create(fixed) as FixedRouter, { capacity: { train: 0.5, eval: 3, preset: 'tutel' as const } });
+    expect(new MixtureOfExperts({ router, experts: experts() }).config.capacity).toEqual({ train: 0.5, eval: 3, preset: 'tutel' });
+    expect(new MixtureOfExperts({ router, experts: experts(), capacity: { eval: 1 } }).config.capacity).toEqual({ train: 0.5, eval: 1, preset: 'tutel' });
+    expect(new MixtureOfExperts({ router: fixed, experts: experts() }).config.capacity).toEqual({ train: 1.25, eval: 2 });
   });
 
   it('gives the same output dropless and with capacity when nothing overflows', () => {
@@ -51,7 +51,7 @@ describe('MixtureOfExperts', () => {
       const moe = new MixtureOfExperts({
         router: new LinearTopKRouter({ inputDim: 6, numExperts: 4, k: 2, seed: 3 }),
         experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 5, seed: 4 }),
-        capacityFactorTrain: factor, // 4 → capacity ceil(4 · 32 · 2 / 4) = 64 ≥ any load
+        capacity: { train: factor }, // 4 → capacity ceil(4 · 32 · 2 / 4) = 64 ≥ any load
       });
       const r = moe.apply(x, { training: true });
       expect(r.metrics.droppedCount).toBe(0);
@@ -69,7 +69,7 @@ describe('MixtureOfExperts', () => {
       const moe = new MixtureOfExperts({
         router: new LinearTopKRouter({ inputDim: 6, numExperts: 4, k: 2, seed: 22 }),
         experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 3, seed: 23 }),
-        capacityFactorTrain: 0.75, // drops on the path
+        capacity: { train: 0.75 }, // drops on the path
         layout,
       });
       expect(moe.resolveLayout()).toBe(layout);
@@ -151,7 +151,7 @@ describe('MixtureOfExperts', () => {
     expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 2, k: 3 })).toThrow("LinearTopKRouter: argument 'k' expected an integer in [1, 2], got 3");
     expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 0 })).toThrow("argument 'numExperts' expected an integer >= 1, got 0");
     const outOfRange = new MixtureOfExperts({ router: new FixedRouter({ probs: [[0.5, 0.5], [0.5, 0.5]], expertIndex: [[0], [2]] }), experts: experts() });
-    expect(() => outOfRange.apply(ok, { training: true })).toThrow("planRouting: argument 'expertIndex' expected values in [-1, 2) (-1 = choice not used), got 2 at flat index 1");
+    expect(() => outOfRange.apply(ok, { training: true })).toThrow("MixtureOfExperts.apply (router output): argument 'expertIndex' expected values in [-1, 2) (-1 = choice not used), got 2 at flat index 1");
     tf.dispose([ok, ...Object.values(bad)]);
     moe.dispose();
   });

@@ -1,24 +1,32 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 import type { SecondChoiceOffset } from './assign-slots.js';
-import type { BufferLayout } from './buffer-rows.js';
-import type { CapacityRounding } from './capacity.js';
-import type { CapacityPresetName } from './capacity-presets.js';
+import { planBufferRows, type BufferLayout } from './buffer-rows.js';
+import { resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
+import { countInvalidExperts, readExpertIndex } from './check-expert-index.js';
 import { weightedSumCombiner } from './combine.js';
 import type { Combiner } from './combiner.js';
 import { dispatch } from './dispatch.js';
 import { MoEArgumentError } from './errors.js';
 import type { ExpertBank } from './expert-bank.js';
-import { planRouting, type Renormalize } from './plan-routing.js';
-import type { Router, RouterOutput } from './router.js';
+import { countChoices, planRouting, type Renormalize } from './plan-routing.js';
+import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './router.js';
 import type { SharedBranch } from './shared-branch.js';
-import { disposeRoutingPlan } from './routing-plan.js';
-import { routingMetrics, type RoutingMetrics } from './routing-metrics.js';
-import { checkAllFinite, checkDtype, checkFiniteNumber, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './validate.js';
+import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan } from './routing-plan.js';
+import { RoutingMetrics, routingMetrics } from './routing-metrics.js';
+import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './validate.js';
+
+/**
+ * When inputs and gate logits are checked for NaN/Inf: `true` — eagerly, before routing (a host read
+ * per check); `'auto'` — folded into the one host read a step already makes (dropless capacity,
+ * grouped layout), and skipped on a step that makes none (the padded layout at a fixed capacity
+ * factor, which must not stall a GPU backend); `false` — never.
+ */
+export type FiniteCheck = boolean | 'auto';
 
 /** Configuration of a {@link MixtureOfExperts}. */
 export interface MixtureOfExpertsArgs {
-  /** Scores and chooses experts. */
+  /** Scores and chooses experts (token choice), or plans the whole routing (expert choice, Soft MoE, …). */
   router: Router;
   /** The experts, applied to `[E, C, ...in]` buffers. Must have the router's `numExperts`. */
   experts: ExpertBank;
@@ -26,26 +34,18 @@ export interface MixtureOfExpertsArgs {
   combiner?: Combiner;
   /** A dense branch every token also goes through, its output added to the experts' (see {@link SharedBranch}). */
   shared?: SharedBranch;
-  /** Capacity factor while training (0 = dropless, < 0 = Tutel's bounded dropless). Default: the router's `capacityFactors.train`, else 1.25. */
-  capacityFactorTrain?: number;
-  /** Capacity factor in evaluation. Default: the router's `capacityFactors.eval`, else 2.0. */
-  capacityFactorEval?: number;
-  /** A library's capacity convention (see {@link capacityPresets}). Default: none (moekit's own). */
-  capacityPreset?: CapacityPresetName;
-  /** Rounding of the even share, without a preset. Default `'ceil'`. */
-  capacityRounding?: CapacityRounding;
-  /** Multiply the even share by `K`, without a preset. Default `true`. */
-  capacityMultiplyByK?: boolean;
-  /** Round the capacity up to a multiple of this. Default 1 or the preset's. */
-  capacityMultipleOf?: number;
-  /** Lower bound of a positive-factor capacity. Default 1 or the preset's. */
-  minCapacity?: number;
+  /**
+   * Token-choice capacity: train/eval factors and a library's rounding rules, in one object (see
+   * {@link CapacityConfig}). Each field defaults to the router's `capacity`, then to train 1.25 / eval 2.0.
+   * Routers that plan themselves (expert choice, Soft MoE, balanced assignment) size their own buffers.
+   */
+  capacity?: CapacityConfig;
   /** Combine-weight normalisation over a token's choices. Default `'none'`. */
   renormalize?: Renormalize;
   /** Where later choices start in an expert's buffer. Default `'kept'`. */
   secondChoiceOffset?: SecondChoiceOffset;
-  /** Reject NaN/Inf in the input and the gate logits (one device reduction each). Default `true`. */
-  checkFinite?: boolean;
+  /** When to reject NaN/Inf in the input, the gate logits and out-of-range choices (see {@link FiniteCheck}). Default `'auto'`. */
+  checkFinite?: FiniteCheck;
   /**
    * How expert inputs are laid out (see {@link BufferLayout}). `'auto'` (default) picks `'grouped'` when
    * the bank offers `applyGrouped` and the backend computes on the host (`cpu`, `wasm`), where the
@@ -53,6 +53,20 @@ export interface MixtureOfExpertsArgs {
    * where reading group sizes would stall the device).
    */
   layout?: BufferLayout | 'auto';
+}
+
+/** A {@link MixtureOfExperts}' validated configuration, defaults filled in. */
+export interface MixtureOfExpertsConfig {
+  /** Token-choice capacity, merged with the router's and the defaults. */
+  capacity: ResolvedCapacityConfig;
+  /** Combine-weight normalisation. */
+  renormalize: Renormalize;
+  /** Where later choices start in an expert's buffer. */
+  secondChoiceOffset: SecondChoiceOffset;
+  /** When inputs are checked for NaN/Inf. */
+  checkFinite: FiniteCheck;
+  /** The buffer layout, or `'auto'`. */
+  layout: BufferLayout | 'auto';
 }
 
 /** Options of {@link MixtureOfExperts.apply}. */
@@ -78,20 +92,21 @@ export interface MoEOutput {
   metrics: RoutingMetrics;
 }
 
-const KNOWN_ARGS = new Set([
-  'router', 'experts', 'combiner', 'shared', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset',
-  'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity', 'renormalize',
-  'secondChoiceOffset', 'checkFinite', 'layout',
-]);
+const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout'];
+const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
 
 /**
  * A sparse Mixture-of-Experts layer as a plain function of tensors (the functional API; the tfjs-layers
- * adapter wraps it): route, plan capacity and slots off the tape, dispatch, apply the expert bank,
- * combine. `y = Σ_k G(x)_k · E_{i_k}(x)` (Shazeer et al. 2017, Eq. 1) over the kept choices.
+ * adapter wraps it): route, plan on the device, dispatch, apply the expert bank, combine.
+ * `y = Σ_k G(x)_k · E_{i_k}(x)` (Shazeer et al. 2017, Eq. 1) over the kept pairs.
+ *
+ * Host reads per call: none with the padded layout at a fixed capacity factor; one small read when
+ * the shape needs a number (a dropless capacity factor ≤ 0, the grouped layout's group sizes), into
+ * which the `'auto'` finite checks are folded. Metrics are read lazily ({@link RoutingMetrics}).
  *
  * @example
  * ```ts
- * const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 1.25 });
+ * const moe = new MixtureOfExperts({ router, experts, capacity: { train: 1.25, eval: 2 } });
  * const { output, auxLosses, metrics } = moe.apply(x, { training: true }); // x [T, D]
  * const loss = tf.add(taskLoss(output), auxLosses.total);
  * ```
@@ -108,13 +123,17 @@ export class MixtureOfExperts {
   /** Metrics of the latest {@link MixtureOfExperts.apply} call (`undefined` before the first). */
   lastMetrics: RoutingMetrics | undefined;
   /** The validated configuration, defaults filled in. */
-  readonly config: Readonly<Omit<Required<MixtureOfExpertsArgs>, 'router' | 'experts' | 'combiner' | 'shared' | 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>> &
-    Pick<MixtureOfExpertsArgs, 'capacityPreset' | 'capacityRounding' | 'capacityMultiplyByK' | 'capacityMultipleOf' | 'minCapacity'>;
+  readonly config: Readonly<MixtureOfExpertsConfig>;
 
   /** Validates `args` (unknown options are rejected by name) and fills in the defaults. */
   constructor(args: MixtureOfExpertsArgs) {
     const where = 'MixtureOfExperts';
-    rejectUnknownOptions(where, args, [...KNOWN_ARGS]);
+    for (const key of Object.keys(args ?? {})) {
+      if (FLAT_CAPACITY_ARGS.includes(key)) {
+        throw new MoEArgumentError(where, key, "the capacity object instead (capacity: { train, eval, preset, rounding, multiplyByK, multipleOf, min })", `the flat option '${key}' of moekit 0.1`);
+      }
+    }
+    rejectUnknownOptions(where, args, KNOWN_ARGS);
     if (args.router === undefined || args.experts === undefined) {
       throw new MoEArgumentError(where, args.router === undefined ? 'router' : 'experts', 'a value', 'undefined');
     }
@@ -126,22 +145,17 @@ export class MixtureOfExperts {
     this.combiner = args.combiner ?? weightedSumCombiner;
     this.shared = args.shared;
     this.config = {
-      capacityFactorTrain: args.capacityFactorTrain ?? args.router.capacityFactors?.train ?? 1.25,
-      capacityFactorEval: args.capacityFactorEval ?? args.router.capacityFactors?.eval ?? 2.0,
-      capacityPreset: args.capacityPreset,
-      capacityRounding: args.capacityRounding,
-      capacityMultiplyByK: args.capacityMultiplyByK,
-      capacityMultipleOf: args.capacityMultipleOf,
-      minCapacity: args.minCapacity,
+      capacity: resolveCapacityConfig(where, args.capacity, args.router.capacity),
       renormalize: args.renormalize ?? 'none',
       secondChoiceOffset: args.secondChoiceOffset ?? 'kept',
-      checkFinite: args.checkFinite ?? true,
+      checkFinite: args.checkFinite ?? 'auto',
       layout: args.layout ?? 'auto',
     };
-    checkFiniteNumber(where, 'capacityFactorTrain', this.config.capacityFactorTrain);
-    checkFiniteNumber(where, 'capacityFactorEval', this.config.capacityFactorEval);
     checkOneOf(where, 'renormalize', this.config.renormalize, ['none', 'beforeDrop', 'afterDrop']);
     checkOneOf(where, 'secondChoiceOffset', this.config.secondChoiceOffset, ['all', 'kept']);
+    if (![true, false, 'auto'].includes(this.config.checkFinite)) {
+      throw new MoEArgumentError(where, 'checkFinite', "true | false | 'auto'", describe(this.config.checkFinite));
+    }
     checkOneOf(where, 'layout', this.config.layout, ['auto', 'padded', 'grouped']);
     if (this.config.layout === 'grouped' && this.experts.applyGrouped === undefined) {
       throw new MoEArgumentError(where, 'layout', `'padded' or 'auto' (the expert bank has no applyGrouped)`, `'grouped'`);
@@ -167,7 +181,8 @@ export class MixtureOfExperts {
 
   /**
    * Routes `x` (rank ≥ 2, tokens first), runs the experts and combines their outputs.
-   * The caller owns the returned tensors (`output` and every aux loss).
+   * The caller owns the returned tensors (`output` and every aux loss); the metrics are released
+   * at the next call unless read (see {@link RoutingMetrics}).
    */
   apply(x: tf.Tensor, options: MoEApplyOptions): MoEOutput {
     const where = 'MixtureOfExperts.apply';
@@ -182,12 +197,13 @@ export class MixtureOfExperts {
     if (featureShape.length === 0) {
       throw new MoEArgumentError(where, 'x', `rank > ${tokenShape.length} (a feature axis after the token axes of gateInput)`, `shape ${describe(x.shape)}`);
     }
-    if (this.config.checkFinite) {
+    const eager = this.config.checkFinite === true;
+    if (eager) {
       checkAllFinite(where, 'x', x);
       if (gateInput !== x) checkAllFinite(where, 'gateInput', gateInput);
     }
     const numTokens = tokenShape.reduce((a, b) => a * b, 1);
-    const factor = options.training ? this.config.capacityFactorTrain : this.config.capacityFactorEval;
+    this.lastMetrics?.dispose(); // the previous call's metrics, if nobody read them
 
     let metrics: RoutingMetrics | undefined;
     const result = tf.tidy(() => {
@@ -195,22 +211,25 @@ export class MixtureOfExperts {
       const gate2d = tf.reshape(gateInput, [numTokens, gateInput.shape[gateInput.rank - 1]!]) as tf.Tensor2D; // [T, Dg]
       const routing = this.router.route(gate2d, { training: options.training });
       this.checkRouterOutput(routing, numTokens);
-      const plan = planRouting(routing, this.numExperts, {
-        capacityFactor: factor,
-        preset: this.config.capacityPreset,
-        rounding: this.config.capacityRounding,
-        multiplyByK: this.config.capacityMultiplyByK,
-        multipleOf: this.config.capacityMultipleOf,
-        minCapacity: this.config.minCapacity,
-        renormalize: this.config.renormalize,
-        secondChoiceOffset: this.config.secondChoiceOffset,
-      });
       const layout = this.resolveLayout();
+      const plan = isPlannedOutput(routing)
+        ? this.checkedPlan(routing.plan, numTokens, layout, x, gateInput, routing.logits)
+        : this.planTokenChoice(routing, options.training, layout, x, gateInput);
       const expertOptions = { training: options.training };
-      const expertOutput = layout === 'grouped'
-        ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped'), Array.from(plan.load.dataSync()), expertOptions) // [N, ...F']
-        : this.experts.apply(dispatch(tokens, plan), expertOptions); // [E, C, ...F']
-      const routed = this.combiner.combine(expertOutput, plan, layout); // [T, ...F']
+      let routed: tf.Tensor;
+      if (isSparsePlan(plan)) {
+        const rows = planBufferRows(plan, layout); // computed once, shared by dispatch and combine
+        const expertOutput = layout === 'grouped'
+          ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped', rows), plan.groupSizes!, expertOptions) // [N, ...F']
+          : this.experts.apply(dispatch(tokens, plan, 'padded', rows), expertOptions); // [E, C, ...F']
+        routed = this.combiner.combine(expertOutput, plan, layout, rows); // [T, ...F']
+      } else {
+        const groupSizes = new Array<number>(plan.numExperts).fill(plan.capacity); // Soft MoE fills every slot
+        const expertOutput = layout === 'grouped'
+          ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped'), groupSizes, expertOptions)
+          : this.experts.apply(dispatch(tokens, plan), expertOptions);
+        routed = this.combiner.combine(expertOutput, plan, layout);
+      }
       const combined = this.shared === undefined ? routed : tf.add(routed, this.shared.apply(tokens, expertOptions)); // + shared branch
       metrics = routingMetrics(plan, routing.probs);
       disposeRoutingPlan(plan);
@@ -221,21 +240,92 @@ export class MixtureOfExperts {
     return { output: result.output, auxLosses: result.auxLosses, metrics: metrics! };
   }
 
+  /** Places token choices on the device; at most one host read (dropless capacity or grouped sizes, with the folded checks). */
+  private planTokenChoice(routing: TokenChoiceOutput, training: boolean, layout: BufferLayout, x: tf.Tensor, gateInput: tf.Tensor): SparseRoutingPlan {
+    const { capacity, checkFinite } = this.config;
+    const factor = training ? capacity.train : capacity.eval;
+    const E = this.numExperts;
+    const options = {
+      capacityFactor: factor,
+      preset: capacity.preset,
+      rounding: capacity.rounding,
+      multiplyByK: capacity.multiplyByK,
+      multipleOf: capacity.multipleOf,
+      minCapacity: capacity.min,
+      renormalize: this.config.renormalize,
+      secondChoiceOffset: this.config.secondChoiceOffset,
+      validate: checkFinite === true,
+    };
+    const folded = checkFinite === 'auto';
+    const invalid = folded ? [countInvalidExperts(routing.expertIndex, E)] : [];
+    if (factor <= 0) {
+      // dropless: the demand is the one number the shape needs; every expert keeps min(needed, C)
+      const numbers = this.readOnce(countChoices(routing.expertIndex, E), folded, x, gateInput, routing.logits, invalid, routing);
+      const needed = numbers.slice(0, E);
+      const plan = planRouting(routing, E, { ...options, neededCapacity: Math.max(0, ...needed) });
+      plan.groupSizes = needed.map((n) => Math.min(n, plan.capacity));
+      return plan;
+    }
+    const plan = planRouting(routing, E, options);
+    if (layout === 'grouped') plan.groupSizes = this.readOnce(plan.load, folded, x, gateInput, routing.logits, invalid, routing).slice(0, E);
+    else invalid.forEach((t) => t.dispose());
+    return plan;
+  }
+
+  /** A router's own plan, checked; grouped layouts read the load once (with the folded checks). */
+  private checkedPlan(plan: RoutingPlan, numTokens: number, layout: BufferLayout, x: tf.Tensor, gateInput: tf.Tensor, logits: tf.Tensor2D): RoutingPlan {
+    const where = 'MixtureOfExperts.apply (router plan)';
+    if (plan.numExperts !== this.numExperts) throw new MoEArgumentError(where, 'plan.numExperts', String(this.numExperts), String(plan.numExperts));
+    if (planNumTokens(plan) !== numTokens) throw new MoEArgumentError(where, 'plan', `a plan of ${numTokens} tokens`, `${planNumTokens(plan)} tokens`);
+    if (isSparsePlan(plan) && layout === 'grouped' && plan.groupSizes === undefined) {
+      plan.groupSizes = this.readOnce(plan.load, this.config.checkFinite === 'auto', x, gateInput, logits, [], undefined).slice(0, this.numExperts);
+    }
+    return plan;
+  }
+
+  /**
+   * The step's one host read: `counts` (an `[E]` tensor the shape needs), with the folded checks'
+   * flags appended when `folded` — all finite in x, gateInput and logits, no out-of-range choice.
+   * On a failed flag the offending tensor is checked again for the detailed error.
+   */
+  private readOnce(counts: tf.Tensor, folded: boolean, x: tf.Tensor, gateInput: tf.Tensor, logits: tf.Tensor2D, invalid: tf.Scalar[], routing: TokenChoiceOutput | undefined): number[] {
+    const checked: Array<[string, tf.Tensor]> = folded ? [['x', x], ...(gateInput !== x ? [['gateInput', gateInput] as [string, tf.Tensor]] : []), ['logits', logits]] : [];
+    const packed = tf.tidy(() => {
+      const flags = checked.map(([, t]) => tf.cast(t.dtype === 'float32' ? tf.all(tf.isFinite(t)) : tf.scalar(true, 'bool'), 'float32'));
+      const bad = invalid.map((n) => tf.cast(n, 'float32'));
+      return tf.concat([tf.cast(tf.reshape(counts, [-1]), 'float32'), ...[...flags, ...bad].map((f) => tf.reshape(f, [1]))]);
+    });
+    const numbers = Array.from(packed.dataSync());
+    packed.dispose();
+    invalid.forEach((t) => t.dispose());
+    const flagsAt = counts.size;
+    checked.forEach(([name, t], i) => {
+      if (numbers[flagsAt + i] !== 1) checkAllFinite(name === 'logits' ? 'MixtureOfExperts.apply (router output)' : 'MixtureOfExperts.apply', name, t);
+    });
+    if (routing !== undefined && folded && numbers[flagsAt + checked.length]! > 0) readExpertIndex('MixtureOfExperts.apply (router output)', routing.expertIndex, this.numExperts);
+    return numbers.slice(0, flagsAt).map(Math.round);
+  }
+
   private checkRouterOutput(routing: RouterOutput, numTokens: number): void {
     const where = 'MixtureOfExperts.apply (router output)';
     const E = this.numExperts;
-    checkShape(where, 'logits', routing.logits, [numTokens, E]);
+    if (!isPlannedOutput(routing)) {
+      checkShape(where, 'logits', routing.logits, [numTokens, E]);
+      checkShape(where, 'expertIndex', routing.expertIndex, [numTokens, this.router.k]);
+      checkDtype(where, 'expertIndex', routing.expertIndex, 'int32');
+    } else if (routing.logits.rank !== 2 || routing.logits.shape[0] !== numTokens) {
+      throw new MoEArgumentError(where, 'logits', `shape [${numTokens}, N]`, `shape ${describe(routing.logits.shape)}`);
+    }
     checkShape(where, 'probs', routing.probs, [numTokens, E]);
-    checkShape(where, 'expertIndex', routing.expertIndex, [numTokens, this.router.k]);
-    checkDtype(where, 'expertIndex', routing.expertIndex, 'int32');
     if (routing.auxLosses?.total === undefined) {
       throw new MoEArgumentError(where, 'auxLosses.total', 'a scalar tensor', describe(routing.auxLosses?.total));
     }
-    if (this.config.checkFinite) checkAllFinite(where, 'logits', routing.logits);
+    if (this.config.checkFinite === true) checkAllFinite(where, 'logits', routing.logits);
   }
 
-  /** Releases the router's, the experts' and the shared branch's variables. */
+  /** Releases the router's, the experts' and the shared branch's variables, and unread metrics. */
   dispose(): void {
+    this.lastMetrics?.dispose();
     this.router.dispose();
     this.experts.dispose();
     this.shared?.dispose();

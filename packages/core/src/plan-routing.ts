@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assignSlotsOnHost, countNeeded, priorityOrder, readExpertIndex, type SecondChoiceOffset } from './assign-slots.js';
+import { placeChoices, type SecondChoiceOffset } from './assign-slots.js';
 import { computeCapacity, type CapacityRounding } from './capacity.js';
-import { oneHotFloat } from './one-hot-float.js';
 import type { CapacityPresetName } from './capacity-presets.js';
-import type { RouterOutput } from './router.js';
-import type { RoutingPlan } from './routing-plan.js';
+import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
+import { expertOneHot } from './expert-one-hot.js';
+import type { TokenChoiceOutput } from './router.js';
+import type { SparseRoutingPlan } from './routing-plan.js';
 import { checkAllFinite, checkInteger, checkOneOf, checkShape } from './validate.js';
+import { offTape } from './without-gradient.js';
 
 /**
  * How combine weights are normalised over a token's choices:
@@ -16,8 +18,8 @@ import { checkAllFinite, checkInteger, checkOneOf, checkShape } from './validate
  */
 export type Renormalize = 'none' | 'beforeDrop' | 'afterDrop';
 
-/** How capacity is computed; every field but `capacityFactor` is optional. */
-export interface CapacityConfig {
+/** The capacity of one call: a factor and the rules that turn it into slots (see {@link computeCapacity}). */
+export interface CallCapacity {
   /** Capacity factor (Tutel's sign convention, see {@link computeCapacity}). */
   capacityFactor: number;
   /** A library's capacity convention. */
@@ -33,31 +35,41 @@ export interface CapacityConfig {
 }
 
 /** Options of {@link planRouting}. */
-export interface PlanRoutingOptions extends CapacityConfig {
+export interface PlanRoutingOptions extends CallCapacity {
   /** Combine-weight normalisation. Default `'none'`. */
   renormalize?: Renormalize;
   /** See {@link SecondChoiceOffset}. Default `'kept'`. */
   secondChoiceOffset?: SecondChoiceOffset;
+  /**
+   * The largest number of pairs any expert was asked for, when the caller has already read it (a
+   * factor ≤ 0 needs it; without it `planRouting` reads `needed` itself: one `[E]` read).
+   */
+  neededCapacity?: number;
+  /** Check `expertIndex`'s values and `priority`'s finiteness (host reads). Default `true`; the MoE engine passes `false`. */
+  validate?: boolean;
 }
 
 const MIN_DENOMINATOR = 1e-30;
 
+/** `[E]` int32 pairs asking for each expert (`-1` choices skipped), on the device. @internal */
+export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.Tensor1D {
+  return offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D));
+}
+
 /**
- * Turns a router's choices into a {@link RoutingPlan}: capacity (from the factor and the demand),
- * slots (K-major, by priority when the router gave one), and combine weights
- * `probs[t, expertIndex[t, k]]` (renormalised as asked) times the kept mask. Only the combine
- * weights carry gradient (to `probs`); everything else is a constant.
+ * Turns a router's token choices into a {@link SparseRoutingPlan}, on the device: capacity (from the
+ * factor, and the demand when the factor is ≤ 0), slots (K-major, by priority when the router gave
+ * one; see {@link assignSlots}), and combine weights `probs[t, expertIndex[t, k]]` (a gather, no
+ * one-hot) renormalised as asked, times the kept mask. Only the combine weights carry gradient (to
+ * `probs`); everything else is a constant. Host reads: the value checks when `validate` (default),
+ * and one `[E]` read of the demand for a factor ≤ 0 unless `neededCapacity` is given.
  *
  * @example
  * ```ts
  * const plan = planRouting(router.route(x, { training: true }), 8, { capacityFactor: 1.25 });
  * ```
  */
-export function planRouting(
-  routing: Pick<RouterOutput, 'probs' | 'expertIndex' | 'priority'>,
-  numExperts: number,
-  options: PlanRoutingOptions,
-): RoutingPlan {
+export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIndex' | 'priority'>, numExperts: number, options: PlanRoutingOptions): SparseRoutingPlan {
   const where = 'planRouting';
   checkInteger(where, 'numExperts', numExperts, 1);
   const { probs, expertIndex, priority } = routing;
@@ -65,33 +77,45 @@ export function planRouting(
   checkOneOf(where, 'renormalize', renormalize, ['none', 'beforeDrop', 'afterDrop']);
   const secondChoiceOffset = options.secondChoiceOffset ?? 'kept';
   checkOneOf(where, 'secondChoiceOffset', secondChoiceOffset, ['all', 'kept']);
-  const index = readExpertIndex(where, expertIndex, numExperts);
+  checkExpertIndexShape(where, expertIndex, numExperts);
   const [numTokens, k] = expertIndex.shape;
   checkShape(where, 'probs', probs, [numTokens, numExperts]);
+  if (priority !== undefined) checkShape(where, 'priority', priority, [numTokens]);
+  if (options.validate ?? true) {
+    readExpertIndex(where, expertIndex, numExperts);
+    if (priority !== undefined) checkAllFinite(where, 'priority', priority);
+  }
 
-  const needed = countNeeded(index, numExperts);
+  let neededCapacity = options.neededCapacity;
+  if (options.capacityFactor <= 0 && neededCapacity === undefined) {
+    const needed = countChoices(expertIndex, numExperts);
+    neededCapacity = Math.max(0, ...needed.dataSync()); // the one read a dropless capacity needs
+    needed.dispose();
+  }
   const capacity = computeCapacity({
-    ...options,
+    capacityFactor: options.capacityFactor,
+    preset: options.preset,
+    rounding: options.rounding,
+    multiplyByK: options.multiplyByK,
+    multipleOf: options.multipleOf,
+    minCapacity: options.minCapacity,
     numTokens,
     numExperts,
     k,
-    neededCapacity: Math.max(0, ...needed),
+    neededCapacity,
   });
-  let order: Int32Array | null = null;
-  if (priority !== undefined) {
-    checkShape(where, 'priority', priority, [numTokens]);
-    checkAllFinite(where, 'priority', priority);
-    order = priorityOrder(priority.dataSync());
-  }
-  const host = assignSlotsOnHost(index, numTokens, k, numExperts, capacity, order, secondChoiceOffset);
-  // Plan tensors are rebuilt from host data, so nothing of the router's selection (TopK, sorting)
-  // is on the path from the router's weights to the output: only `probs` is.
-  const chosenExperts = tf.tensor2d(index, [numTokens, k], 'int32');
-  const slot = tf.tensor2d(host.slot, [numTokens, k], 'int32');
+  const placed = placeChoices(expertIndex, numExperts, capacity, priority, secondChoiceOffset);
   const combineWeight = tf.tidy(() => {
-    const kept = tf.cast(tf.greaterEqual(slot, 0), 'float32'); // [T, K]
-    const chosen = oneHotFloat(chosenExperts, numExperts); // [T, K, E], zero rows for -1
-    const gate = tf.sum(tf.mul(chosen, tf.expandDims(probs, 1)), 2); // [T, K] probs at the chosen experts
+    const [kept, used, flatIndex] = offTape(() => tf.tidy(() => {
+      const rowStart = tf.reshape(tf.mul(tf.range(0, numTokens, 1, 'int32'), tf.scalar(numExperts, 'int32')), [numTokens, 1]); // [T, 1] t·E
+      return [
+        tf.cast(tf.greaterEqual(placed.slot, 0), 'float32'), // [T, K] kept pairs
+        tf.cast(tf.greaterEqual(expertIndex, 0), 'float32'), // [T, K] used choices
+        tf.add(rowStart, tf.clipByValue(expertIndex, 0, numExperts - 1)), // [T, K] flat index t·E + e (an unchecked out-of-range choice reads a valid column, then is masked: never kept)
+      ];
+    }));
+    // probs at the chosen experts: a gather of the flattened [T·E] probabilities (differentiable)
+    const gate = tf.mul(tf.reshape(tf.gather(tf.reshape(probs, [-1]), tf.reshape(flatIndex, [-1])), [numTokens, k]), used); // [T, K]
     if (renormalize === 'none') return tf.mul(gate, kept);
     if (renormalize === 'beforeDrop') {
       return tf.mul(tf.div(gate, tf.maximum(tf.sum(gate, 1, true), MIN_DENOMINATOR)), kept);
@@ -102,11 +126,11 @@ export function planRouting(
   return {
     numExperts,
     capacity,
-    expertIndex: chosenExperts,
-    slot,
+    expertIndex: offTape(() => tf.clone(expertIndex)),
+    slot: placed.slot,
     combineWeight,
-    load: tf.tensor1d(host.load, 'int32'),
-    needed: tf.tensor1d(host.needed, 'int32'),
-    droppedCount: host.droppedCount,
+    load: placed.load,
+    needed: placed.needed,
+    dropped: placed.dropped,
   };
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { CapacityFactors, RouteOptions, Router, RouterOutput } from './router.js';
+import type { CapacityConfig } from './capacity-config.js';
+import type { RouteOptions, Router, RouterOutput } from './router.js';
 
 /**
  * Base of routers that wrap another router and change what it returns or how it is called (a
@@ -32,9 +33,9 @@ export abstract class RouterWrapper implements Router {
     return this.router.k;
   }
 
-  /** The wrapped router's capacity factors, if it has any. */
-  get capacityFactors(): CapacityFactors | undefined {
-    return this.router.capacityFactors;
+  /** The wrapped router's capacity, if it has one. */
+  get capacity(): CapacityConfig | undefined {
+    return this.router.capacity;
   }
 
   /** The wrapped router's variables. */

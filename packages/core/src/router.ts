@@ -1,13 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
-
-/** A pair of capacity factors, one for training and one for evaluation. */
-export interface CapacityFactors {
-  /** Capacity factor while training. */
-  train: number;
-  /** Capacity factor in evaluation. */
-  eval: number;
-}
+import type { CapacityConfig } from './capacity-config.js';
+import { MoEArgumentError } from './errors.js';
+import type { RoutingPlan } from './routing-plan.js';
 
 /** Options passed to every {@link Router.route} call. */
 export interface RouteOptions {
@@ -22,10 +17,11 @@ export interface RouteOptions {
 }
 
 /**
- * What a router returns for `T` tokens and `E` experts, choosing `K` experts per token. A router
- * only scores and chooses; capacity, slot assignment, dispatch and combine are done by core.
+ * What a token-choice router returns for `T` tokens and `E` experts, choosing `K` experts per token.
+ * The router only scores and chooses; capacity, slot positions, dispatch and combine are core's
+ * ({@link planRouting} places the choices on the device).
  */
-export interface RouterOutput {
+export interface TokenChoiceOutput {
   /** `[T, E]` gate logits (the clean scores, before noise). */
   logits: tf.Tensor2D;
   /** `[T, E]` routing probabilities; combine weights are read from these at the chosen experts. */
@@ -40,29 +36,71 @@ export interface RouterOutput {
   priority?: tf.Tensor1D;
   /** The router's auxiliary losses; `total` is weighted, the parts are not. */
   auxLosses: AuxLosses;
+  /** Absent: core plans token choices. */
+  plan?: undefined;
 }
 
 /**
- * The router contract: scores `gateInput` `[T, Dg]` and chooses `k` of `numExperts` experts per token.
- * Implementations live in their own packages (`@moekit/router-topk`, `@moekit/router-switch`, …).
+ * What a router returns when its algorithm places the tokens itself (expert choice, Soft MoE,
+ * balanced assignment): the complete {@link RoutingPlan}, computed on the device.
+ */
+export interface PlannedRouterOutput {
+  /** `[T, E]` gate logits (for soft routing `[T, E·S]`, one column per slot). */
+  logits: tf.Tensor2D;
+  /** `[T, E]` routing probabilities (for metrics: importance, entropy). */
+  probs: tf.Tensor2D;
+  /** The plan dispatch and combine follow. */
+  plan: RoutingPlan;
+  /** The router's auxiliary losses; `total` is weighted, the parts are not. */
+  auxLosses: AuxLosses;
+}
+
+/** What {@link Router.route} returns: token choices for core to place, or a complete plan. */
+export type RouterOutput = TokenChoiceOutput | PlannedRouterOutput;
+
+/** True when a router output carries its own plan. */
+export function isPlannedOutput(output: RouterOutput): output is PlannedRouterOutput {
+  return output.plan !== undefined;
+}
+
+/**
+ * `output` as token choices, for components that work on `expertIndex` (priority wrappers,
+ * utilisation constraints, pruning scores); a planned output (expert choice, Soft MoE) is an error
+ * naming `where`. Disposes of nothing.
+ */
+export function expectTokenChoice(output: RouterOutput, where: string): TokenChoiceOutput {
+  if (isPlannedOutput(output)) {
+    throw new MoEArgumentError(where, 'router', 'a token-choice router (its route() returns expertIndex)', 'a router that returns its own plan (expert choice, Soft MoE, balanced assignment)');
+  }
+  return output;
+}
+
+/**
+ * The router contract: scores `gateInput` `[T, Dg]` and either chooses `k` of `numExperts` experts
+ * per token ({@link TokenChoiceOutput}) or returns a complete plan ({@link PlannedRouterOutput}).
+ * A router is most simply a {@link Gate} and a {@link RoutingAlgorithm} in a {@link GatedRouter};
+ * implementations live in their own packages (`@moekit/router-topk`, `@moekit/router-switch`, …).
  */
 export interface Router {
   /** Number of experts `E` the router scores. */
   readonly numExperts: number;
-  /** Number of experts `K` chosen per token. */
+  /**
+   * Number of experts `K` chosen per token. A router that plans itself gives its nominal number
+   * (expert choice: its capacity factor rounded up; Soft MoE: 1), used only for reporting.
+   */
   readonly k: number;
   /** The router's trainable variables (its gate weights). */
   readonly trainableVariables: tf.Variable[];
   /**
-   * The capacity factors this router's paper trains and evaluates with (Switch: 1.25 / 2.0);
-   * {@link MixtureOfExperts} adopts them unless it is given its own.
+   * The capacity this router's paper trains and evaluates with (Switch: 1.25 / 2.0), for token
+   * choice; {@link MixtureOfExperts} adopts each field unless its own `capacity` sets it.
    */
-  readonly capacityFactors?: CapacityFactors;
+  readonly capacity?: CapacityConfig;
   /** True when {@link RouteOptions.excludedExperts} is honoured. */
   readonly supportsExcludedExperts?: boolean;
   /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
   build?(inputDim: number): void;
-  /** Scores and chooses experts for `gateInput` `[T, Dg]`. */
+  /** Scores `gateInput` `[T, Dg]` and chooses experts (token choice) or plans the whole routing. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
   /**
    * Optional (expert pruning): the per-expert router weight vectors as the columns of a `[Dg, E]`

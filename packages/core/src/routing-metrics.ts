@@ -1,14 +1,16 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { RoutingPlan } from './routing-plan.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { MoEArgumentError } from './errors.js';
+import { isSparsePlan, planNumTokens, type RoutingPlan } from './routing-plan.js';
 import { checkShape } from './validate.js';
+import { offTape } from './without-gradient.js';
 
 /** What one routing call did, as plain numbers (safe to log; nothing to dispose). */
-export interface RoutingMetrics {
+export interface RoutingMetricsValues {
   /** Slots per expert `C` used in this call. */
   capacity: number;
-  /** `[E]` kept (token, choice) pairs per expert. */
+  /** `[E]` kept (token, expert) pairs per expert. */
   load: number[];
-  /** `[E]` (token, choice) pairs that asked for each expert. */
+  /** `[E]` (token, expert) pairs that asked for each expert. */
   needed: number[];
   /** Pairs dropped for lack of capacity. */
   droppedCount: number;
@@ -18,45 +20,166 @@ export interface RoutingMetrics {
   importance: number[];
   /** Mean over tokens of the router's entropy `−Σ_i p_i ln p_i`, in nats (`ln E` = uniform). */
   routerEntropy: number;
-  /** Mean number of kept choices per token (≤ K; lower when pairs are dropped or unused). */
+  /** Mean number of kept experts per token (≤ K for token choice; any number for expert choice). */
   expertsPerToken: number;
+  /** Fraction of tokens that no expert processed (dropped everywhere, or chosen by no expert). */
+  tokensWithoutExpert: number;
 }
 
 /**
- * Summarises a routing plan and its probabilities `[T, E]` as plain numbers: per-expert load and
- * demand, dropped fraction, importance, router entropy and experts per token. Reads both back to the host.
+ * Metrics of one routing call, computed on the device and read lazily: the first property read (or
+ * {@link RoutingMetrics.read}, asynchronously) brings back one small packed tensor, so a training
+ * step that never looks at its metrics makes no host read. A {@link MixtureOfExperts} releases the
+ * unread metrics of a call when its next call starts; read them before, or call `read()`.
+ *
+ * @example
+ * ```ts
+ * const { metrics } = moe.apply(x, { training: true });
+ * console.log(metrics.load, metrics.droppedFraction); // one synchronous read
+ * const values = await metrics.read(); // or without blocking a GPU backend
+ * ```
+ */
+export class RoutingMetrics implements RoutingMetricsValues {
+  /** Slots per expert `C` (known without a read). */
+  readonly capacity: number;
+  private packed: tf.Tensor1D | undefined;
+  private values: Omit<RoutingMetricsValues, 'capacity'> | undefined;
+  private pending: Promise<RoutingMetricsValues> | undefined;
+  private released = false;
+  private readonly numExperts: number;
+
+  /** Wraps a packed `[3E + 4]` tensor (see {@link routingMetrics}); takes ownership of it. @internal */
+  constructor(packed: tf.Tensor1D, capacity: number, numExperts: number) {
+    this.packed = packed;
+    this.capacity = capacity;
+    this.numExperts = numExperts;
+  }
+
+  /** `[E]` kept pairs per expert. */
+  get load(): number[] { return this.sync().load; }
+  /** `[E]` pairs that asked for each expert. */
+  get needed(): number[] { return this.sync().needed; }
+  /** Pairs dropped for lack of capacity. */
+  get droppedCount(): number { return this.sync().droppedCount; }
+  /** `droppedCount / Σ needed`. */
+  get droppedFraction(): number { return this.sync().droppedFraction; }
+  /** `[E]` importance `Σ_x probs(x)_i`. */
+  get importance(): number[] { return this.sync().importance; }
+  /** Mean router entropy in nats. */
+  get routerEntropy(): number { return this.sync().routerEntropy; }
+  /** Mean kept experts per token. */
+  get expertsPerToken(): number { return this.sync().expertsPerToken; }
+  /** Fraction of tokens no expert processed. */
+  get tokensWithoutExpert(): number { return this.sync().tokensWithoutExpert; }
+
+  /** True once the values are on the host (reading them again costs nothing). */
+  get isRead(): boolean {
+    return this.values !== undefined;
+  }
+
+  /** The values, read without blocking (`tensor.data()`); the packed tensor is released after. */
+  read(): Promise<RoutingMetricsValues> {
+    if (this.values !== undefined) return Promise.resolve(this.toJSON());
+    if (this.pending === undefined) {
+      const packed = this.alive('read');
+      this.pending = packed.data().then((data) => {
+        this.unpack(data as Float32Array);
+        return this.toJSON();
+      });
+    }
+    return this.pending;
+  }
+
+  /** All values as a plain object (one synchronous read if not read yet). */
+  toJSON(): RoutingMetricsValues {
+    return { capacity: this.capacity, ...this.sync() };
+  }
+
+  /** Releases the packed tensor if it was never read; reading afterwards is an error. */
+  dispose(): void {
+    if (this.pending !== undefined && this.values === undefined) return; // an async read owns it now
+    this.packed?.dispose();
+    this.packed = undefined;
+    this.released = true;
+  }
+
+  private sync(): Omit<RoutingMetricsValues, 'capacity'> {
+    if (this.values === undefined) this.unpack(this.alive('a property').dataSync() as Float32Array);
+    return this.values!;
+  }
+
+  private alive(what: string): tf.Tensor1D {
+    if (this.packed === undefined || this.packed.isDisposed) {
+      throw new MoEArgumentError('RoutingMetrics', what, 'metrics read before the next call of the MoE that made them released them (or call read() right away)', this.released ? 'released metrics' : 'disposed metrics');
+    }
+    return this.packed;
+  }
+
+  private unpack(data: Float32Array): void {
+    if (this.values !== undefined) return;
+    const E = this.numExperts;
+    const at = (i: number) => data[3 * E + i]!;
+    const load = Array.from(data.subarray(0, E), Math.round);
+    const needed = Array.from(data.subarray(E, 2 * E), Math.round);
+    const droppedCount = Math.round(at(0));
+    const totalNeeded = needed.reduce((a, b) => a + b, 0);
+    this.values = {
+      load,
+      needed,
+      droppedCount,
+      droppedFraction: totalNeeded === 0 ? 0 : droppedCount / totalNeeded,
+      importance: Array.from(data.subarray(2 * E, 3 * E)),
+      routerEntropy: at(1),
+      expertsPerToken: at(2),
+      tokensWithoutExpert: at(3),
+    };
+    this.packed?.dispose();
+    this.packed = undefined;
+  }
+}
+
+/**
+ * Summarises a routing plan and its probabilities `[T, E]` on the device: per-expert load and demand,
+ * dropped pairs, importance, router entropy, experts per token and tokens no expert processed, packed
+ * into one `[3E + 4]` tensor that {@link RoutingMetrics} reads when asked. No host read here.
  *
  * @example
  * ```ts
  * const m = routingMetrics(plan, probs);
- * console.log(m.load, m.droppedFraction);
+ * console.log(m.load, m.droppedFraction); // the read happens here
  * ```
  */
 export function routingMetrics(plan: RoutingPlan, probs: tf.Tensor2D): RoutingMetrics {
-  const [numTokens, k] = plan.expertIndex.shape;
-  checkShape('routingMetrics', 'probs', probs, [numTokens, plan.numExperts]);
-  const load = Array.from(plan.load.dataSync());
-  const needed = Array.from(plan.needed.dataSync());
-  const p = probs.dataSync();
-  const importance = new Array<number>(plan.numExperts).fill(0);
-  let entropy = 0;
-  for (let t = 0; t < numTokens; t++) {
-    for (let e = 0; e < plan.numExperts; e++) {
-      const v = p[t * plan.numExperts + e]!;
-      importance[e]! += v;
-      if (v > 0) entropy -= v * Math.log(v);
+  const numTokens = planNumTokens(plan);
+  const E = plan.numExperts;
+  checkShape('routingMetrics', 'probs', probs, [numTokens, E]);
+  const packed = offTape(() => tf.tidy(() => {
+    const T = Math.max(numTokens, 1);
+    const importance = tf.sum(probs, 0); // [E] Shazeer Eq. 6
+    const entropy = tf.div(tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-30))))), T); // mean −Σ p ln p (0·ln 0 = 0)
+    let load: tf.Tensor;
+    let needed: tf.Tensor;
+    let dropped: tf.Tensor;
+    let expertsPerToken: tf.Tensor;
+    let tokensWithoutExpert: tf.Tensor;
+    if (isSparsePlan(plan)) {
+      load = tf.cast(plan.load, 'float32');
+      needed = tf.cast(plan.needed, 'float32');
+      dropped = tf.cast(plan.dropped, 'float32');
+      const kept = tf.cast(tf.greaterEqual(plan.slot, 0), 'float32'); // [P0, P1]
+      const perToken = plan.token === undefined ? tf.sum(kept, 1) : tf.unsortedSegmentSum(tf.reshape(kept, [-1]), tf.reshape(plan.token, [-1]), numTokens); // [T]
+      expertsPerToken = tf.div(tf.sum(perToken), T);
+      tokensWithoutExpert = tf.div(tf.sum(tf.cast(tf.equal(perToken, 0), 'float32')), T);
+    } else {
+      load = tf.fill([E], plan.capacity); // every slot is filled
+      needed = load;
+      dropped = tf.scalar(0);
+      expertsPerToken = tf.scalar(E); // each token mixes every expert's slots
+      tokensWithoutExpert = tf.scalar(0);
     }
-  }
-  const totalNeeded = needed.reduce((a, b) => a + b, 0);
-  const totalKept = load.reduce((a, b) => a + b, 0);
-  return {
-    capacity: plan.capacity,
-    load,
-    needed,
-    droppedCount: plan.droppedCount,
-    droppedFraction: totalNeeded === 0 ? 0 : plan.droppedCount / totalNeeded,
-    importance,
-    routerEntropy: numTokens === 0 ? 0 : entropy / numTokens,
-    expertsPerToken: numTokens === 0 ? 0 : Math.min(totalKept / numTokens, k),
-  };
+    const scalars = tf.stack([dropped, entropy, expertsPerToken, tokensWithoutExpert].map((s) => tf.reshape(s, []))); // [4]
+    return tf.concat([load, needed, importance, scalars]) as tf.Tensor1D; // [3E + 4]
+  }));
+  tf.keep(packed); // owned by the metrics object, even when called inside a tidy
+  return new RoutingMetrics(packed, plan.capacity, E);
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assignSlots } from './assign-slots.js';
 import { combine } from './combine.js';
 import { dispatch } from './dispatch.js';
-import type { RoutingPlan } from './routing-plan.js';
+import type { SparseRoutingPlan as RoutingPlan } from './routing-plan.js';
 
 /** A random routing problem: T tokens choose K of E experts (-1 = unused), with capacity and maybe priority. */
 const routingProblem = fc
@@ -29,7 +29,7 @@ function solve(p: Problem, secondChoiceOffset: 'all' | 'kept' = 'kept') {
     const index = tf.tensor2d(p.expertIndex, [p.numTokens, p.k], 'int32');
     const priority = p.priority ? tf.tensor1d(p.priority) : undefined;
     const r = assignSlots(index, p.numExperts, p.capacity, { priority, secondChoiceOffset });
-    return { slot: r.slot.arraySync() as number[][], load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.droppedCount };
+    return { slot: r.slot.arraySync() as number[][], load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.dropped.dataSync()[0] };
   });
 }
 
@@ -77,7 +77,7 @@ describe('slot assignment properties (random plans)', () => {
           const index = tf.tensor2d(p.expertIndex, [p.numTokens, p.k], 'int32');
           const r = assignSlots(index, p.numExperts, p.capacity, { priority: p.priority ? tf.tensor1d(p.priority) : undefined });
           const keptMask = tf.cast(tf.greaterEqual(r.slot, 0), 'float32') as tf.Tensor2D;
-          const plan: RoutingPlan = { numExperts: p.numExperts, capacity: p.capacity, expertIndex: index, slot: r.slot, combineWeight: keptMask, load: r.load, needed: r.needed, droppedCount: r.droppedCount };
+          const plan: RoutingPlan = { numExperts: p.numExperts, capacity: p.capacity, expertIndex: index, slot: r.slot, combineWeight: keptMask, load: r.load, needed: r.needed, dropped: r.dropped };
           const x = tf.add(tf.reshape(tf.range(0, p.numTokens * 3), [p.numTokens, 3]), 1); // distinct integer rows
           const expected = tf.mul(x, tf.sum(keptMask, 1, true)); // each token once per kept choice
           for (const layout of ['padded', 'grouped'] as const) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Router } from '@moekit/core';
+import { expectTokenChoice, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, FixedRouter, LinearTopKRouter } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { HardConstraintRouter } from './hard-constraint-router.js';
@@ -13,7 +13,7 @@ function linearRouter(): LinearTopKRouter {
   return router;
 }
 const tokens = () => tf.tensor2d([[1, 0], [0, 1]]);
-const dispose = (out: ReturnType<Router['route']>) => tf.dispose([out.logits, out.probs, out.expertIndex, ...Object.values(out.auxLosses)]);
+const dispose = (out: ReturnType<Router['route']>) => tf.dispose([out.logits, out.probs, expectTokenChoice(out, 'test').expertIndex, ...Object.values(out.auxLosses)]);
 
 describe('HardConstraintRouter', () => {
   it('relative: tracks Σ (I_i − T/E)/(T/E) and excludes exactly the experts above the threshold, in training only', () => {
@@ -22,13 +22,13 @@ describe('HardConstraintRouter', () => {
     dispose(router.route(x, { training: true })); // nothing excluded yet; u = [0.25, −0.25]
     expect(router.utilization).toEqual([0.25, -0.25]);
     expect(router.excludedExperts).toEqual([true, false]);
-    const masked = router.route(x, { training: true }); // expert 0 excluded: probs [0, 1] for both tokens, I = [0, 2]
+    const masked = expectTokenChoice(router.route(x, { training: true }), 'test'); // expert 0 excluded: probs [0, 1] for both tokens, I = [0, 2]
     expect(Array.from(masked.expertIndex.dataSync())).toEqual([1, 1]);
     expectTensorsClose(masked.probs, [[0, 1], [0, 1]], { atol: 0 });
     dispose(masked);
     expect(router.utilization).toEqual([0.25 - 1, -0.25 + 1]); // [−0.75, 0.75]
     expect(router.excludedExperts).toEqual([false, true]);
-    const evaluation = router.route(x, { training: false }); // evaluation: nothing masked, nothing tracked
+    const evaluation = expectTokenChoice(router.route(x, { training: false }), 'test'); // evaluation: nothing masked, nothing tracked
     expect(Array.from(evaluation.expertIndex.dataSync())).toEqual([0, 0]);
     dispose(evaluation);
     expect(router.utilization).toEqual([-0.75, 0.75]);
@@ -54,7 +54,7 @@ describe('HardConstraintRouter', () => {
     router.setState([0.6, 0.5, -0.2, 0.51], 3);
     expect(router.excludedExperts).toEqual([true, false, false, true]); // 0.5 is not above 0.5
     const x = tf.randomNormal([32, 3], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const out = router.route(x, { training: true });
+    const out = expectTokenChoice(router.route(x, { training: true }), 'test');
     const chosen = new Set(out.expertIndex.dataSync());
     expect(chosen.has(0) || chosen.has(3)).toBe(false);
     dispose(out);

@@ -83,7 +83,7 @@ describe('ConvExperts', () => {
   it('routes images per image inside MixtureOfExperts, with gradients to kernels, gate and norms, and no leaks', async () => {
     const experts = new ConvExperts({ numExperts: 3, inputChannels: 4, width: 2, seed: 8 });
     const router = new TopKRouter({ numExperts: 3, k: 1, noise: 'shazeer', seed: 9 });
-    const moe = new MixtureOfExperts({ router, experts, layout: 'grouped', capacityFactorTrain: 0 });
+    const moe = new MixtureOfExperts({ router, experts, layout: 'grouped', capacity: { train: 0 } });
     const gate = new GapGate();
     const images = tf.randomNormal([8, 5, 5, 4], 0, 1, 'float32', 10);
     const step = () => {

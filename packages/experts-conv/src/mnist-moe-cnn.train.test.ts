@@ -3,7 +3,7 @@
 // analysis accounts for every test image.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { MixtureOfExperts, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
 import { loadMnist } from '@moekit/datasets';
 import { TopKRouter } from '@moekit/router-topk';
@@ -29,7 +29,7 @@ function moeCnn(router: Router, seed: number) {
   const head = tf.tidy(() => tf.variable(tf.randomNormal([7 * 7 * 8, 10], 0, Math.sqrt(1 / 392), 'float32', seed + 1)));
   const headBias = tf.tidy(() => tf.variable(tf.zeros([10])));
   const experts = new ConvExperts({ numExperts: E, inputChannels: 8, width: 8, stride: 2, seed: seed + 2 });
-  const moe = new MixtureOfExperts({ router, experts, layout: 'grouped', capacityFactorTrain: 0, capacityFactorEval: 0 });
+  const moe = new MixtureOfExperts({ router, experts, layout: 'grouped', capacity: { train: 0, eval: 0 } });
   const gate = new ConvGate({ inputChannels: 8, filters: 16, stride: 2, seed: seed + 3 });
   const features = (x: tf.Tensor) => tf.relu(tf.conv2d(x as tf.Tensor4D, stem as tf.Tensor4D, 2, 'same')); // [B, 14, 14, 8]
   const forward = (x: tf.Tensor, training: boolean) => {
@@ -40,7 +40,7 @@ function moeCnn(router: Router, seed: number) {
   };
   const assign = (x: tf.Tensor) => tf.tidy(() => {
     const h = features(x);
-    return tf.slice(router.route(gate.apply(h), { training: false }).expertIndex, [0, 0], [-1, 1]);
+    return tf.slice(expectTokenChoice(router.route(gate.apply(h), { training: false }), 'test').expertIndex, [0, 0], [-1, 1]);
   });
   const variables = [stem, head, headBias, ...moe.trainableVariables, ...gate.trainableVariables];
   return { forward, assign, variables, dispose: () => { moe.dispose(); gate.dispose(); tf.dispose([stem, head, headBias]); } };

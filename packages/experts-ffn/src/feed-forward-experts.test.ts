@@ -74,7 +74,7 @@ describe('FeedForwardExperts', () => {
       return tf.add(tf.matMul(g as tf.Tensor2D, tf.squeeze(w2, [0]) as tf.Tensor2D), tf.squeeze(b2!, [0]));
     };
     for (const layout of ['padded', 'grouped'] as const) {
-      const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 0, layout });
+      const moe = new MixtureOfExperts({ router, experts, capacity: { train: 0 }, layout });
       const viaMoE = tf.variableGrads(() => tf.sum(tf.square(moe.apply(x, { training: true }).output)) as tf.Scalar, experts.trainableVariables);
       const viaDense = tf.variableGrads(() => tf.sum(tf.square(dense(x))) as tf.Scalar, experts.trainableVariables);
       expectTensorsClose(viaMoE.value, viaDense.value, { atol: 1e-4, rtol: 1e-5 });

@@ -12,8 +12,7 @@ import { TransformerMoEBlock } from './transformer-moe-block.js';
 const moeArgs = (dim: number, seed: number): MoELayerArgs => ({
   router: new LinearTopKRouter({ inputDim: dim, numExperts: 4, k: 2, seed }),
   experts: new FeedForwardExperts({ numExperts: 4, inputDim: dim, hiddenDim: 2 * dim, activation: 'gelu', seed: seed + 1 }),
-  capacityFactorTrain: 0, // dropless: a position's output depends on no other position's routing
-  capacityFactorEval: 0,
+  capacity: { train: 0, eval: 0 }, // dropless: a position's output depends on no other position's routing
 });
 
 describe('TransformerMoEBlock', () => {

@@ -21,7 +21,7 @@ describe('upcycleDense (sparse upcycling)', () => {
     const routers = [new LinearTopKRouter({ inputDim: 4, numExperts: 4, k: 2, seed: 6 }), new LinearTopKRouter({ inputDim: 4, numExperts: 4, k: 1, seed: 7 })];
     for (const router of routers) {
       // combine weights summing to 1 over the kept choices, nothing dropped
-      const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 0, capacityFactorEval: 0, renormalize: 'afterDrop' });
+      const moe = new MixtureOfExperts({ router, experts, capacity: { train: 0, eval: 0 }, renormalize: 'afterDrop' });
       const r = moe.apply(x, { training: false });
       expectTensorsClose(r.output, dense, { atol: 1e-5 });
       tf.dispose([r.output, ...Object.values(r.auxLosses)]);

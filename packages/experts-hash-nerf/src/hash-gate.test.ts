@@ -22,7 +22,7 @@ describe('HashGate', () => {
     expect(Array.from(gate.owners(x))).toEqual(Array.from(r.expertIndex.dataSync()));
     // Switch loss E · Σ f_i P_i, weighted 0.01 in total
     expect(r.auxLosses.total.dataSync()[0]).toBeCloseTo(0.01 * r.auxLosses.loadBalancing!.dataSync()[0]!, 7);
-    expect(gate.capacityFactors).toEqual({ train: 0, eval: 0 });
+    expect(gate.capacity).toEqual({ train: 0, eval: 0 });
     tf.dispose([x, r.logits, r.probs, r.expertIndex, ...Object.values(r.auxLosses)]);
     gate.dispose();
   });
@@ -43,7 +43,7 @@ describe('HashGate', () => {
     const gate = new HashGate({ numExperts: 2, seed: 4 });
     const router = new LinearTopKRouter({ inputDim: gate.encoding.outputDim, numExperts: 2, k: 1 });
     const experts = new HashGridExperts({ experts: [{ encoding: { numLevels: 2, log2TableSize: 8 } }, { encoding: { numLevels: 2, log2TableSize: 8 } }], seed: 5 });
-    const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 0 });
+    const moe = new MixtureOfExperts({ router, experts, capacity: { train: 0 } });
     const x = points();
     const { value, grads } = tf.variableGrads(() => {
       const out = moe.apply(x, { training: true, gateInput: gate.encoding.apply(x) }); // [40, 8] hash features route

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, definedConfig, loadBalancingLoss, rejectUnknownOptions, selectTopK, SeedStream, type CapacityFactors, type Router, type RouteOptions, type RouterOutput } from '@moekit/core';
+import { checkInteger, checkNonNegative, definedConfig, loadBalancingLoss, rejectUnknownOptions, selectTopK, SeedStream, type CapacityConfig, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
 import { checkPoints, HashGridEncoding, type HashGridEncodingArgs } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
 
@@ -31,7 +31,7 @@ const KNOWN = ['numExperts', 'encoding', 'hiddenDim', 'balanceWeight', 'seed'];
  * over 3-D points `x` `[T, 3]` in the unit cube. A moekit {@link Router} (`k = 1`): pass it to
  * `MixtureOfExperts` with the points as the gate input, and the combine multiplies each expert's output
  * by its gate value, so the gate learns from the rendering loss (plus the Switch balance loss).
- * Dropless by default (`capacityFactors` 0 / 0): a dropped point would render as empty space.
+ * Dropless by default (`capacity` 0 / 0): a dropped point would render as empty space.
  *
  * Its encoding alone ({@link HashGate.encoding}) is a gate input path for any other router: route on
  * `gate.encoding.apply(points)` `[T, L·F]` (gradients reach its table through the router's probabilities).
@@ -51,7 +51,7 @@ export class HashGate extends tf.serialization.Serializable implements Router {
   /** Top-1: `K = 1`. */
   readonly k = 1;
   /** Dropless in training and evaluation. */
-  readonly capacityFactors: CapacityFactors = { train: 0, eval: 0 };
+  readonly capacity: CapacityConfig = { train: 0, eval: 0 };
   /** The gate's own hash encoding. */
   readonly encoding: HashGridEncoding;
   /** `[L·F] → [hiddenDim] → [E]` gate MLP. */
@@ -87,7 +87,7 @@ export class HashGate extends tf.serialization.Serializable implements Router {
   }
 
   /** Routes points `[T, 3]`: `probs = Softmax(logits)`, top-1 expert, Switch load-balancing loss. */
-  route(gateInput: tf.Tensor2D, _options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
     checkPoints('HashGate.route', 'gateInput', gateInput);
     return tf.tidy(() => {
       const logits = this.logits(gateInput); // [T, E]

@@ -40,8 +40,7 @@ describe('pruning an MoE fine-tuned on MNIST (reduced size)', () => {
     const moe = new MixtureOfExperts({
       router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, noise: 'gaussian', seed: SEED }), // V-MoE's router, as the paper prunes
       experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: D, seed: SEED }),
-      capacityFactorTrain: 0, // dropless: accuracy differences come from the experts, not from drops
-      capacityFactorEval: 0,
+      capacity: { train: 0, eval: 0 }, // dropless: accuracy differences come from the experts, not from drops
     });
     const hidden = (x: tf.Tensor2D) => tf.relu(tf.add(tf.matMul(x, projection.w), projection.b)) as tf.Tensor2D; // [B, D]
     const classify = (model: MixtureOfExperts, head: { w: tf.Variable; b: tf.Variable }, x: tf.Tensor2D, training: boolean) => {

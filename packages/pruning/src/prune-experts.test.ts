@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MixtureOfExperts, MoEArgumentError, MoELayer, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoELayer, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
@@ -14,7 +14,7 @@ const E = 6;
 const T = 48;
 
 function choices(router: Router, x: tf.Tensor2D): number[][] {
-  const out = router.route(x, { training: false });
+  const out = expectTokenChoice(router.route(x, { training: false }), 'test');
   const index = out.expertIndex.arraySync();
   tf.dispose([out.logits, out.probs, out.expertIndex, out.priority, ...Object.values(out.auxLosses)]);
   return index;
@@ -33,10 +33,10 @@ function survivingTokens(index: number[][], kept: number[]): number[] {
 }
 
 const cases: [string, () => { router: Router; args?: object }][] = [
-  ['TopKRouter k 2 (Softmax(KeepTopK)), dropless, grouped', () => ({ router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, noise: 'none', seed: 1 }), args: { capacityFactorEval: 0 } })],
-  ['TopKRouter k 2, shazeer noise (eval), capacity factor 8, padded', () => ({ router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, kernelInitializer: 'glorotUniform', seed: 2 }), args: { capacityFactorEval: 8, layout: 'padded' } })],
-  ['SwitchRouter with renormalize (k 1), dropless', () => ({ router: new SwitchRouter({ numExperts: E, inputDim: D, seed: 3 }), args: { capacityFactorEval: 0, renormalize: 'beforeDrop' } })],
-  ['BatchPriorityRouter(TopKRouter k 1), dropless', () => ({ router: new BatchPriorityRouter({ router: new TopKRouter({ numExperts: E, k: 1, inputDim: D, noise: 'none', seed: 4 }) }), args: { capacityFactorEval: 0 } })],
+  ['TopKRouter k 2 (Softmax(KeepTopK)), dropless, grouped', () => ({ router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, noise: 'none', seed: 1 }), args: { capacity: { eval: 0 } } })],
+  ['TopKRouter k 2, shazeer noise (eval), capacity factor 8, padded', () => ({ router: new TopKRouter({ numExperts: E, k: 2, inputDim: D, kernelInitializer: 'glorotUniform', seed: 2 }), args: { capacity: { eval: 8 }, layout: 'padded' } })],
+  ['SwitchRouter with renormalize (k 1), dropless', () => ({ router: new SwitchRouter({ numExperts: E, inputDim: D, seed: 3 }), args: { capacity: { eval: 0 }, renormalize: 'beforeDrop' } })],
+  ['BatchPriorityRouter(TopKRouter k 1), dropless', () => ({ router: new BatchPriorityRouter({ router: new TopKRouter({ numExperts: E, k: 1, inputDim: D, noise: 'none', seed: 4 }) }), args: { capacity: { eval: 0 } } })],
 ];
 
 describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
@@ -65,7 +65,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
   it('a full-softmax router (Switch, no renormalisation): kept gates grow by Z / Z\', the experts\' outputs are unchanged', () => {
     // y = p_e(x) · E_e(x) with p over all E logits; pruned p' over E' logits: y'/y = p'/p = Σ_all exp / Σ_kept exp
     const router = new SwitchRouter({ numExperts: E, inputDim: D, seed: 3 });
-    const moe = new MixtureOfExperts({ router, experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, seed: 5 }), capacityFactorEval: 0 });
+    const moe = new MixtureOfExperts({ router, experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, seed: 5 }), capacity: { eval: 0 } });
     const x = tf.randomNormal([T, D], 0, 1, 'float32', 6) as tf.Tensor2D;
     const kept = [0, 2, 3];
     const logits = tf.tidy(() => tf.matMul(x, router.gateWeights()).arraySync()) as number[][];
@@ -84,7 +84,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
   it("keeps the options, recomputes capacity from E', copies the shared branch", () => {
     const router = new LinearTopKRouter({ inputDim: D, numExperts: E, k: 2, seed: 1 });
     const shared = new SharedExpert({ inputDim: D, hiddenDim: 4, seed: 2 });
-    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: E, inputDim: D }), shared, capacityFactorEval: 1, renormalize: 'afterDrop', layout: 'padded' });
+    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: E, inputDim: D }), shared, capacity: { eval: 1 }, renormalize: 'afterDrop', layout: 'padded' });
     const x = tf.randomNormal([T, D], 0, 1, 'float32', 7);
     const before = outputRows(moe, x);
     const pruned = keepExperts(moe, [1, 4, 5]);
@@ -174,7 +174,7 @@ describe('keepExperts / pruneExperts on a MoELayer', () => {
     const layer = new MoELayer({
       router: new TopKRouter({ numExperts: E, k: 2, noise: 'none', seed: 1 }),
       experts: new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, seed: 2 }),
-      capacityFactorEval: 0,
+      capacity: { eval: 0 },
       name: 'moe',
     });
     const x = tf.randomNormal([T, D], 0, 1, 'float32', 3) as tf.Tensor2D;
@@ -184,7 +184,7 @@ describe('keepExperts / pruneExperts on a MoELayer', () => {
     expect(pruned).toBeInstanceOf(MoELayer);
     expect(pruned.name).toBe('moe_pruned');
     expect(pruned.router.numExperts).toBe(3);
-    expect(pruned.getConfig()['capacityFactorEval']).toBe(0);
+    expect(pruned.getConfig()['capacity']).toEqual({ eval: 0 });
     expect(pruned.getConfig()['routeOver']).toBe('position');
     const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [D] }), pruned] }); // a pruned layer lives in a model
     const y2 = model.predict(x) as tf.Tensor;

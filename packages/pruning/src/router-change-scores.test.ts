@@ -59,7 +59,7 @@ describe('baseline scores', () => {
     // 4 tokens, E = 3, top-1 choices 0, 2, 2, 0: load = [2, 0, 2]
     // importance = column sums of probs = [0.7 + 0.1 + 0.2 + 0.5, 0.2 + 0.3 + 0.1 + 0.1, 0.1 + 0.6 + 0.7 + 0.4] = [1.5, 0.7, 1.8]
     const router = new FixedRouter({ expertIndex: [[0], [2], [2], [0]], probs: [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.1, 0.7], [0.5, 0.1, 0.4]] });
-    const moe = new MixtureOfExperts({ router, experts: LinearExpertBank.identity(3, 2), capacityFactorEval: 0.5 });
+    const moe = new MixtureOfExperts({ router, experts: LinearExpertBank.identity(3, 2), capacity: { eval: 0.5 } });
     const x = tf.ones([4, 2]);
     expect(loadScores(moe, x)).toEqual([2, 0, 2]); // counted before capacity: C = 1 here keeps only 1 each
     expect(importanceScores(moe, x).map((v) => Number(v.toFixed(5)))).toEqual([1.5, 0.7, 1.8]);

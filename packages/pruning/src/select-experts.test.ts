@@ -3,7 +3,7 @@
 // exactly the kept experts' outputs, the originals are untouched, bad input is a named error, no leaks.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MoEArgumentError, type ExpertBank, type Router } from '@moekit/core';
+import { expectTokenChoice, MoEArgumentError, type ExpertBank, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, FixedRouter, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
@@ -23,7 +23,7 @@ const routers: [string, () => Router][] = [
 ];
 
 function routeEval(router: Router, x: tf.Tensor2D): { logits: number[][]; expertIndex: number[][] } {
-  const out = router.route(x, { training: false });
+  const out = expectTokenChoice(router.route(x, { training: false }), 'test');
   const result = { logits: out.logits.arraySync(), expertIndex: out.expertIndex.arraySync() };
   tf.dispose([out.logits, out.probs, out.expertIndex, out.priority, ...Object.values(out.auxLosses)]);
   return result;

@@ -69,9 +69,9 @@ describe('BatchPriorityRouter (V-MoE BPR)', () => {
   it('round-trips its config through the serialisation registry', () => {
     const inner = new FixedRouter({ probs, expertIndex });
     const router = new BatchPriorityRouter({ router: inner });
-    expect(() => router.getConfig()).toThrow("BatchPriorityRouter.getConfig: argument 'router' expected a serialisable router (getClassName, getConfig), got a router without them");
+    expect(() => router.getConfig()).toThrow("BatchPriorityRouter.getConfig: argument 'router' expected a serialisable component (a registered tf.serialization.Serializable), got one without getClassName/getConfig");
     expect(() => BatchPriorityRouter.fromConfig(BatchPriorityRouter, { router: { className: 'NoSuchRouter', config: {} } })).toThrow(
-      "BatchPriorityRouter.fromConfig: argument 'router.className' expected a class registered with tf.serialization (import its package first), got 'NoSuchRouter'",
+      "BatchPriorityRouter.fromConfig: argument 'router.className' expected a class registered with tf.serialization (import its package before loading), got 'NoSuchRouter'",
     );
     expect(tf.serialization.SerializationMap.getMap().classNameMap['BatchPriorityRouter']).toBeDefined();
   });

@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, oneHotFloat, type RouteOptions, type Router, type RouterOutput, type CapacityFactors } from '@moekit/core';
+import { componentConfig, expectTokenChoice, fromComponentConfig, MoEArgumentError, offTape, type CapacityConfig, type RouteOptions, type Router, type TokenChoiceOutput } from '@moekit/core';
 
 /** Configuration of a {@link BatchPriorityRouter}. */
 export interface BatchPriorityRouterArgs {
   /** The top-k router whose choices are placed by priority (any moekit router that picks its top-k gates). */
   router: Router;
-}
-
-/** A registered serialisable router, as `getConfig` / `fromConfig` see it. @internal */
-interface SerializableRouter extends Router {
-  getClassName(): string;
-  getConfig(): tf.serialization.ConfigDict;
 }
 
 function checkTopKRouter(router: unknown): asserts router is Router {
@@ -32,7 +26,7 @@ function checkTopKRouter(router: unknown): asserts router is Router {
  * @example
  * ```ts
  * const router = new BatchPriorityRouter({ router: new TopKRouter({ numExperts: 8, k: 2, noise: 'gaussian' }) });
- * const moe = new MixtureOfExperts({ router, experts, capacityFactorEval: 0.5 }); // drops the least confident tokens
+ * const moe = new MixtureOfExperts({ router, experts, capacity: { eval: 0.5 } }); // drops the least confident tokens
  * ```
  */
 export class BatchPriorityRouter extends tf.serialization.Serializable implements Router {
@@ -40,6 +34,7 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
   static readonly className = 'BatchPriorityRouter';
   /** The wrapped top-k router. */
   readonly router: Router;
+  private checked = false;
 
   /** Wraps `args.router`; rejects anything that is not a top-k router. */
   constructor(args: BatchPriorityRouterArgs) {
@@ -68,26 +63,33 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
     return this.router.trainableVariables;
   }
 
-  /** The wrapped router's capacity factors, if it has any. */
-  get capacityFactors(): CapacityFactors | undefined {
-    return this.router.capacityFactors;
+  /** The wrapped router's capacity, if it has one. */
+  get capacity(): CapacityConfig | undefined {
+    return this.router.capacity;
   }
 
   /**
-   * Routes with the wrapped router and adds `priority` `[T]` = each token's gate at its first choice.
-   * Throws if the first choice is not the token's highest gate (the wrapped router is not top-k).
+   * Routes with the wrapped router and adds `priority` `[T]` = each token's gate at its first choice,
+   * on the device (core sorts by it). The first call checks, with one host read, that the first choice
+   * is the token's highest gate (the wrapped router is top-k); later calls read nothing.
    */
-  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
-    const out = this.router.route(gateInput, options);
+  route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
+    const out = expectTokenChoice(this.router.route(gateInput, options), 'BatchPriorityRouter.route');
+    const numTokens = gateInput.shape[0];
     const numExperts = this.numExperts;
-    const priority = tf.tidy(() => {
-      const first = tf.squeeze(tf.slice(out.expertIndex, [0, 0], [-1, 1]), [1]); // [T]
-      return tf.sum(tf.mul(out.probs, oneHotFloat(first, numExperts)), 1) as tf.Tensor1D; // [T] top-1 gate
-    });
-    const worst = tf.tidy(() => tf.max(tf.sub(tf.max(out.probs, 1), priority)).dataSync()[0]!);
-    if (worst > 1e-6) {
-      tf.dispose([priority, out.logits, out.probs, out.expertIndex, out.priority, ...Object.values(out.auxLosses)]);
-      throw new MoEArgumentError('BatchPriorityRouter.route', 'router', "a top-k router (each token's first choice is its highest gate)", `a first choice ${worst.toPrecision(3)} below the highest gate`);
+    // V-MoE: priority = combine weight of the top-1 choice, a constant to autodiff
+    const priority = offTape(() => tf.tidy(() => {
+      const first = tf.reshape(tf.slice(out.expertIndex, [0, 0], [-1, 1]), [numTokens]); // [T]
+      const flat = tf.add(tf.mul(tf.range(0, numTokens, 1, 'int32'), tf.scalar(numExperts, 'int32')), tf.clipByValue(first, 0, numExperts - 1)); // [T] t·E + e
+      return tf.gather(tf.reshape(out.probs, [-1]), flat) as tf.Tensor1D; // [T] top-1 gate
+    }));
+    if (!this.checked) {
+      const worst = tf.tidy(() => tf.max(tf.sub(tf.max(out.probs, 1), priority)).dataSync()[0]!);
+      if (worst > 1e-6) {
+        tf.dispose([priority, out.logits, out.probs, out.expertIndex, out.priority, ...Object.values(out.auxLosses)]);
+        throw new MoEArgumentError('BatchPriorityRouter.route', 'router', "a top-k router (each token's first choice is its highest gate)", `a first choice ${worst.toPrecision(3)} below the highest gate`);
+      }
+      this.checked = true;
     }
     out.priority?.dispose();
     return { ...out, priority };
@@ -111,22 +113,12 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
 
   /** `{ router: { className, config } }` of the wrapped (registered) router. */
   override getConfig(): tf.serialization.ConfigDict {
-    const inner = this.router as SerializableRouter;
-    if (typeof inner.getClassName !== 'function' || typeof inner.getConfig !== 'function') {
-      throw new MoEArgumentError('BatchPriorityRouter.getConfig', 'router', 'a serialisable router (getClassName, getConfig)', 'a router without them');
-    }
-    return { router: { className: inner.getClassName(), config: inner.getConfig() } };
+    return { router: componentConfig(this.router, 'BatchPriorityRouter.getConfig', 'router') as unknown as tf.serialization.ConfigDict };
   }
 
   /** Rebuilds the wrapped router from the serialisation registry, then the wrapper. */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const spec = config['router'] as { className: string; config: tf.serialization.ConfigDict };
-    const innerClass = tf.serialization.SerializationMap.getMap().classNameMap[spec.className];
-    if (innerClass === undefined) {
-      throw new MoEArgumentError('BatchPriorityRouter.fromConfig', 'router.className', 'a class registered with tf.serialization (import its package first)', `'${spec.className}'`);
-    }
-    const [ctor, fromConfig] = innerClass;
-    return new cls({ router: fromConfig(ctor, spec.config) });
+    return new cls({ router: fromComponentConfig<Router>(config['router'], 'BatchPriorityRouter.fromConfig', 'router') });
   }
 
   /** Releases the wrapped router. */

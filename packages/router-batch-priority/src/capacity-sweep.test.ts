@@ -8,7 +8,7 @@ import { capacitySweep, type CapacitySweepModel } from './capacity-sweep.js';
 function trainedModel(): { model: CapacitySweepModel; x: tf.Tensor2D; labels: tf.Tensor1D } {
   const router = new LinearTopKRouter({ inputDim: 6, numExperts: 4, k: 1, balanceWeight: 0.05, seed: 1 });
   const experts = new LinearExpertBank({ numExperts: 4, inputDim: 6, outputDim: 4, seed: 2 });
-  const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 2 });
+  const moe = new MixtureOfExperts({ router, experts, capacity: { train: 2 } });
   const centers = tf.mul(tf.randomNormal([4, 6], 0, 1, 'float32', 3), 2);
   const labels = tf.randomUniformInt([512], 0, 4, 4) as tf.Tensor1D;
   const x = tf.tidy(() => tf.add(tf.gather(centers, labels), tf.randomNormal([512, 6], 0, 1, 'float32', 5))) as tf.Tensor2D;

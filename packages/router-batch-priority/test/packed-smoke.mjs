@@ -6,7 +6,7 @@ import { BatchPriorityRouter, capacitySweep } from '@moekit/router-batch-priorit
 
 await tf.setBackend('cpu');
 const router = new BatchPriorityRouter({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 4, k: 2 }) });
-const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8 }), capacityFactorEval: 0.5 });
+const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8 }), capacity: { eval: 0.5 } });
 const { metrics } = moe.apply(tf.randomNormal([32, 8]), { training: false });
 if (!(metrics.droppedFraction > 0) || typeof capacitySweep !== 'function' || !tf.serialization.SerializationMap.getMap().classNameMap.BatchPriorityRouter) {
   throw new Error('router-batch-priority packed install is broken');

@@ -56,14 +56,14 @@ describe('SwitchRouter', () => {
   it("hands MixtureOfExperts its capacity factors (1.25 / 2.0)", () => {
     const router = new SwitchRouter({ numExperts: 4, inputDim: 3 });
     const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 3 }) });
-    expect(moe.config).toMatchObject({ capacityFactorTrain: 1.25, capacityFactorEval: 2 });
+    expect(moe.config).toMatchObject({ capacity: { train: 1.25, eval: 2 } });
     moe.dispose();
   });
 
   it("dropPolicy 'random' keeps a uniformly random subset of an overflowing expert's tokens", () => {
     // every token prefers expert 0; capacity ceil(0.25 · 400 / 2) = 50 of 400
     const keptTokens = (dropPolicy: 'position' | 'random', seed: number) => {
-      const router = routerWith({ dropPolicy, seed, jitter: 0, capacityFactorTrain: 0.25 }, [[5, 0]]);
+      const router = routerWith({ dropPolicy, seed, jitter: 0, capacity: { train: 0.25 } }, [[5, 0]]);
       const moe = new MixtureOfExperts({ router, experts: LinearExpertBank.identity(2, 1) });
       const input = tf.ones([400, 1]);
       const r = moe.apply(input, { training: true });

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   excludeExperts,
   checkExpertSelection,
-  checkFiniteNumber,
   checkGateInput,
   checkInteger,
   checkNonNegative,
@@ -16,11 +15,12 @@ import {
   routerZLoss,
   SeedStream,
   selectTopK,
-  type CapacityFactors,
+  resolveCapacityConfig,
+  type CapacityConfig,
   type GateInitializer,
   type RouteOptions,
   type Router,
-  type RouterOutput,
+  type TokenChoiceOutput,
 } from '@moekit/core';
 
 /**
@@ -38,10 +38,8 @@ export interface SwitchRouterArgs {
   inputDim?: number;
   /** Multiplicative input jitter ε: the router input is multiplied by `U(1 − ε, 1 + ε)` in training. Default 1e-2. */
   jitter?: number;
-  /** Capacity factor while training, adopted by `MixtureOfExperts`. Default 1.25. */
-  capacityFactorTrain?: number;
-  /** Capacity factor in evaluation, adopted by `MixtureOfExperts`. Default 2.0. */
-  capacityFactorEval?: number;
+  /** Capacity, adopted by `MixtureOfExperts` field by field. Default the paper's `{ train: 1.25, eval: 2.0 }`. */
+  capacity?: CapacityConfig;
   /** α of the load-balancing loss `α·E·Σ f_i·P_i`. Default 0.01. */
   loadBalancingWeight?: number;
   /** Weight of the ST-MoE router z-loss; 0 turns it off. Default 0 (ST-MoE uses 1e-3). */
@@ -56,7 +54,7 @@ export interface SwitchRouterArgs {
 
 /** A {@link SwitchRouter}'s arguments with every default filled in. */
 export type SwitchRouterConfig = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
-const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacityFactorTrain', 'capacityFactorEval', 'loadBalancingWeight', 'zLossWeight', 'dropPolicy', 'kernelInitializer', 'seed'];
+const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacity', 'loadBalancingWeight', 'zLossWeight', 'dropPolicy', 'kernelInitializer', 'seed'];
 
 function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
   const where = 'SwitchRouter';
@@ -65,8 +63,7 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
     jitter: args.jitter ?? 1e-2,
-    capacityFactorTrain: args.capacityFactorTrain ?? 1.25,
-    capacityFactorEval: args.capacityFactorEval ?? 2.0,
+    capacity: resolveCapacityConfig(where, args.capacity, { train: 1.25, eval: 2.0 }),
     loadBalancingWeight: args.loadBalancingWeight ?? 0.01,
     zLossWeight: args.zLossWeight ?? 0,
     dropPolicy: args.dropPolicy ?? 'position',
@@ -77,7 +74,6 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
   if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
   if (!(r.jitter >= 0 && r.jitter < 1)) throw new MoEArgumentError(where, 'jitter', 'a number in [0, 1)', String(r.jitter));
   for (const name of ['loadBalancingWeight', 'zLossWeight'] as const) checkNonNegative(where, name, r[name]);
-  for (const name of ['capacityFactorTrain', 'capacityFactorEval'] as const) checkFiniteNumber(where, name, r[name]);
   checkOneOf(where, 'dropPolicy', r.dropPolicy, ['position', 'random']);
   checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
   return r;
@@ -90,7 +86,7 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
  * In training the router input is multiplied by `U(1 − ε, 1 + ε)` (§2.4 / Appendix; Mesh-TF's
  * `multiplicative_jitter`). Aux losses: `loadBalancing` = `E · Σ_i f_i · P_i` (Eqs. 4-6) weighted by
  * α, and optionally ST-MoE's router `zLoss` = `mean_x (logsumexp_j logits_xj)²` (Zoph et al. 2022,
- * Eq. 5). The router computes in float32. Its `capacityFactors` (1.25 / 2.0) are adopted by
+ * Eq. 5). The router computes in float32. Its `capacity` (1.25 / 2.0) is adopted by
  * `MixtureOfExperts`; `dropPolicy: 'random'` hands the MoE a random priority so an overflowing
  * expert keeps a uniformly random subset of its tokens (DeepSpeed's Random Token Selection).
  *
@@ -123,9 +119,9 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** The paper's capacity factors, adopted by `MixtureOfExperts` unless it is given its own. */
-  get capacityFactors(): CapacityFactors {
-    return { train: this.config.capacityFactorTrain, eval: this.config.capacityFactorEval };
+  /** The paper's capacity (1.25 / 2.0 unless given), adopted by `MixtureOfExperts` field by field. */
+  get capacity(): CapacityConfig {
+    return this.config.capacity;
   }
 
   /** Creates the router kernel `W_r` `[Dg, E]`; a second call is a no-op. */
@@ -139,7 +135,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
   }
 
   /** Jitters (in training), scores `[T, Dg]`, picks the top-1 expert and computes the aux losses. */
-  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.kernel!;
     checkGateInput('SwitchRouter.route', gateInput, kernel.shape[0]!);
@@ -154,7 +150,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
       const expertIndex = selectTopK(probs, 1); // [T, 1]
       const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts);
       let total = tf.mul(loadBalancingWeight, loadBalancing) as tf.Scalar;
-      const auxLosses: RouterOutput['auxLosses'] = { total, loadBalancing };
+      const auxLosses: TokenChoiceOutput['auxLosses'] = { total, loadBalancing };
       if (zLossWeight > 0) {
         const zLoss = routerZLoss(logits);
         total = tf.add(total, tf.mul(zLossWeight, zLoss)) as tf.Scalar;

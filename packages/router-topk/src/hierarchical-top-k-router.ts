@@ -16,7 +16,7 @@ import {
   type GateInitializer,
   type RouteOptions,
   type Router,
-  type RouterOutput,
+  type TokenChoiceOutput,
 } from '@moekit/core';
 import { probInTopK, shazeerLoad } from './shazeer-load.js';
 import { topKSoftmax } from './top-k-softmax.js';
@@ -136,7 +136,7 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
   }
 
   /** Routes `[T, Dg]` through both gates. */
-  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const w = this.weights!;
     checkGateInput('HierarchicalTopKRouter.route', gateInput, w.primary.shape[0]!);

@@ -19,7 +19,7 @@ import {
   type GateInitializer,
   type RouteOptions,
   type Router,
-  type RouterOutput,
+  type TokenChoiceOutput,
 } from '@moekit/core';
 import { keptChoices, type SecondExpertPolicy } from './second-expert-policy.js';
 import { shazeerLoad } from './shazeer-load.js';
@@ -169,7 +169,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
   }
 
   /** Scores `[T, Dg]`, draws the training noise, chooses `k` experts per token and computes the aux losses. */
-  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const wg = this.gateKernel!;
     checkGateInput('TopKRouter.route', gateInput, wg.shape[0]!);

@@ -30,7 +30,7 @@ export function lstmMoELanguageModel(o: LstmMoELanguageModelOptions): { model: t
   const moe = new MoELayer({
     router: o.router,
     experts: new FeedForwardExperts({ numExperts: o.router.numExperts, inputDim: o.dim, hiddenDim: o.hidden, seed: seed + 1 }),
-    capacityFactorTrain: o.capacityFactor ?? 1.25,
+    capacity: { train: o.capacityFactor ?? 1.25 },
     name: 'moe',
   });
   const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });

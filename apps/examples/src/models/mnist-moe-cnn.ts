@@ -8,7 +8,7 @@
  * per-image FLOPs equal one MoE path's, the MoE's small gate aside.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts, type MoEOutput, type Router, type RoutingMetrics } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, type MoEOutput, type Router, type RoutingMetrics } from '@moekit/core';
 import { ConvExperts, ConvGate } from '@moekit/experts-conv';
 
 /** Sizes shared by {@link MnistMoECnn} and {@link MnistDenseCnn}. */
@@ -91,7 +91,7 @@ export class MnistMoECnn implements MnistClassifier {
     const channels = args.channels ?? 16;
     this.base = new StemAndHead(channels, seed);
     this.experts = new ConvExperts({ numExperts: args.router.numExperts, inputChannels: channels, width: args.width ?? 16, stride: 2, seed: seed + 2 });
-    this.moe = new MixtureOfExperts({ router: args.router, experts: this.experts, layout: 'grouped', capacityFactorTrain: args.capacityFactor ?? 1.25, capacityFactorEval: args.evalCapacityFactor ?? 2 });
+    this.moe = new MixtureOfExperts({ router: args.router, experts: this.experts, layout: 'grouped', capacity: { train: args.capacityFactor ?? 1.25, eval: args.evalCapacityFactor ?? 2 } });
     this.gate = new ConvGate({ inputChannels: channels, filters: args.gateFilters ?? 16, stride: 2, seed: seed + 3 });
   }
 
@@ -110,7 +110,7 @@ export class MnistMoECnn implements MnistClassifier {
   assign(images: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const h = this.base.features(images as tf.Tensor4D);
-      return tf.slice(this.router.route(this.gate.apply(h), { training: false }).expertIndex, [0, 0], [-1, 1]);
+      return tf.slice(expectTokenChoice(this.router.route(this.gate.apply(h), { training: false }), 'MnistMoeCnn.expertIndex').expertIndex, [0, 0], [-1, 1]);
     });
   }
 

@@ -54,8 +54,7 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<{ 
   const moe = new MixtureOfExperts({
     router: new TopKRouter({ numExperts: o.experts, k: 2, inputDim: D, noise: 'gaussian', seed: o.seed }), // V-MoE's router, as the paper prunes
     experts: new FeedForwardExperts({ numExperts: o.experts, inputDim: D, hiddenDim: D, seed: o.seed }),
-    capacityFactorTrain: 0, // dropless: accuracy differences come from the experts, not from drops
-    capacityFactorEval: 0,
+    capacity: { train: 0, eval: 0 }, // dropless: accuracy differences come from the experts, not from drops
   });
   const hidden = (x: tf.Tensor2D) => tf.relu(tf.add(tf.matMul(x, projection.w), projection.b)) as tf.Tensor2D; // [B, D]
   type Head = { w: tf.Variable; b: tf.Variable };

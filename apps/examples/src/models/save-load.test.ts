@@ -30,7 +30,7 @@ describe('save and load a model with each router type', () => {
             router: makeRouter(),
             experts: new FeedForwardExperts({ numExperts: 4, inputDim: 8, hiddenDim: 12, gated: 'swiglu', seed: 5 }),
             shared: new SharedExpert({ inputDim: 8, hiddenDim: 6, seed: 6 }),
-            capacityFactorEval: 1,
+            capacity: { eval: 1 },
           }),
           tf.layers.dense({ units: 3 }),
         ],

@@ -41,7 +41,7 @@ export function vmoeCapacitySweep(o: VMoESweepOptions): { points: CapacitySweepP
   const headBias = tf.tidy(() => tf.variable(tf.zeros([10])));
   const router = new TopKRouter({ numExperts: o.experts, k: 2, inputDim: o.dim, noise: 'gaussian', seed: o.seed + 2 }); // V-MoE: softmax gates, noise std 1/E
   const experts = new FeedForwardExperts({ numExperts: o.experts, inputDim: o.dim, hiddenDim: 2 * o.dim, seed: o.seed + 3 });
-  const trainMoe = new MixtureOfExperts({ router, experts, capacityFactorTrain: 1.25 });
+  const trainMoe = new MixtureOfExperts({ router, experts, capacity: { train: 1.25 } });
   // h = ReLU(x W + b); y = head(h + MoE(h)) with the residual (it carries a dropped token, as V-MoE's encoder block), else head(MoE(h))
   const residual = o.residual ?? true;
   const forward = (x: tf.Tensor, moe: MixtureOfExperts, training: boolean) => {

@@ -14,7 +14,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function classifier(balanceWeight: number, seed = 1) {
   const router = new LinearTopKRouter({ inputDim: 8, numExperts: 4, k: 2, balanceWeight, seed });
   tf.tidy(() => router.kernel.assign(tf.add(router.kernel, tf.tensor2d([[0.6, 0, 0, 0]])))); // start unbalanced
-  const moe = new MoELayer({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8, seed: seed + 1 }), capacityFactorTrain: 2, name: 'moe' });
+  const moe = new MoELayer({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8, seed: seed + 1 }), capacity: { train: 2 }, name: 'moe' });
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ units: 8, inputShape: [6], activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }),
@@ -80,11 +80,12 @@ describe('MoELayer in tf.sequential', () => {
 
   it('routes [B, S, D] per position or per sample in tf.model', () => {
     const input = tf.input({ shape: [5, 8] });
-    const perPosition = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 3 }), experts: new LinearExpertBank({ numExperts: 3, inputDim: 8, outputDim: 4 }) });
+    // dropless in evaluation, so every position is routed whatever the draw of x
+    const perPosition = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 3 }), experts: new LinearExpertBank({ numExperts: 3, inputDim: 8, outputDim: 4 }), capacity: { eval: 0 } });
     const out = perPosition.apply(input) as tf.SymbolicTensor;
     expect(out.shape).toEqual([null, 5, 4]);
     const model = tf.model({ inputs: input, outputs: out });
-    const x = tf.randomNormal([2, 5, 8]);
+    const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 7);
     const y = model.predict(x) as tf.Tensor;
     expect(y.shape).toEqual([2, 5, 4]);
     expect(perPosition.lastMetrics!.load.reduce((a, b) => a + b, 0)).toBe(10); // 2 · 5 positions routed

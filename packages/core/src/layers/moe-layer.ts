@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { componentConfig, fromComponentConfig } from '../component-config.js';
 import { MoEArgumentError } from '../errors.js';
 import type { ExpertBank } from '../expert-bank.js';
 import { MixtureOfExperts, type MixtureOfExpertsArgs } from '../mixture-of-experts.js';
@@ -8,9 +9,6 @@ import type { RoutingMetrics } from '../routing-metrics.js';
 import type { SharedBranch } from '../shared-branch.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
-
-/** A serialisable component: a router, an expert bank or a shared branch registered with `tf.serialization`. */
-type Component = { getClassName(): string; getConfig(): tf.serialization.ConfigDict };
 
 /** Configuration of a {@link MoELayer}: the MoE's components and options, plus tfjs-layers' own (`name`, `inputShape`, …). */
 export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'combiner'> {
@@ -23,25 +21,8 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
   routeOver?: 'position' | 'sample';
 }
 
-const MOE_OPTIONS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout'] as const;
-
-function serialise(component: unknown, name: string): tf.serialization.ConfigDict {
-  const c = component as Partial<Component>;
-  if (typeof c.getClassName !== 'function' || typeof c.getConfig !== 'function') {
-    throw new MoEArgumentError('MoELayer.getConfig', name, 'a serialisable component (a registered tf.serialization.Serializable)', 'one without getClassName/getConfig');
-  }
-  return { className: c.getClassName(), config: c.getConfig() };
-}
-
-function deserialise<T>(spec: unknown, name: string): T {
-  const { className, config } = (spec ?? {}) as { className?: string; config?: tf.serialization.ConfigDict };
-  const entry = className === undefined ? undefined : tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (entry === undefined) {
-    throw new MoEArgumentError('MoELayer.fromConfig', `${name}.className`, 'a class registered with tf.serialization (import its package before loading)', `'${className}'`);
-  }
-  const [cls, fromConfig] = entry;
-  return fromConfig(cls, config ?? {}) as T;
-}
+// the MoE's own options (the flat capacity names of moekit 0.1 are passed on, so MixtureOfExperts can say what replaced them)
+const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'] as const;
 
 /**
  * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
@@ -150,15 +131,22 @@ export class MoELayer extends tfl.layers.Layer {
     return result.output;
   }
 
+  /** Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its unread metrics. */
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.moe.lastMetrics?.dispose();
+    return result;
+  }
+
   /** The components' class names and configs, the MoE options and the layer's own config. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
       ...(this.moeOptions as tf.serialization.ConfigDict),
       routeOver: this.routeOver,
-      router: serialise(this.router, 'router'),
-      experts: serialise(this.experts, 'experts'),
-      ...(this.moe.shared ? { shared: serialise(this.moe.shared, 'shared') } : {}),
+      router: componentConfig(this.router, 'MoELayer.getConfig', 'router') as unknown as tf.serialization.ConfigDict,
+      experts: componentConfig(this.experts, 'MoELayer.getConfig', 'experts') as unknown as tf.serialization.ConfigDict,
+      ...(this.moe.shared ? { shared: componentConfig(this.moe.shared, 'MoELayer.getConfig', 'shared') as unknown as tf.serialization.ConfigDict } : {}),
     };
   }
 
@@ -167,9 +155,9 @@ export class MoELayer extends tfl.layers.Layer {
     const { router, experts, shared, ...rest } = config;
     return new cls({
       ...rest,
-      router: deserialise<Router>(router, 'router'),
-      experts: deserialise<ExpertBank>(experts, 'experts'),
-      ...(shared ? { shared: deserialise<SharedBranch>(shared, 'shared') } : {}),
+      router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
+      experts: fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
+      ...(shared ? { shared: fromComponentConfig<SharedBranch>(shared, 'MoELayer.fromConfig', 'shared') } : {}),
     });
   }
 }

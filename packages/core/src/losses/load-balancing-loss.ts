@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkRank, checkShape } from '../validate.js';
-import { readExpertIndex } from '../assign-slots.js';
+import { checkExpertIndexShape } from '../check-expert-index.js';
+import { expertOneHot } from '../expert-one-hot.js';
+import { checkInteger, checkShape } from '../validate.js';
+import { offTape } from '../without-gradient.js';
 
 /**
  * Switch Transformer load-balancing loss, Fedus et al. 2021 (arXiv:2101.03961), Eqs. 4-6:
  * `E · Σ_i f_i · P_i` with `f_i` the fraction of tokens whose first choice is expert `i` and `P_i`
  * the mean router probability of expert `i`. Equals 1 at perfect balance; unweighted (the router
- * multiplies by its `α`). Gradient reaches `probs` only (`f` is a count).
+ * multiplies by its `α`). Gradient reaches `probs` only (`f` is a count, taken on the device from a
+ * one-hot of the first choices: no host read; a choice outside `[0, E)` counts for no expert).
  *
  * @param probs `[T, E]` router probabilities.
  * @param expertIndex `[T, K]` int32 choices; only column 0 (the first choice) is counted.
@@ -20,14 +23,12 @@ export function loadBalancingLoss(probs: tf.Tensor2D, expertIndex: tf.Tensor2D, 
   const where = 'loadBalancingLoss';
   checkInteger(where, 'numExperts', numExperts, 1);
   checkShape(where, 'probs', probs, [probs.shape[0], numExperts]);
-  checkRank(where, 'expertIndex', expertIndex, 2);
+  checkExpertIndexShape(where, expertIndex, numExperts);
   checkShape(where, 'expertIndex', expertIndex, [probs.shape[0], expertIndex.shape[1]]);
-  const firstChoice = readExpertIndex(where, expertIndex, numExperts).filter((_, i) => i % expertIndex.shape[1] === 0);
   const numTokens = probs.shape[0];
-  const counts = new Float32Array(numExperts);
-  for (const e of firstChoice) if (e >= 0) counts[e]! += 1;
   return tf.tidy(() => {
-    const f = tf.div(tf.tensor1d(counts), numTokens); // [E] fraction of tokens routed to each expert
+    const firstChoice = tf.reshape(tf.slice(expertIndex, [0, 0], [-1, 1]), [numTokens]); // [T]
+    const f = offTape(() => tf.div(tf.sum(expertOneHot(firstChoice, numExperts), 0), numTokens)); // [E] fraction of tokens routed to each expert (a constant)
     const p = tf.mean(probs, 0); // [E] mean router probability
     return tf.mul(numExperts, tf.sum(tf.mul(f, p))) as tf.Scalar;
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Router, RouterOutput } from '../router.js';
+import type { Router, TokenChoiceOutput } from '../router.js';
 import { MoEArgumentError } from '../errors.js';
 
 /** Configuration of a {@link FixedRouter}. */
@@ -36,7 +36,7 @@ export class FixedRouter implements Router {
   }
 
   /** Returns the fixed choices; `gateInput` must have as many rows as there are fixed tokens. */
-  route(gateInput: tf.Tensor2D): RouterOutput {
+  route(gateInput: tf.Tensor2D): TokenChoiceOutput {
     const numTokens = this.args.expertIndex.length;
     if (gateInput.shape[0] !== numTokens) {
       throw new MoEArgumentError('FixedRouter.route', 'gateInput', `${numTokens} tokens`, `${gateInput.shape[0]} tokens`);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBalancingLoss } from '../losses/load-balancing-loss.js';
-import type { Router, RouteOptions, RouterOutput } from '../router.js';
+import type { Router, RouteOptions, TokenChoiceOutput } from '../router.js';
 import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
 import { selectTopK } from '../select-top-k.js';
 import { excludeExperts } from '../exclude-experts.js';
@@ -61,7 +61,7 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
   }
 
   /** Scores `[T, Dg]` and picks the top `k` experts per token. */
-  route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+  route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     checkShape('LinearTopKRouter.route', 'gateInput', gateInput, [gateInput.shape[0], this.kernel.shape[0]!]);
     return tf.tidy(() => {
       const logits = excludeExperts(tf.matMul(gateInput, this.kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E]

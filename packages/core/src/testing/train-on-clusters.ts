@@ -54,7 +54,7 @@ export function trainOnClusters(router: Router, options: TrainOnClustersOptions 
   const batchSize = options.batchSize ?? 128;
   const seed = options.seed ?? 0;
   const experts = new LinearExpertBank({ numExperts: router.numExperts, inputDim, outputDim: 2, seed: seed + 1 });
-  const moe = new MixtureOfExperts({ router, experts, capacityFactorTrain: options.capacityFactor ?? 2 });
+  const moe = new MixtureOfExperts({ router, experts, capacity: { train: options.capacityFactor ?? 2 } });
   const optimizer = tf.train.adam(options.learningRate ?? 0.02);
   const [centers, maps] = tf.tidy(() => [
     tf.mul(tf.randomNormal([numClusters, inputDim], 0, 1, 'float32', seed + 2), 3), // [C, D]

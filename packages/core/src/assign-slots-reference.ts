@@ -1,0 +1,66 @@
+// The first engine's slot assignment, as a host loop over plain arrays: kept as the reference the
+// device implementation (assign-slots.ts) is tested against, and for readers who want the rule
+// spelled out one pair at a time. Not on any forward path.
+import type { SecondChoiceOffset } from './assign-slots.js';
+
+/** Host-side result of the reference slot assignment. @internal */
+export interface HostSlotAssignment {
+  slot: Int32Array;
+  load: Int32Array;
+  needed: Int32Array;
+  droppedCount: number;
+}
+
+/** Counts the (token, choice) pairs asking for each expert; `-1` choices are skipped. @internal */
+export function countNeeded(expertIndex: Int32Array, numExperts: number): Int32Array {
+  const needed = new Int32Array(numExperts);
+  for (const e of expertIndex) if (e >= 0) needed[e]! += 1;
+  return needed;
+}
+
+/** Token order for placement: descending priority, stable. @internal */
+export function priorityOrder(priority: ArrayLike<number>): Int32Array {
+  const order = Array.from({ length: priority.length }, (_, t) => t);
+  order.sort((a, b) => priority[b]! - priority[a]! || a - b);
+  return Int32Array.from(order);
+}
+
+/**
+ * The slot assignment on host arrays: K-major (every first choice before any second choice), tokens
+ * in `order`, a pair kept while its expert has a free slot. `expertIndex` is `[T, K]` row-major.
+ * @internal
+ */
+export function assignSlotsOnHost(
+  expertIndex: Int32Array,
+  numTokens: number,
+  k: number,
+  numExperts: number,
+  capacity: number,
+  order: Int32Array | null,
+  secondChoiceOffset: SecondChoiceOffset,
+): HostSlotAssignment {
+  const slot = new Int32Array(numTokens * k).fill(-1);
+  const load = new Int32Array(numExperts);
+  const needed = new Int32Array(numExperts);
+  const position = new Int32Array(numExperts); // next position per expert, counting dropped pairs
+  let droppedCount = 0;
+  for (let choice = 0; choice < k; choice++) {
+    if (choice > 0 && secondChoiceOffset === 'kept') position.set(load);
+    for (let i = 0; i < numTokens; i++) {
+      const t = order === null ? i : order[i]!;
+      const e = expertIndex[t * k + choice]!;
+      if (e < 0) continue;
+      needed[e]! += 1;
+      const p = position[e]!;
+      position[e] = p + 1;
+      if (p < capacity) {
+        slot[t * k + choice] = p;
+        load[e]! += 1;
+      } else {
+        droppedCount++;
+      }
+    }
+  }
+  return { slot, load, needed, droppedCount };
+}
+
