@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { planRouting } from './plan-routing.js';
 import { disposeRoutingPlan } from './routing-plan.js';
 import { routingMetrics } from './routing-metrics.js';
+import { countHostReads } from './testing/index.js';
 
 describe('routingMetrics', () => {
   it('matches the hand-computed values', () => {
@@ -36,5 +37,39 @@ describe('routingMetrics', () => {
     expect(() => routingMetrics(plan, wrong)).toThrow("routingMetrics: argument 'probs' expected shape [1, 2], got shape [1, 3]");
     disposeRoutingPlan(plan);
     tf.dispose([probs, expertIndex, wrong]);
+  });
+});
+
+describe('RoutingMetrics (lazy)', () => {
+  const plan = () => planRouting({ probs: tf.tensor2d([[0.5, 0.5], [1, 0]]), expertIndex: tf.tensor2d([[0], [0]], undefined, 'int32') }, 2, { capacityFactor: 1 });
+
+  it('reads nothing until a value is asked for, then reads once and keeps plain numbers', () => {
+    const p = plan();
+    const probs = tf.tensor2d([[0.5, 0.5], [1, 0]]);
+    const { sync: atCreation, result: m } = countHostReads(() => routingMetrics(p, probs));
+    expect(atCreation).toBe(0);
+    expect(m.isRead).toBe(false);
+    expect(countHostReads(() => [m.load, m.needed, m.droppedCount, m.importance]).sync).toBe(1);
+    // capacity ceil(1 · 2 · 1 / 2) = 1: e0 keeps one of its two tokens
+    expect(m.toJSON()).toMatchObject({ capacity: 1, load: [1, 0], needed: [2, 0], droppedCount: 1, droppedFraction: 0.5, expertsPerToken: 0.5, tokensWithoutExpert: 0.5 });
+    disposeRoutingPlan(p);
+    probs.dispose();
+  });
+
+  it('reads asynchronously with read(), and a released, unread one names the problem', async () => {
+    const p = plan();
+    const probs = tf.tensor2d([[0.5, 0.5], [1, 0]]);
+    const before = tf.memory().numTensors;
+    const m = routingMetrics(p, probs);
+    expect(tf.memory().numTensors).toBe(before + 1); // one packed tensor
+    const values = await m.read();
+    expect(values.load).toEqual([1, 0]);
+    expect(tf.memory().numTensors).toBe(before); // released once read
+    const unread = routingMetrics(p, probs);
+    unread.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => unread.load).toThrow("RoutingMetrics: argument 'a property' expected metrics read before the next call of the MoE that made them released them (or call read() right away), got released metrics");
+    disposeRoutingPlan(p);
+    probs.dispose();
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignSlots } from './assign-slots.js';
+import { assignSlotsOnHost } from './assign-slots-reference.js';
 import { combine } from './combine.js';
 import { dispatch } from './dispatch.js';
 import type { SparseRoutingPlan as RoutingPlan } from './routing-plan.js';
@@ -58,6 +59,23 @@ describe('slot assignment properties (random plans)', () => {
         expect(dropped).toBe(sum(needed) - sum(load));
         // an expert drops nothing until it is full
         needed.forEach((n, e) => expect(load[e]).toBe(Math.min(n, p.capacity)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the device placement equals the first engine\'s host loop, pair for pair (both offsets, with and without priority)', () => {
+    fc.assert(
+      fc.property(routingProblem, fc.constantFrom('all' as const, 'kept' as const), (p, offset) => {
+        // distinct priorities: the device sort (topk) and the host's stable sort then agree exactly
+        const priority = p.priority?.map((v, t) => v + t / (2 * p.numTokens));
+        const device = solve({ ...p, priority }, offset);
+        const order = priority === undefined ? null : Int32Array.from(priority.map((_, t) => t).sort((a, b) => priority[b]! - priority[a]! || a - b));
+        const host = assignSlotsOnHost(Int32Array.from(p.expertIndex.flat()), p.numTokens, p.k, p.numExperts, p.capacity, order, offset);
+        expect(device.slot.flat()).toEqual(Array.from(host.slot));
+        expect(device.load).toEqual(Array.from(host.load));
+        expect(device.needed).toEqual(Array.from(host.needed));
+        expect(device.dropped).toBe(host.droppedCount);
       }),
       { numRuns: 200 },
     );

@@ -8,6 +8,7 @@ import './register.js';
 
 export { expectTensorsClose, type CloseOptions, type NestedNumbers } from './expect-tensors-close.js';
 export { expectNoLeakedTensors } from './expect-no-leaked-tensors.js';
+export { countHostReads, type HostReadCount } from './count-host-reads.js';
 export { FixedRouter, type FixedRouterArgs } from './fixed-router.js';
 export { LinearExpertBank, type LinearExpertBankArgs } from './linear-expert-bank.js';
 export { LinearTopKRouter, type LinearTopKRouterArgs } from './linear-top-k-router.js';
