@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 
 export default defineProject({
   resolve: { conditions: ['@moekit/source'] },
@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: '@moekit/bench',
     environment: 'node',
+    // *.browser.test.ts run in Chromium on webgl: `npm run test:browser` (vitest.browser.config.ts)
+    exclude: [...configDefaults.exclude, '**/*.browser.test.ts'],
     testTimeout: 120_000,
   },
 });

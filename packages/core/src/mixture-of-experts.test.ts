@@ -128,7 +128,7 @@ describe('MixtureOfExperts', () => {
 
   it('rejects bad input with the argument, expected and actual value', () => {
     const router = new LinearTopKRouter({ inputDim: 2, numExperts: 2 });
-    const moe = new MixtureOfExperts({ router, experts: experts() });
+    const moe = new MixtureOfExperts({ router, experts: experts(), checkFinite: true }); // eager checks, whatever the layout
     const ok = tf.tensor2d([[1, 2], [3, 4]]);
     const bad = {
       rank1: tf.tensor1d([1, 2]),
@@ -142,7 +142,10 @@ describe('MixtureOfExperts', () => {
     expect(() => moe.apply(bad.nan, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected finite values, got NaN at flat index 1 (shape [2, 2])");
     expect(() => moe.apply(bad.inf, { training: true })).toThrow("argument 'x' expected finite values, got Infinity at flat index 2");
     expect(() => moe.apply(ok, { training: true, gateInput: bad.gate3 })).toThrow("MixtureOfExperts.apply: argument 'gateInput' expected leading dims equal to x's [2] (same tokens T), got shape [3, 2]");
-    const nanRouter = new MixtureOfExperts({ router: new FixedRouter({ probs: [[NaN, 1], [0, 1]], expertIndex: [[1], [1]] }), experts: experts() });
+    // checkFinite 'auto' (the default) folds the same checks into the grouped layout's one read
+    const folded = new MixtureOfExperts({ router, experts: experts(), layout: 'grouped' });
+    expect(() => folded.apply(bad.nan, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected finite values, got NaN at flat index 1 (shape [2, 2])");
+    const nanRouter = new MixtureOfExperts({ router: new FixedRouter({ probs: [[NaN, 1], [0, 1]], expertIndex: [[1], [1]] }), experts: experts(), layout: 'grouped' });
     expect(() => nanRouter.apply(ok, { training: true })).toThrow("MixtureOfExperts.apply (router output): argument 'logits' expected finite values, got NaN at flat index 0");
     expect(() => new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 3, inputDim: 2 }) })).toThrow(
       "MixtureOfExperts: argument 'experts.numExperts' expected 2 (router.numExperts), got 3",
@@ -150,7 +153,7 @@ describe('MixtureOfExperts', () => {
     expect(() => new MixtureOfExperts({ router, experts: experts(), capacityFactor: 1 } as never)).toThrow("MixtureOfExperts: argument 'capacityFactor' expected one of the known options");
     expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 2, k: 3 })).toThrow("LinearTopKRouter: argument 'k' expected an integer in [1, 2], got 3");
     expect(() => new LinearTopKRouter({ inputDim: 2, numExperts: 0 })).toThrow("argument 'numExperts' expected an integer >= 1, got 0");
-    const outOfRange = new MixtureOfExperts({ router: new FixedRouter({ probs: [[0.5, 0.5], [0.5, 0.5]], expertIndex: [[0], [2]] }), experts: experts() });
+    const outOfRange = new MixtureOfExperts({ router: new FixedRouter({ probs: [[0.5, 0.5], [0.5, 0.5]], expertIndex: [[0], [2]] }), experts: experts(), layout: 'grouped' });
     expect(() => outOfRange.apply(ok, { training: true })).toThrow("MixtureOfExperts.apply (router output): argument 'expertIndex' expected values in [-1, 2) (-1 = choice not used), got 2 at flat index 1");
     tf.dispose([ok, ...Object.values(bad)]);
     moe.dispose();

@@ -2,19 +2,21 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** What {@link countHostReads} saw. */
 export interface HostReadCount<R> {
-  /** Synchronous reads (`dataSync`, `arraySync`, `bufferSync` through `engine.readSync`). */
+  /** Synchronous reads (`dataSync`, `arraySync`, `bufferSync`: the engine's `readSync`). */
   sync: number;
-  /** Asynchronous reads (`data`, `array` through `engine.read`). */
+  /** Asynchronous reads (`data`, `array`, `buffer`: the engine's `read`), counted when started inside `fn`. */
   async: number;
   /** What `fn` returned. */
   result: R;
 }
 
+type EngineReads = { readSync: (dataId: object) => unknown; read: (dataId: object) => Promise<unknown> };
+
 /**
- * Runs `fn` and counts the device-to-host reads it makes through the tfjs engine — what
- * `dataSync`, `arraySync` and `data` go through, and what stalls a GPU backend. A backend kernel
- * reading its own inputs (the cpu backend's `gather`, `scatterND`) goes through the backend, not the
- * engine, and is not counted: on a GPU backend it is no host read.
+ * Runs `fn` and counts the device-to-host reads it makes through the tfjs engine — what `dataSync`,
+ * `arraySync` and `data` go through, and what stalls a GPU backend. A backend kernel reading its own
+ * inputs (the cpu backend's `gather`, `scatterND`) goes through the backend, not the engine, and is
+ * not counted: on a GPU backend it is no host read. The engine is restored even when `fn` throws.
  *
  * @example
  * ```ts
@@ -22,15 +24,17 @@ export interface HostReadCount<R> {
  * ```
  */
 export function countHostReads<R>(fn: () => R): HostReadCount<R> {
-  const engine = tf.engine() as unknown as { readSync: (dataId: object) => unknown; read: (dataId: object) => Promise<unknown> };
+  const engine = tf.engine() as unknown as EngineReads;
+  // own properties shadow the Engine prototype's methods; deleting them restores the originals
+  const hadOwn = { readSync: Object.hasOwn(engine, 'readSync'), read: Object.hasOwn(engine, 'read') };
   const { readSync, read } = engine;
   let sync = 0;
   let async = 0;
-  engine.readSync = function (this: unknown, dataId: object) {
+  engine.readSync = function (this: EngineReads, dataId: object) {
     sync++;
     return readSync.call(this, dataId);
   };
-  engine.read = function (this: unknown, dataId: object) {
+  engine.read = function (this: EngineReads, dataId: object) {
     async++;
     return read.call(this, dataId);
   };
@@ -38,7 +42,9 @@ export function countHostReads<R>(fn: () => R): HostReadCount<R> {
     const result = fn();
     return { sync, async, result };
   } finally {
-    engine.readSync = readSync;
-    engine.read = read;
+    if (hadOwn.readSync) engine.readSync = readSync;
+    else delete (engine as Partial<EngineReads>).readSync;
+    if (hadOwn.read) engine.read = read;
+    else delete (engine as Partial<EngineReads>).read;
   }
 }

@@ -1,0 +1,51 @@
+// `npm run test:browser`: the device paths of core and the routers on tfjs's webgl backend, in a real
+// Chromium. Debian's /usr/bin/chromium is driven by Playwright (never a downloaded browser); without a
+// GPU, WebGL 2 runs on SwiftShader. vitest.browser.setup.ts selects webgl and fails unless it is there.
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Tests of the selected files that do not run here, by name (matched anywhere in the full name).
+ * Everything else in those files runs unchanged on webgl at their cpu tolerances.
+ */
+const notOnWebgl = [
+  // asserts the cpu backend's choice; webgl.browser.test.ts asserts webgl's ('padded')
+  "'auto' picks grouped on the cpu backend",
+  // training to convergence (hundreds of steps, ~60 s together on SwiftShader): the same kernels as the
+  // single training steps and gradient tests that do run here
+  'trains: task loss falls',
+  'an MoE with a TopKRouter trains with tf.train.adam',
+  'trains like the router it wraps',
+  'BPR keeps accuracy where batch order loses it',
+];
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export default defineConfig({
+  resolve: { conditions: ['@moekit/source'] },
+  test: {
+    // core's top-level suites (its backends/, kernels/ and layers/ suites are about node, wasm and files)
+    // and every router's, plus the benchmark's webgl timing
+    include: ['packages/core/src/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
+    // reads docs/architecture.md from disk (node:fs): a check of the page, not of a backend
+    exclude: ['packages/core/src/routing-algorithm-example.test.ts'],
+    testNamePattern: new RegExp(`^(?!.*(?:${notOnWebgl.map(escape).join('|')}))`),
+    setupFiles: ['./vitest.browser.setup.ts'],
+    testTimeout: 60_000,
+    // one page for all files: tfjs and its compiled shaders are shared, instead of being rebuilt per file
+    // (SwiftShader compiling shaders is most of the run)
+    isolate: false,
+    fileParallelism: false,
+    browser: {
+      enabled: true,
+      headless: true,
+      screenshotFailures: false,
+      provider: playwright({
+        launchOptions: {
+          executablePath: '/usr/bin/chromium',
+          args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+        },
+      }),
+      instances: [{ browser: 'chromium' }],
+    },
+  },
+});
