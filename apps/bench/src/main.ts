@@ -6,12 +6,15 @@
  *   node apps/bench/dist/main.js                 # everything (tens of minutes on 2 cores)
  *   node apps/bench/dist/main.js --quick         # tiny sizes, 1 run: checks that every path works
  *   node apps/bench/dist/main.js --only wasm:2 --sections layer,experts --hidden 1024   # a part of it
+ *   node apps/bench/dist/main.js --only wasm:2 --sections routers --experts 8,64        # every router against the limit
  *   node apps/bench/dist/main.js --child --backend wasm --threads 2 [--quick]   # one backend, JSON lines
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@moekit/core';
+import { countHostReads } from '@moekit/core/testing';
+import { benchRouters } from './bench-routers.js';
 import { measure } from './measure.js';
 import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
 
@@ -19,7 +22,7 @@ interface Row {
   error?: string;
   backend: string;
   threads: number;
-  section: 'layer' | 'experts' | 'matmul';
+  section: 'layer' | 'experts' | 'matmul' | 'routers';
   config: BenchConfig;
   method: string;
   mode: 'forward' | 'train';
@@ -29,6 +32,8 @@ interface Row {
   peakMB: number;
   /** tf.profile's peak (counts views and saved clones again), MB. */
   profileMB: number;
+  /** Host reads (engine read/readSync) of one train step, per layout (routers section). */
+  hostReads?: { padded: number; grouped: number };
 }
 
 const args = process.argv.slice(2);
@@ -56,7 +61,28 @@ function scalingConfigs(backend: string, quick: boolean): BenchConfig[] {
   return experts.map((numExperts) => ({ ...base, numExperts, k: 1, capacityFactor: 1.25 }));
 }
 
-async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train']): Promise<void> {
+/** Host reads of one train step (after one to prime) with the layout, at a small size: the count does not depend on it. */
+function readsPerTrainStep(c: BenchConfig, layout: 'padded' | 'grouped', make: (D: number) => ReturnType<typeof benchRouters[number]['make']>): number {
+  const small = { ...c, numTokens: 256, dim: 32, hidden: 32 };
+  const strategy = moekitStrategy(small, layout, make);
+  try {
+    tf.dispose(strategy.train());
+    const { sync, async, result } = countHostReads(strategy.train);
+    tf.dispose(result);
+    return sync + async;
+  } finally {
+    strategy.dispose();
+  }
+}
+
+function routerConfigs(backend: string, quick: boolean): BenchConfig[] {
+  if (quick) return [{ numTokens: 64, dim: 16, hidden: 32, numExperts: 4, k: 1, capacityFactor: 1.25 }];
+  const size = backend === 'cpu' ? { numTokens: 1024, dim: 256, hidden: 512 } : { numTokens: 4096, dim: 512, hidden: 1024 };
+  const experts = option('experts', '8,64').split(',').map(Number);
+  return experts.map((numExperts) => ({ ...size, numExperts, k: 1, capacityFactor: 1.25 }));
+}
+
+async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train'], limitFor?: string, reads?: () => Row['hostReads']): Promise<void> {
   let strategy: Strategy | undefined;
   try {
     strategy = make();
@@ -64,7 +90,7 @@ async function runStrategy(backend: string, threads: number, config: BenchConfig
       try {
         const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
         const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
-        const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: m.profilePeakBytes / 2 ** 20 };
+        const row: Row = { backend, threads, section, config, method: limitFor === undefined ? method : `limit for ${limitFor}`, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: m.profilePeakBytes / 2 ** 20, ...(reads ? { hostReads: reads() } : {}) };
         console.log(JSON.stringify(row));
       } catch (error) {
         // e.g. the one-hot dispatch exhausting the wasm heap: a result, not a crash
@@ -94,7 +120,7 @@ async function child(): Promise<void> {
   const actualThreads = choice.threads ?? 1;
   console.error(`# ${choice.backend}: ${choice.reason}`);
   const runs = quick ? 1 : 5;
-  const sections = option('sections', 'layer,experts,onehot').split(',');
+  const sections = option('sections', 'layer,experts,routers,onehot').split(',');
   await matMulRow(choice.backend, actualThreads);
   const configs = layerConfigs(backend, quick).filter((c) => option('hidden', '') === '' || c.hidden === Number(option('hidden', '')));
   for (const c of sections.includes('layer') ? configs : []) {
@@ -106,6 +132,17 @@ async function child(): Promise<void> {
   for (const c of sections.includes('experts') ? scalingConfigs(backend, quick) : []) {
     await runStrategy(choice.backend, actualThreads, c, 'limit', () => limitStrategy(c), runs, 'experts', ['train']);
     await runStrategy(choice.backend, actualThreads, c, 'moekit (auto)', () => moekitStrategy(c, 'auto'), runs, 'experts', ['train']);
+  }
+  for (const c of sections.includes('routers') ? routerConfigs(backend, quick) : []) {
+    for (const r of benchRouters) {
+      const config = { ...c, k: r.k };
+      const make = (D: number) => r.make(c.numExperts, D);
+      await runStrategy(choice.backend, actualThreads, config, 'limit', () => limitStrategy(config), runs, 'routers', ['train'], r.name);
+      await runStrategy(choice.backend, actualThreads, config, r.name, () => moekitStrategy(config, 'auto', make), runs, 'routers', ['train'], undefined, () => ({
+        padded: readsPerTrainStep(config, 'padded', make),
+        grouped: readsPerTrainStep(config, 'grouped', make),
+      }));
+    }
   }
   // The one-hot dispatch last: at k = 2 it can exhaust the wasm heap, and a failed gradient leaves
   // tensors behind that would distort everything measured after it.
@@ -177,6 +214,15 @@ function report(rows: Row[]): void {
         console.log(`| ${describeConfig(m.config)} | ${m.ms.toFixed(0)} | ${times(m, m0)} | ${l?.ms.toFixed(0) ?? ''} | ${times(l, l0)} | ${times(m, l)} | ${m.leaked} | ${m.peakMB.toFixed(0)} |`);
       }
     }
+    const routers = list.filter((r) => r.section === 'routers');
+    if (routers.length > 0) {
+      console.log('\nRouters (train step, layout auto, capacity factor 1.25; host reads per train step counted at T=256):\n\n| config | router | train ms | limit ms | × limit | reads padded | reads grouped | leaked | peak MB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|');
+      for (const m of routers.filter((r) => !r.method.startsWith('limit for '))) {
+        const l = routers.find((r) => r.method === `limit for ${m.method}` && r.config.numExperts === m.config.numExperts);
+        const times = m.error ? `failed: ${m.error}` : m.ms.toFixed(0);
+        console.log(`| ${describeConfig(m.config)} | ${m.method} | ${times} | ${l?.ms.toFixed(0) ?? ''} | ${l && !m.error ? `${(m.ms / l.ms).toFixed(2)}×` : ''} | ${m.hostReads?.padded ?? ''} | ${m.hostReads?.grouped ?? ''} | ${m.leaked} | ${m.peakMB.toFixed(0)} |`);
+      }
+    }
     console.log('');
   }
 }
@@ -192,7 +238,7 @@ async function parent(): Promise<void> {
   console.log(`Native BLAS ceiling, same matMul: ${numpyCeiling()}`);
   for (const r of runs) {
     console.error(`running ${r.backend} with ${r.threads} thread(s)…`);
-    const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), '--sections', option('sections', 'layer,experts,onehot'), ...(option('hidden', '') ? ['--hidden', option('hidden', '')] : []), ...(quick ? ['--quick'] : [])], {
+    const result = spawnSync(process.execPath, [script, '--child', '--backend', r.backend, '--threads', String(r.threads), '--sections', option('sections', 'layer,experts,routers,onehot'), ...(option('hidden', '') ? ['--hidden', option('hidden', '')] : []), ...(option('experts', '') ? ['--experts', option('experts', '')] : []), ...(quick ? ['--quick'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 2 ** 20,

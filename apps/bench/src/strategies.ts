@@ -4,7 +4,7 @@
  * GShard one-hot dispatch, and a dense FFN of equal active compute.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts, denseCombine, denseDispatch, planRouting, type BufferLayout } from '@moekit/core';
+import { MixtureOfExperts, denseCombine, denseDispatch, expectTokenChoice, planRouting, type BufferLayout, type Router } from '@moekit/core';
 import { LinearTopKRouter } from '@moekit/core/testing';
 import { FfnExpertBank } from './ffn-expert-bank.js';
 
@@ -59,10 +59,19 @@ function routedModel(c: BenchConfig) {
   return { x, router, experts, variables: [x, ...router.trainableVariables, ...experts.trainableVariables] };
 }
 
-/** moekit's MixtureOfExperts with the given layout. */
-export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto'): Strategy {
-  const { x, router, experts, variables } = routedModel(c);
-  const moe = new MixtureOfExperts({ router, experts, capacity: { train: c.capacityFactor, eval: c.capacityFactor }, layout, renormalize: c.k > 1 ? 'beforeDrop' : 'none' });
+/** moekit's MixtureOfExperts with the given layout, over `LinearTopKRouter` or the router `makeRouter` builds. */
+export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto', makeRouter?: (inputDim: number) => Router): Strategy {
+  const model = routedModel(c);
+  const { x, experts } = model;
+  let router: Router = model.router;
+  let variables = model.variables;
+  if (makeRouter !== undefined) {
+    router.dispose();
+    router = makeRouter(c.dim);
+    router.build?.(c.dim);
+    variables = [x, ...router.trainableVariables, ...experts.trainableVariables];
+  }
+  const moe = new MixtureOfExperts({ router, experts, capacity: { train: c.capacityFactor, eval: c.capacityFactor }, layout, renormalize: c.k > 1 && makeRouter === undefined ? 'beforeDrop' : 'none' });
   const forward = () => {
     const r = moe.apply(x, { training: false });
     return [r.output, ...Object.values(r.auxLosses)];
@@ -78,7 +87,7 @@ export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto'): S
 export function oneHotStrategy(c: BenchConfig): Strategy {
   const { x, router, experts, variables } = routedModel(c);
   const layer = (training = true) => tf.tidy(() => {
-    const routing = router.route(x as tf.Tensor2D, { training });
+    const routing = expectTokenChoice(router.route(x as tf.Tensor2D, { training }), 'oneHotStrategy');
     const plan = planRouting(routing, c.numExperts, { capacityFactor: c.capacityFactor, renormalize: c.k > 1 ? 'beforeDrop' : 'none' });
     const y = denseCombine(experts.apply(denseDispatch(x, plan), { training }), plan);
     return tf.add(tf.mean(tf.square(y)), routing.auxLosses.total) as tf.Scalar;
