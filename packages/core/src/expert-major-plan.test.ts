@@ -4,7 +4,8 @@ import { combine } from './combine.js';
 import { dispatch } from './dispatch.js';
 import { disposeRoutingPlan, type SparseRoutingPlan } from './routing-plan.js';
 import { routingMetrics } from './routing-metrics.js';
-import { expectNoLeakedTensors, expectTensorsClose } from './testing/index.js';
+import { MixtureOfExperts } from './mixture-of-experts.js';
+import { expectNoLeakedTensors, expectTensorsClose, LinearExpertBank } from './testing/index.js';
 
 // An expert-major plan (expert choice): E = 2 experts each take C = 2 of T = 4 tokens.
 // Expert 0 takes tokens [2, 0] with weights [0.5, 0.25]; expert 1 takes [2, 1] with [0.1, 0.9].
@@ -93,5 +94,33 @@ describe('expert-major plans (a token per pair)', () => {
     await expectNoLeakedTensors(() => tf.dispose([dispatch(x, plan), combine(out, plan), dispatch(x, plan, 'grouped')]));
     tf.dispose([three, x, out]);
     disposeRoutingPlan(plan);
+  });
+});
+
+describe('an expert-major plan inside MixtureOfExperts', () => {
+  it('trains: the plan is released after the forward pass and backward still has what it saved', () => {
+    // a router that returns the expert-major plan above for any 4 tokens, its weights from a trainable gate
+    const gate = tf.variable(tf.tensor2d([[0.5, 0.25], [0.1, 0.9]]));
+    const router = {
+      numExperts: 2,
+      k: 1,
+      trainableVariables: [gate],
+      route: () => ({
+        logits: tf.zeros([4, 2]) as tf.Tensor2D,
+        probs: tf.fill([4, 2], 0.5) as tf.Tensor2D,
+        plan: makePlan(tf.mul(gate, 1) as tf.Tensor2D), // combine weights on the tape
+        auxLosses: { total: tf.scalar(0) },
+      }),
+      dispose: () => gate.dispose(),
+    };
+    const moe = new MixtureOfExperts({ router, experts: LinearExpertBank.identity(2, 2), layout: 'padded' });
+    const x = tokens();
+    const { value, grads } = tf.variableGrads(() => tf.sum(moe.apply(x, { training: true }).output) as tf.Scalar, [gate]);
+    // y = Σ_p w[p] · x[token(p)]: ∂/∂w[e, c] = sum of the token's features = [[11, 3], [11, 7]]
+    expectTensorsClose(grads[gate.name]!, [[11, 3], [11, 7]]);
+    // value = 0.5·11 + 0.25·3 + 0.1·11 + 0.9·7 = 5.5 + 0.75 + 1.1 + 6.3 = 13.65
+    expectTensorsClose(value, 13.65);
+    tf.dispose([value, x, ...Object.values(grads)]);
+    moe.dispose();
   });
 });

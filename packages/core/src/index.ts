@@ -59,6 +59,7 @@ export { routingMetrics, RoutingMetrics, type RoutingMetricsValues } from './rou
 export { MixtureOfExperts, type MixtureOfExpertsArgs, type MixtureOfExpertsConfig, type FiniteCheck, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';
 export { registerMoekitKernels, unregisterMoekitKernels } from './kernels/register-moekit-kernels.js';
 export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type BackendChoice, type BackendAttempt, type SelectBackendOptions } from './backends/select-backend.js';
+export { keepTopKOnDevice } from './backends/keep-top-k-on-device.js';
 export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOptions, type WasmBackendInfo } from './backends/wasm-threads.js';
 export { SeedStream } from './seed-stream.js';
 export { createGateKernel, type GateInitializer } from './gate-kernel.js';

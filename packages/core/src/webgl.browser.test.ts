@@ -11,7 +11,10 @@ import { countHostReads, expectNoLeakedTensors, expectTensorsClose, LinearExpert
  * Host reads (the engine's `readSync` / `read`) one padded training step may make on webgl at a fixed
  * capacity factor: none (routing engine v2). The first engine made 7, all synchronous:
  * `checkAllFinite` on `x` and on the router logits, `readExpertIndex` in `planRouting` and again in
- * the router's load-balancing loss, and `routingMetrics` reading `load`, `needed` and `probs`.
+ * the router's load-balancing loss, and `routingMetrics` reading `load`, `needed` and `probs`. Reads
+ * a webgl kernel makes itself count too (`TopK` hands off to the cpu below its size thresholds unless
+ * `keepTopKOnDevice()` raised them, as vitest.browser.setup.ts does through the same call
+ * `selectBackend` makes).
  */
 const MAX_HOST_READS_PER_STEP = 0;
 
@@ -107,7 +110,7 @@ describe('host reads per training step on webgl', () => {
     expect(countHostReads(denseStep)).toMatchObject({ sync: 0, async: 0 });
     expect(countHostReads(() => x.dataSync())).toMatchObject({ sync: 1, async: 0 });
     const { result: pending, ...reads } = countHostReads(() => x.data());
-    expect(reads).toEqual({ sync: 0, async: 1 });
+    expect(reads).toEqual({ sync: 0, async: 1, backendSync: 0 });
     expect((await pending).length).toBe(T * D);
     tf.dispose([x, w1, w2]);
     optimizer.dispose();
@@ -121,9 +124,9 @@ describe('host reads per training step on webgl', () => {
     await expectNoLeakedTensors(trainStep); // also primes the optimizer and the shaders
     const perStep = [0, 1, 2].map(() => countHostReads(trainStep));
     console.log(`webgl host reads per padded MoE training step (T=${T}, D=${D}, E=${E}, k=2, capacity factor 1.25): ` +
-      perStep.map((r) => `${r.sync + r.async} (${r.sync} sync, ${r.async} async)`).join(', '));
+      perStep.map((r) => `${r.sync + r.async} (${r.sync} sync, ${r.async} async; ${r.backendSync} by kernels)`).join(', '));
     expect(moe.lastMetrics!.capacity).toBe(40);
-    for (const r of perStep) expect(r.sync + r.async).toBeLessThanOrEqual(MAX_HOST_READS_PER_STEP);
+    for (const r of perStep) expect(r.sync + r.async + r.backendSync).toBeLessThanOrEqual(MAX_HOST_READS_PER_STEP);
     tf.dispose(x);
     optimizer.dispose();
     moe.dispose();

@@ -3,6 +3,7 @@ import { MoEArgumentError } from '../errors.js';
 import { describe } from '../validate.js';
 import { importOptional, isNode } from './optional-import.js';
 import { registerMoekitKernels } from '../kernels/register-moekit-kernels.js';
+import { keepTopKOnDevice } from './keep-top-k-on-device.js';
 import { WASM_PACKAGE, checkWasmThreads, resolveWasmThreads, startWasmBackend, type WasmPackage } from './wasm-threads.js';
 
 /** A tfjs backend {@link selectBackend} can choose: `tensorflow` is tfjs-node (Node only), `webgpu` and `webgl` need a browser. */
@@ -180,6 +181,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const choice = await tryBackend(name, wasmThreads, journal);
     if (choice) {
       const kernels = registerMoekitKernels();
+      if (choice.backend === 'webgl') keepTopKOnDevice(); // routing decisions must not read back to the host
       return { ...choice, kernels, ...(forced ? { reason: `${BACKEND_ENV_VAR}=${forced.name}: ${choice.reason}` } : {}) };
     }
   }

@@ -6,6 +6,12 @@ export interface HostReadCount<R> {
   sync: number;
   /** Asynchronous reads (`data`, `array`, `buffer`: the engine's `read`), counted when started inside `fn`. */
   async: number;
+  /**
+   * Reads the backend made for its own kernels (`backend.readSync`): no host read on cpu or wasm,
+   * where the data already is on the host, but a real one on webgl (a kernel handing off to the cpu,
+   * like `TopK` below its size thresholds: see `keepTopKOnDevice`).
+   */
+  backendSync: number;
   /** What `fn` returned. */
   result: R;
 }
@@ -28,8 +34,16 @@ export function countHostReads<R>(fn: () => R): HostReadCount<R> {
   // own properties shadow the Engine prototype's methods; deleting them restores the originals
   const hadOwn = { readSync: Object.hasOwn(engine, 'readSync'), read: Object.hasOwn(engine, 'read') };
   const { readSync, read } = engine;
+  const backend = tf.backend() as unknown as { readSync: (dataId: object) => unknown };
+  const backendHadOwn = Object.hasOwn(backend, 'readSync');
+  const backendReadSync = backend.readSync;
   let sync = 0;
   let async = 0;
+  let backendSync = 0;
+  backend.readSync = function (this: unknown, dataId: object) {
+    backendSync++;
+    return backendReadSync.call(this, dataId);
+  };
   engine.readSync = function (this: EngineReads, dataId: object) {
     sync++;
     return readSync.call(this, dataId);
@@ -40,8 +54,10 @@ export function countHostReads<R>(fn: () => R): HostReadCount<R> {
   };
   try {
     const result = fn();
-    return { sync, async, result };
+    return { sync, async, backendSync: backendSync - sync, result };
   } finally {
+    if (backendHadOwn) backend.readSync = backendReadSync;
+    else delete (backend as Partial<typeof backend>).readSync;
     if (hadOwn.readSync) engine.readSync = readSync;
     else delete (engine as Partial<EngineReads>).readSync;
     if (hadOwn.read) engine.read = read;
