@@ -1,0 +1,9 @@
+/**
+ * `@moekit/router-balanced`: routing algorithms that balance the experts by design, each a
+ * {@link RoutingAlgorithm} plugin of `@moekit/core` that returns its own routing plan: expert choice
+ * (Zhou et al. 2022), Soft MoE (Puigcerver et al. 2023), BASE balanced assignment (Lewis et al.
+ * 2021) and hash routing (Roller et al. 2021).
+ *
+ * @packageDocumentation
+ */
+import './register.js';

@@ -1,0 +1,5 @@
+// Registers this package's routing algorithms with tfjs's serialisation registry. Imported by
+// index.ts; listed in package.json sideEffects.
+import * as tf from '@tensorflow/tfjs-core';
+
+void tf;
