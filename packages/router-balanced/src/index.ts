@@ -7,3 +7,4 @@
  * @packageDocumentation
  */
 import './register.js';
+export { ExpertChoice, expertChoiceRouter, type ExpertChoiceArgs, type ExpertChoiceConfig, type ExpertChoiceRouterArgs } from './expert-choice.js';

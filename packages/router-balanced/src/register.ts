@@ -3,3 +3,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 void tf;
+import { ExpertChoice } from './expert-choice.js';
+tf.serialization.registerClass(ExpertChoice);
