@@ -8,3 +8,5 @@
  */
 import './register.js';
 export { ExpertChoice, expertChoiceRouter, type ExpertChoiceArgs, type ExpertChoiceConfig, type ExpertChoiceRouterArgs } from './expert-choice.js';
+export { SoftMoE, softMoERouter, type SoftMoEArgs, type SoftMoEConfig, type SoftMoERouterArgs } from './soft-moe.js';
+export { SoftMoEGate, type SoftMoEGateArgs, type SoftMoEGateConfig } from './soft-moe-gate.js';

@@ -5,3 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 void tf;
 import { ExpertChoice } from './expert-choice.js';
 tf.serialization.registerClass(ExpertChoice);
+import { SoftMoE } from './soft-moe.js';
+import { SoftMoEGate } from './soft-moe-gate.js';
+tf.serialization.registerClass(SoftMoE);
+tf.serialization.registerClass(SoftMoEGate);
