@@ -10,3 +10,5 @@ import './register.js';
 export { ExpertChoice, expertChoiceRouter, type ExpertChoiceArgs, type ExpertChoiceConfig, type ExpertChoiceRouterArgs } from './expert-choice.js';
 export { SoftMoE, softMoERouter, type SoftMoEArgs, type SoftMoEConfig, type SoftMoERouterArgs } from './soft-moe.js';
 export { SoftMoEGate, type SoftMoEGateArgs, type SoftMoEGateConfig } from './soft-moe-gate.js';
+// resolves the {@link RoutingAlgorithm} of the package comment for typedoc
+import type { RoutingAlgorithm } from '@moekit/core';
