@@ -6,9 +6,9 @@ import {
   checkRank,
   computeCapacity,
   definedConfig,
+  describeValue,
   GatedRouter,
   LinearGate,
-  describeValue,
   MoEArgumentError,
   offTape,
   rejectUnknownOptions,
@@ -38,8 +38,8 @@ export type ExpertChoiceConfig = Required<ExpertChoiceArgs>;
 
 const KNOWN = ['numExperts', 'capacityFactor', 'capacityRounding'];
 
-/** Validates {@link ExpertChoiceArgs} and fills in the defaults; errors name `where`. @internal */
-export function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertChoiceConfig {
+/** Validates {@link ExpertChoiceArgs} and fills in the defaults; errors name `where`. */
+function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertChoiceConfig {
   const config: ExpertChoiceConfig = {
     numExperts: args.numExperts,
     capacityFactor: args.capacityFactor ?? 2,
@@ -65,8 +65,10 @@ export function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): 
  * the tokens — a token taken by no expert gets output 0 and is carried by the residual only.
  *
  * The top-`C` selection and every index are plan constants built off the tape; the combine weights
- * `S[t, e]` at the chosen pairs carry the gradient to the gate. No host read. Experts excluded by
- * `RouteOptions.excludedExperts` take no tokens.
+ * `S[t, e]` at the chosen pairs carry the gradient to the gate. No host read of moekit's (on webgl,
+ * tfjs's own `TopK` kernel copies `Sᵀ` to the CPU when `T` is below the backend's
+ * `TOPK_LAST_DIM_CPU_HANDOFF_SIZE_THRESHOLD` flag, 100000 by default, or `C` above 128). Experts
+ * excluded by `RouteOptions.excludedExperts` take no tokens.
  *
  * Plan layout: token-major `[T, E]` — pair `(t, e)` has slot `c` when `I[e, c] = t` (expert `e`
  * took token `t` as its `c`-th choice), else expert and slot `−1` and weight 0 — rather than the
