@@ -1,0 +1,204 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  checkFiniteNumber,
+  checkInteger,
+  checkOneOf,
+  checkRank,
+  computeCapacity,
+  definedConfig,
+  describeValue,
+  GatedRouter,
+  LinearGate,
+  MoEArgumentError,
+  offTape,
+  rejectUnknownOptions,
+  type CapacityRounding,
+  type GateInitializer,
+  type PlannedRouterOutput,
+  type RouteOptions,
+  type RoutingAlgorithm,
+  type SparseRoutingPlan,
+} from '@moekit/core';
+
+/** Configuration of an {@link ExpertChoice} routing algorithm. */
+export interface ExpertChoiceArgs {
+  /** Experts `E` (≥ 1). */
+  numExperts: number;
+  /**
+   * Capacity factor `c` (> 0): each expert takes `C = c·T/E` tokens, so a token is processed by `c`
+   * experts on average. Default 2, the paper's EC-CF2.
+   */
+  capacityFactor?: number;
+  /** How `c·T/E` becomes an integer `C`. Default `'ceil'`. */
+  capacityRounding?: CapacityRounding;
+}
+
+/** An {@link ExpertChoice}'s arguments with every default filled in. */
+export type ExpertChoiceConfig = Required<ExpertChoiceArgs>;
+
+const KNOWN = ['numExperts', 'capacityFactor', 'capacityRounding'];
+
+/** Validates {@link ExpertChoiceArgs} and fills in the defaults; errors name `where`. */
+function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertChoiceConfig {
+  const config: ExpertChoiceConfig = {
+    numExperts: args.numExperts,
+    capacityFactor: args.capacityFactor ?? 2,
+    capacityRounding: args.capacityRounding ?? 'ceil',
+  };
+  checkInteger(where, 'numExperts', config.numExperts, 1);
+  checkFiniteNumber(where, 'capacityFactor', config.capacityFactor);
+  if (config.capacityFactor <= 0) throw new MoEArgumentError(where, 'capacityFactor', 'a number > 0', describeValue(config.capacityFactor));
+  checkOneOf(where, 'capacityRounding', config.capacityRounding, ['floor', 'ceil', 'round']);
+  return config;
+}
+
+/**
+ * Expert choice routing, Zhou et al. 2022 ("Mixture-of-Experts with Expert Choice Routing",
+ * https://arxiv.org/abs/2202.09368, §3.1): instead of every token choosing its top-k experts, every
+ * expert chooses its top-`C` tokens. With token-to-expert affinities `S = Softmax(X·W_g)` `[T, E]`
+ * (Eq. 1; `X·W_g` is the gate's logits), `G, I = TopK(Sᵀ, C)` `[E, C]` gives each expert's chosen
+ * tokens `I` and their gating weights `G`, and the output is `y_t = Σ_{(e, c): I[e, c] = t} G[e, c] ·
+ * f_e(x_t)`. The capacity is `C = c·T/E` (rounded as asked, at least 1, at most `T`), so every expert
+ * is loaded exactly `C`: perfect balance by construction, no load-balancing loss (aux `total` = 0),
+ * nothing dropped. A token may be taken by several experts or by none; `metrics.expertsPerToken`
+ * (mean `c` up to the cap) and `metrics.tokensWithoutExpert` report how the `E·C` slots fell on
+ * the tokens — a token taken by no expert gets output 0 and is carried by the residual only.
+ *
+ * The top-`C` selection and every index are plan constants built off the tape; the combine weights
+ * `S[t, e]` at the chosen pairs carry the gradient to the gate. No host read of moekit's (on webgl,
+ * tfjs's own `TopK` kernel copies `Sᵀ` to the CPU when `T` is below the backend's
+ * `TOPK_LAST_DIM_CPU_HANDOFF_SIZE_THRESHOLD` flag, 100000 by default, or `C` above 128). Experts
+ * excluded by `RouteOptions.excludedExperts` take no tokens.
+ *
+ * Plan layout: token-major `[T, E]` — pair `(t, e)` has slot `c` when `I[e, c] = t` (expert `e`
+ * took token `t` as its `c`-th choice), else expert and slot `−1` and weight 0 — rather than the
+ * expert-major `[E, C]` with `token` that `SparseRoutingPlan` also allows: `@moekit/core` 0.1's
+ * `combine` loses `token` before its backward pass (its gradient gathers by a tensor it disposed),
+ * so an expert-major plan cannot be trained. The cost: combine gathers `T·E` rows instead of
+ * `E·C = c·T`, i.e. `E / c` times more.
+ *
+ * @example
+ * ```ts
+ * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new ExpertChoice({ numExperts: 8, capacityFactor: 2 }) });
+ * // or: expertChoiceRouter({ numExperts: 8 })
+ * ```
+ */
+export class ExpertChoice extends tf.serialization.Serializable implements RoutingAlgorithm {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'ExpertChoice';
+  /** Experts `E`. */
+  readonly numExperts: number;
+  /** Nominal choices per token: the mean experts per token, `c` rounded up, at most `E` (reporting only). */
+  readonly k: number;
+  /** The validated arguments, defaults filled in. */
+  readonly config: Readonly<ExpertChoiceConfig>;
+
+  /** Validates the arguments (unknown options are rejected by name). */
+  constructor(args: ExpertChoiceArgs) {
+    super();
+    rejectUnknownOptions('ExpertChoice', args ?? {}, KNOWN);
+    this.config = resolveExpertChoiceArgs('ExpertChoice', args);
+    this.numExperts = this.config.numExperts;
+    this.k = Math.min(this.numExperts, Math.ceil(this.config.capacityFactor));
+  }
+
+  /** Tokens each expert takes from `numTokens`: `C = round(c·T/E)`, at least 1, at most `T`. */
+  capacityFor(numTokens: number): number {
+    checkInteger('ExpertChoice.capacityFor', 'numTokens', numTokens, 1);
+    const { numExperts, capacityFactor, capacityRounding } = this.config;
+    const even = computeCapacity({ numTokens, numExperts, k: 1, capacityFactor, rounding: capacityRounding, multiplyByK: false }); // c·T/E, ≥ 1
+    return Math.min(numTokens, even);
+  }
+
+  /** `[T, E]` logits → `S = softmax(logits)` and the plan of each expert's top-`C` tokens (see the class note on its layout). */
+  route(logits: tf.Tensor2D, options: RouteOptions): PlannedRouterOutput {
+    const where = 'ExpertChoice.route';
+    const E = this.numExperts;
+    checkRank(where, 'logits', logits, 2);
+    const [numTokens, width] = logits.shape;
+    if (width !== E) throw new MoEArgumentError(where, 'logits', `shape [T, ${E}] (one column per expert)`, `shape ${describeValue(logits.shape)}`);
+    if (numTokens < 1) throw new MoEArgumentError(where, 'logits', 'at least one token (row)', `shape ${describeValue(logits.shape)}`);
+    const excluded = options.excludedExperts;
+    if (excluded !== undefined && excluded.length !== E) {
+      throw new MoEArgumentError(where, 'excludedExperts', `${E} flags (one per expert)`, describeValue(excluded.length));
+    }
+    const C = this.capacityFor(numTokens);
+    const used = Array.from({ length: E }, (_, e) => excluded?.[e] !== true); // host flags from the options, not a read
+    const out = tf.tidy(() => {
+      const floatLogits = tf.cast(logits, 'float32') as tf.Tensor2D;
+      const probs = tf.softmax(floatLogits) as tf.Tensor2D; // [T, E] S = Softmax(X·W_g), Eq. 1
+      const constants = offTape(() => tf.tidy(() => {
+        const chosen = tf.topk(tf.transpose(probs), C, true).indices; // [E, C] I of G, I = TopK(Sᵀ, C): expert e's c-th token
+        const experts = tf.tile(tf.reshape(tf.range(0, E, 1, 'int32'), [E, 1]), [1, C]); // [E, C] e in row e
+        const keep = tf.tensor2d(used.map((u) => [u ? 1 : 0]), [E, 1], 'int32'); // [E, 1] 0 for excluded experts
+        const slotPlusOne = tf.mul(tf.tile(tf.reshape(tf.range(1, C + 1, 1, 'int32'), [1, C]), [E, 1]), keep); // [E, C] c + 1 (0: excluded)
+        // token-major: slot[t, e] = c where I[e, c] = t, else −1 (an expert's C tokens are distinct: no pair repeats)
+        const pairs = tf.stack([tf.reshape(chosen, [-1]), tf.reshape(experts, [-1])], 1); // [E·C, 2] (t, e)
+        const slot = tf.sub(tf.scatterND(pairs, tf.reshape(slotPlusOne, [-1]), [numTokens, E]), tf.scalar(1, 'int32')) as tf.Tensor2D; // [T, E]
+        const taken = tf.greaterEqual(slot, 0); // [T, E]
+        const expertOfColumn = tf.tile(tf.reshape(tf.range(0, E, 1, 'int32'), [1, E]), [numTokens, 1]); // [T, E] e in column e
+        const load = tf.mul(tf.reshape(keep, [E]), tf.scalar(C, 'int32')) as tf.Tensor1D; // [E] C per used expert
+        return {
+          slot,
+          expertIndex: tf.where(taken, expertOfColumn, tf.fill([numTokens, E], -1, 'int32')) as tf.Tensor2D, // [T, E] e, or −1 (not taken)
+          taken: tf.cast(taken, 'float32'), // [T, E]
+          load,
+          needed: tf.clone(load) as tf.Tensor1D,
+          dropped: tf.scalar(0, 'int32'),
+        };
+      }));
+      const combineWeight = tf.mul(probs, constants.taken) as tf.Tensor2D; // [T, E] G = S at the chosen pairs, 0 elsewhere (gradient to S)
+      const plan = {
+        numExperts: E,
+        capacity: C,
+        expertIndex: constants.expertIndex,
+        slot: constants.slot,
+        combineWeight,
+        load: constants.load,
+        needed: constants.needed,
+        dropped: constants.dropped,
+        groupSizes: used.map((u) => (u ? C : 0)), // known on the host without a read: the grouped layout needs none
+      } satisfies SparseRoutingPlan;
+      return { logits: tf.clone(floatLogits), probs, plan, auxLosses: { total: tf.scalar(0) } };
+    });
+    return out as unknown as PlannedRouterOutput;
+  }
+
+  /** The constructor arguments, defaults filled in. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return definedConfig(this.config);
+  }
+
+  /** Rebuilds the algorithm from {@link ExpertChoice.getConfig}'s output. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+
+/** Configuration of {@link expertChoiceRouter}: the algorithm's arguments and its linear gate's. */
+export interface ExpertChoiceRouterArgs extends ExpertChoiceArgs {
+  /** Gate input width `Dg`; when omitted the gate is built from the first input. */
+  inputDim?: number;
+  /** Gate kernel initialiser. Default `'glorotUniform'`. */
+  kernelInitializer?: GateInitializer;
+  /** Seed of the gate's initialiser. */
+  seed?: number;
+}
+
+/**
+ * The expert choice router of the paper: a {@link LinearGate} `X·W_g` `[T, E]` and the
+ * {@link ExpertChoice} algorithm in a {@link GatedRouter} (serialisable through the registry).
+ *
+ * @example
+ * ```ts
+ * const moe = new MixtureOfExperts({ router: expertChoiceRouter({ numExperts: 8, capacityFactor: 2 }), experts });
+ * ```
+ */
+export function expertChoiceRouter(args: ExpertChoiceRouterArgs): GatedRouter {
+  const where = 'expertChoiceRouter';
+  rejectUnknownOptions(where, args ?? {}, [...KNOWN, 'inputDim', 'kernelInitializer', 'seed']);
+  const { inputDim, kernelInitializer, seed, ...algorithmArgs } = args;
+  const algorithm = new ExpertChoice(algorithmArgs);
+  const gate = new LinearGate({ numOutputs: algorithm.numExperts, inputDim, kernelInitializer, seed });
+  return new GatedRouter({ gate, algorithm });
+}
