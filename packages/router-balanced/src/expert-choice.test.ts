@@ -10,13 +10,7 @@ const logitsOf = (p: number[][]) => tf.log(tf.tensor2d(p)) as tf.Tensor2D;
 
 function release(out: PlannedRouterOutput) {
   const plan = out.plan as SparseRoutingPlan;
-  tf.dispose([out.logits, out.probs, plan.expertIndex, plan.slot, plan.combineWeight, plan.load, plan.needed, plan.dropped, ...Object.values(out.auxLosses)]);
-}
-
-/** Each expert's tokens in slot order, read from a token-major `[T, E]` slot matrix: `I` of `TopK(Sᵀ, C)`. */
-function tokensOf(slot: number[][]): number[][] {
-  const E = slot[0]!.length;
-  return Array.from({ length: E }, (_, e) => slot.flatMap((row, t) => (row[e]! >= 0 ? [[row[e]!, t]] : [])).sort((a, b) => a[0]! - b[0]!).map(([, t]) => t!));
+  tf.dispose([out.logits, out.probs, plan.expertIndex, plan.slot, plan.token, plan.combineWeight, plan.load, plan.needed, plan.dropped, ...Object.values(out.auxLosses)]);
 }
 
 /** Routes `p` through `ExpertChoice` and returns the plan as numbers and the plan's metrics. */
@@ -30,7 +24,8 @@ function routeByHand(p: number[][], capacityFactor: number) {
   const result = {
     capacity: plan.capacity,
     slot,
-    tokens: tokensOf(slot),
+    tokens: plan.token!.arraySync(), // [E, C] I of TopK(Sᵀ, C)
+    numTokens: plan.numTokens,
     weight: plan.combineWeight.arraySync(),
     expertIndex: plan.expertIndex.arraySync(),
     load: Array.from(plan.load.dataSync()),
@@ -75,8 +70,8 @@ describe('ExpertChoice by hand', () => {
     expect(r.capacity).toBe(1);
     // expert 0's column [0.9, 0.6, 0.3, 0.2] → token 0; expert 1's [0.1, 0.4, 0.7, 0.8] → token 3
     expect(r.tokens).toEqual([[0], [3]]);
-    expect(r.slot).toEqual([[0, -1], [-1, -1], [-1, -1], [-1, 0]]);
-    expectTensorsClose(tf.tensor(r.weight), [[0.9, 0], [0, 0], [0, 0], [0, 0.8]], { atol: 1e-6 });
+    expect(r.slot).toEqual([[0], [0]]);
+    expectTensorsClose(tf.tensor(r.weight), [[0.9], [0.8]], { atol: 1e-6 }); // [E, C]: S[I[e, c], e]
     // tokens 1 and 2 are taken by no expert: 2 / 4; pairs per token (1 + 0 + 0 + 1) / 4
     expect(r.metrics.tokensWithoutExpert).toBeCloseTo(0.5, 6);
     expect(r.metrics.expertsPerToken).toBeCloseTo(0.5, 6);
@@ -87,8 +82,8 @@ describe('ExpertChoice by hand', () => {
     expect(r.capacity).toBe(3);
     // expert 0: 0.9 (t0) > 0.6 (t1) > 0.3 (t2); expert 1: 0.8 (t3) > 0.7 (t2) > 0.4 (t1)
     expect(r.tokens).toEqual([[0, 1, 2], [3, 2, 1]]);
-    expect(r.slot).toEqual([[0, -1], [1, 2], [2, 1], [-1, 0]]);
-    expectTensorsClose(tf.tensor(r.weight), [[0.9, 0], [0.6, 0.4], [0.3, 0.7], [0, 0.8]], { atol: 1e-6 });
+    expect(r.slot).toEqual([[0, 1, 2], [0, 1, 2]]);
+    expectTensorsClose(tf.tensor(r.weight), [[0.9, 0.6, 0.3], [0.8, 0.7, 0.4]], { atol: 1e-6 }); // [E, C]
     // tokens 1 and 2 by both experts: pairs per token (1 + 2 + 2 + 1) / 4 = 1.5, none left out
     expect(r.metrics.expertsPerToken).toBeCloseTo(1.5, 6);
     expect(r.metrics.tokensWithoutExpert).toBe(0);
@@ -103,10 +98,11 @@ describe('ExpertChoice by hand', () => {
     // Sᵀ rows: e0 [0.5, 0.4, 0.1, 0.45] → t0 (0.5), t3 (0.45); e1 [0.35, 0.3, 0.5, 0.05] → t2 (0.5), t0 (0.35);
     //          e2 [0.15, 0.3, 0.4, 0.5] → t3 (0.5), t2 (0.4). Token 1 is second-to-last in every column.
     expect(r.tokens).toEqual([[0, 3], [2, 0], [3, 2]]);
-    // token-major: slot[t, e] = c where expert e took t as its c-th choice
-    expect(r.slot).toEqual([[0, 1, -1], [-1, -1, -1], [-1, 0, 1], [1, -1, 0]]);
-    expect(r.expertIndex).toEqual([[0, 1, -1], [-1, -1, -1], [-1, 1, 2], [0, -1, 2]]);
-    expectTensorsClose(tf.tensor(r.weight), [[0.5, 0.35, 0], [0, 0, 0], [0, 0.5, 0.4], [0.45, 0, 0.5]], { atol: 1e-6 });
+    // expert-major [E, C]: pair (e, c) carries token I[e, c] in slot c, weighted S[I[e, c], e]
+    expect(r.slot).toEqual([[0, 1], [0, 1], [0, 1]]);
+    expect(r.expertIndex).toEqual([[0, 0], [1, 1], [2, 2]]);
+    expect(r.numTokens).toBe(4);
+    expectTensorsClose(tf.tensor(r.weight), [[0.5, 0.45], [0.5, 0.35], [0.5, 0.4]], { atol: 1e-6 });
     expect(r.load).toEqual([2, 2, 2]);
     expect(r.dropped).toBe(0);
     // pairs per token: t0 2 (e0, e1), t1 0, t2 2 (e1, e2), t3 2 (e0, e2) → 6 / 4 = 1.5; 1 of 4 without expert
@@ -133,10 +129,11 @@ describe('ExpertChoice by hand', () => {
     const logits = logitsOf([[0.5, 0.35, 0.15], [0.4, 0.3, 0.3], [0.1, 0.5, 0.4], [0.45, 0.05, 0.5]]);
     const out = algorithm.route(logits, { training: false, excludedExperts: [false, true, false] });
     const plan = out.plan as SparseRoutingPlan;
-    // as above without expert 1: e0 takes t0, t3; e2 takes t3, t2
-    expect(plan.slot.arraySync()).toEqual([[0, -1, -1], [-1, -1, -1], [-1, -1, 1], [1, -1, 0]]);
-    expect(plan.expertIndex.arraySync()).toEqual([[0, -1, -1], [-1, -1, -1], [-1, -1, 2], [0, -1, 2]]);
-    expectTensorsClose(plan.combineWeight, [[0.5, 0, 0], [0, 0, 0], [0, 0, 0.4], [0.45, 0, 0.5]], { atol: 1e-6 });
+    // as above without expert 1: e0 takes t0, t3; e2 takes t3, t2; e1's pairs are unused
+    expect(plan.slot.arraySync()).toEqual([[0, 1], [-1, -1], [0, 1]]);
+    expect(plan.expertIndex.arraySync()).toEqual([[0, 0], [-1, -1], [2, 2]]);
+    expect([plan.token!.arraySync()[0], plan.token!.arraySync()[2]]).toEqual([[0, 3], [3, 2]]);
+    expectTensorsClose(plan.combineWeight, [[0.5, 0.45], [0, 0], [0.5, 0.4]], { atol: 1e-6 });
     expect(Array.from(plan.load.dataSync())).toEqual([2, 0, 2]);
     expect(plan.groupSizes).toEqual([2, 0, 2]);
     release(out);
@@ -354,33 +351,5 @@ describe('ExpertChoice arguments and serialisation', () => {
     tf.dispose([labels, x, y, a, b]);
     model.dispose();
     restored.dispose();
-  });
-});
-
-describe('core canary', () => {
-  it("core's combine cannot yet backpropagate through an expert-major plan: why ExpertChoice plans token-major", () => {
-    // The same routing as expert-major [E, C] pairs with `token`: experts 0 and 1 take tokens (0, 1) and (2, 3).
-    // combine's gradient gathers by a token tensor it disposed when its forward pass ended. When this
-    // test fails, core saves that tensor: switch ExpertChoice to the expert-major plan (E / c times
-    // smaller in combine) and delete this test.
-    const x = tf.randomNormal([4, 2], 0, 1, 'float32', 1);
-    const w = tf.variable(tf.ones([2, 2]));
-    const loss = () => tf.tidy(() => {
-      const plan: SparseRoutingPlan = {
-        numExperts: 2,
-        capacity: 2,
-        numTokens: 4,
-        expertIndex: tf.tensor2d([[0, 0], [1, 1]], undefined, 'int32'),
-        slot: tf.tensor2d([[0, 1], [0, 1]], undefined, 'int32'),
-        token: tf.tensor2d([[0, 1], [2, 3]], undefined, 'int32'),
-        combineWeight: tf.mul(w, 0.5) as tf.Tensor2D,
-        load: tf.tensor1d([2, 2], 'int32'),
-        needed: tf.tensor1d([2, 2], 'int32'),
-        dropped: tf.scalar(0, 'int32'),
-      };
-      return tf.sum(combine(dispatch(x, plan), plan)) as tf.Scalar;
-    });
-    expect(() => tf.variableGrads(loss, [w])).toThrow("Cannot read properties of undefined (reading 'backend')");
-    tf.dispose([x, w]);
   });
 });

@@ -65,17 +65,14 @@ function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertC
  * the tokens — a token taken by no expert gets output 0 and is carried by the residual only.
  *
  * The top-`C` selection and every index are plan constants built off the tape; the combine weights
- * `S[t, e]` at the chosen pairs carry the gradient to the gate. No host read of moekit's (on webgl,
- * tfjs's own `TopK` kernel copies `Sᵀ` to the CPU when `T` is below the backend's
- * `TOPK_LAST_DIM_CPU_HANDOFF_SIZE_THRESHOLD` flag, 100000 by default, or `C` above 128). Experts
+ * `S[t, e]` at the chosen pairs carry the gradient to the gate. No host read (on webgl, tfjs's own
+ * `TopK` kernel copies `Sᵀ` to the CPU when `T` is below its `TOPK_LAST_DIM_CPU_HANDOFF_SIZE_THRESHOLD`
+ * flag or `C` above 128, unless `keepTopKOnDevice()` raised them, as `selectBackend` does). Experts
  * excluded by `RouteOptions.excludedExperts` take no tokens.
  *
- * Plan layout: token-major `[T, E]` — pair `(t, e)` has slot `c` when `I[e, c] = t` (expert `e`
- * took token `t` as its `c`-th choice), else expert and slot `−1` and weight 0 — rather than the
- * expert-major `[E, C]` with `token` that `SparseRoutingPlan` also allows: `@moekit/core` 0.1's
- * `combine` loses `token` before its backward pass (its gradient gathers by a tensor it disposed),
- * so an expert-major plan cannot be trained. The cost: combine gathers `T·E` rows instead of
- * `E·C = c·T`, i.e. `E / c` times more.
+ * Plan layout: expert-major `[E, C]` pairs — pair `(e, c)` is expert `e`'s `c`-th token `I[e, c]`
+ * (the plan's `token`), in slot `c`, weighted `G[e, c]`; an excluded expert's pairs are unused (−1).
+ * Combine sums each token's pairs with a segment sum, `E·C = c·T` rows.
  *
  * @example
  * ```ts
@@ -110,7 +107,7 @@ export class ExpertChoice extends tf.serialization.Serializable implements Routi
     return Math.min(numTokens, even);
   }
 
-  /** `[T, E]` logits → `S = softmax(logits)` and the plan of each expert's top-`C` tokens (see the class note on its layout). */
+  /** `[T, E]` logits → `S = softmax(logits)` and the expert-major plan of each expert's top-`C` tokens. */
   route(logits: tf.Tensor2D, options: RouteOptions): PlannedRouterOutput {
     const where = 'ExpertChoice.route';
     const E = this.numExperts;
@@ -128,31 +125,32 @@ export class ExpertChoice extends tf.serialization.Serializable implements Routi
       const floatLogits = tf.cast(logits, 'float32') as tf.Tensor2D;
       const probs = tf.softmax(floatLogits) as tf.Tensor2D; // [T, E] S = Softmax(X·W_g), Eq. 1
       const constants = offTape(() => tf.tidy(() => {
-        const chosen = tf.topk(tf.transpose(probs), C, true).indices; // [E, C] I of G, I = TopK(Sᵀ, C): expert e's c-th token
+        const token = tf.topk(tf.transpose(probs), C, true).indices as tf.Tensor2D; // [E, C] I of G, I = TopK(Sᵀ, C): expert e's c-th token
+        const keep = tf.tensor2d(used.map((u) => [u]), [E, 1], 'bool'); // [E, 1] false for excluded experts
         const experts = tf.tile(tf.reshape(tf.range(0, E, 1, 'int32'), [E, 1]), [1, C]); // [E, C] e in row e
-        const keep = tf.tensor2d(used.map((u) => [u ? 1 : 0]), [E, 1], 'int32'); // [E, 1] 0 for excluded experts
-        const slotPlusOne = tf.mul(tf.tile(tf.reshape(tf.range(1, C + 1, 1, 'int32'), [1, C]), [E, 1]), keep); // [E, C] c + 1 (0: excluded)
-        // token-major: slot[t, e] = c where I[e, c] = t, else −1 (an expert's C tokens are distinct: no pair repeats)
-        const pairs = tf.stack([tf.reshape(chosen, [-1]), tf.reshape(experts, [-1])], 1); // [E·C, 2] (t, e)
-        const slot = tf.sub(tf.scatterND(pairs, tf.reshape(slotPlusOne, [-1]), [numTokens, E]), tf.scalar(1, 'int32')) as tf.Tensor2D; // [T, E]
-        const taken = tf.greaterEqual(slot, 0); // [T, E]
-        const expertOfColumn = tf.tile(tf.reshape(tf.range(0, E, 1, 'int32'), [1, E]), [numTokens, 1]); // [T, E] e in column e
-        const load = tf.mul(tf.reshape(keep, [E]), tf.scalar(C, 'int32')) as tf.Tensor1D; // [E] C per used expert
+        const slots = tf.tile(tf.reshape(tf.range(0, C, 1, 'int32'), [1, C]), [E, 1]); // [E, C] c in column c
+        const unused = tf.fill([E, C], -1, 'int32');
+        const load = tf.mul(tf.cast(tf.reshape(keep, [E]), 'int32'), tf.scalar(C, 'int32')) as tf.Tensor1D; // [E] C per used expert
         return {
-          slot,
-          expertIndex: tf.where(taken, expertOfColumn, tf.fill([numTokens, E], -1, 'int32')) as tf.Tensor2D, // [T, E] e, or −1 (not taken)
-          taken: tf.cast(taken, 'float32'), // [T, E]
+          token,
+          expertIndex: tf.where(keep, experts, unused) as tf.Tensor2D, // [E, C] e, or −1 for an excluded expert
+          slot: tf.where(keep, slots, unused) as tf.Tensor2D, // [E, C] c, or −1
+          flatIndex: tf.reshape(tf.add(tf.mul(token, tf.scalar(E, 'int32')), experts), [-1]), // [E·C] t·E + e into S
+          kept: tf.cast(tf.tile(keep, [1, C]), 'float32'), // [E, C]
           load,
           needed: tf.clone(load) as tf.Tensor1D,
           dropped: tf.scalar(0, 'int32'),
         };
       }));
-      const combineWeight = tf.mul(probs, constants.taken) as tf.Tensor2D; // [T, E] G = S at the chosen pairs, 0 elsewhere (gradient to S)
+      // G = S[I[e, c], e]: a gather of S (gradient to the gate), 0 for an excluded expert
+      const combineWeight = tf.mul(tf.reshape(tf.gather(tf.reshape(probs, [-1]), constants.flatIndex), [E, C]), constants.kept) as tf.Tensor2D; // [E, C]
       const plan = {
         numExperts: E,
         capacity: C,
+        numTokens,
         expertIndex: constants.expertIndex,
         slot: constants.slot,
+        token: constants.token,
         combineWeight,
         load: constants.load,
         needed: constants.needed,
