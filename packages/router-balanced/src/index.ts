@@ -7,3 +7,8 @@
  * @packageDocumentation
  */
 import './register.js';
+
+// BASE layers' balanced assignment (Lewis et al. 2021)
+export { BalancedAssignment, type BalancedAssignmentArgs, type BalancedAssignmentConfig } from './balanced-assignment.js';
+export { balancedAssignmentRouter, type BalancedAssignmentRouterArgs } from './balanced-assignment-router.js';
+export { balancedCapacities, resolveSolverOptions, solveBalancedAssignment, type BalancedAssignmentSolution, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';

@@ -3,3 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 void tf;
+
+// BASE layers' balanced assignment
+import { BalancedAssignment } from './balanced-assignment.js';
+
+tf.serialization.registerClass(BalancedAssignment);
