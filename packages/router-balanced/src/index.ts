@@ -12,3 +12,7 @@ import './register.js';
 export { BalancedAssignment, type BalancedAssignmentArgs, type BalancedAssignmentConfig } from './balanced-assignment.js';
 export { balancedAssignmentRouter, type BalancedAssignmentRouterArgs } from './balanced-assignment-router.js';
 export { balancedCapacities, resolveSolverOptions, solveBalancedAssignment, type BalancedAssignmentSolution, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';
+
+// Hash layers (Roller et al. 2021)
+export { buildHashTable, type HashTableArgs, type HashTableKind } from './hash-table.js';
+export { HashRouter, hashRouter, type HashOf, type HashRouterArgs, type HashRouterConfig } from './hash-router.js';

@@ -8,3 +8,8 @@ void tf;
 import { BalancedAssignment } from './balanced-assignment.js';
 
 tf.serialization.registerClass(BalancedAssignment);
+
+// Hash layers
+import { HashRouter } from './hash-router.js';
+
+tf.serialization.registerClass(HashRouter);
