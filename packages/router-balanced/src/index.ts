@@ -16,3 +16,6 @@ export { balancedCapacities, resolveSolverOptions, solveBalancedAssignment, type
 // Hash layers (Roller et al. 2021)
 export { buildHashTable, type HashTableArgs, type HashTableKind } from './hash-table.js';
 export { HashRouter, hashRouter, type HashOf, type HashRouterArgs, type HashRouterConfig } from './hash-router.js';
+
+// resolves the {@link RoutingAlgorithm} of the package comment above for typedoc (the skeleton's docs build failed without it)
+import type { RoutingAlgorithm } from '@moekit/core';
