@@ -82,6 +82,11 @@ describe('BalancedAssignment', () => {
     const train = moe.apply(x, { training: true });
     expectTensorsClose(train.output, [[3 * 0.952574, 0.952574], [2 * 0.817574, 1.5 * 0.817574], [0.731059, 0], [0, 2 * 0.880797]], { atol: 1e-5 });
     expect(train.metrics.toJSON()).toMatchObject({ capacity: 2, load: [2, 2], needed: [2, 2], droppedCount: 0 });
+    // the grouped layout (group sizes from the plan, no read) gives the same output
+    const grouped = new MixtureOfExperts({ router, experts: moe.experts, layout: 'grouped' }).apply(x, { training: true });
+    expectTensorsClose(grouped.output, train.output, { atol: 1e-6 });
+    tf.dispose([grouped.output, ...Object.values(grouped.auxLosses)]);
+    grouped.metrics.dispose();
     // evaluation, capacity factor 1: C = ⌈1 · 4 / 2⌉ = 2; greedy [0, 0, 0, 1] → expert 0 keeps tokens 0, 1; token 2 is dropped (output 0)
     const evaluation = moe.apply(x, { training: false });
     expectTensorsClose(evaluation.output, [[3 * 0.952574, 0.952574], [2 * 0.880797, 1.5 * 0.880797], [0, 0], [0, 2 * 0.880797]], { atol: 1e-5 });
@@ -118,9 +123,10 @@ describe('BalancedAssignment', () => {
     router.dispose();
   });
 
-  it('makes no host read in a training step with the padded layout (forward, backward, update)', () => {
+  it.each(['padded', 'grouped'] as const)('makes no host read in a training step with the %s layout (forward, backward, update)', (layout) => {
+    // grouped: the plan carries its group sizes (each expert's share, known on the host), so the engine reads nothing
     const router = balancedAssignmentRouter({ numExperts: 4, inputDim: 8, seed: 3 });
-    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8, seed: 4 }), layout: 'padded' });
+    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 8, seed: 4 }), layout });
     const x = tf.randomNormal([64, 8], 0, 1, 'float32', 1);
     const target = tf.randomNormal([64, 8], 0, 1, 'float32', 2);
     const optimizer = tf.train.sgd(0.01);

@@ -14,7 +14,7 @@ import {
   type SparseRoutingPlan,
   type TokenChoiceOutput,
 } from '@moekit/core';
-import { resolveSolverOptions, solveBalancedAssignment, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';
+import { balancedCapacities, resolveSolverOptions, solveBalancedAssignment, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';
 
 /** Configuration of a {@link BalancedAssignment}: the experts and the solver's settings. */
 export interface BalancedAssignmentArgs extends BalancedAssignmentSolverOptions {
@@ -48,8 +48,9 @@ const KNOWN = ['numExperts', 'sinkhornIterations', 'temperatureStart', 'temperat
  * `renormalize: 'none'` (its default), or the weight becomes 1.
  *
  * Training returns a token-major `[T, 1]` plan with `capacity = ⌈T/E⌉` and `load` equal to each
- * expert's share; evaluation returns `expertIndex` `[T, 1]`. The decisions are made off the gradient
- * tape without a host read; only the combine weights carry gradient to the scores.
+ * expert's share, also given as `groupSizes` (known on the host by construction, so even the grouped
+ * layout makes no host read); evaluation returns `expertIndex` `[T, 1]`. The decisions are made off
+ * the gradient tape without a host read; only the combine weights carry gradient to the scores.
  *
  * @example
  * ```ts
@@ -106,6 +107,7 @@ export class BalancedAssignment extends tf.serialization.Serializable implements
         load: solution.load,
         needed: tf.clone(solution.load), // every token asks for the expert it is given: nothing is dropped
         dropped: tf.scalar(0, 'int32') as tf.Scalar,
+        groupSizes: balancedCapacities(T, E), // the load, known on the host by construction: the grouped layout needs no read
       };
       return { logits: tf.clone(scores), probs, plan, auxLosses: { total: tf.scalar(0) as tf.Scalar } };
     });
