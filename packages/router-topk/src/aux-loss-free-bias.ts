@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkFiniteNumber, checkInteger, checkNonNegative, checkShape, EXCLUDED_LOGIT, MoEArgumentError, offTape, oneHotFloat } from '@moekit/core';
 
+/** Configuration of an {@link AuxLossFreeBias}. */
+export interface AuxLossFreeBiasArgs {
+  /** Experts `E` (≥ 1). */
+  numExperts: number;
+  /** Update rate `u` (≥ 0; Wang et al. and DeepSeek-V3 use 1e-3); 0 keeps the bias fixed. */
+  updateRate: number;
+  /** The starting bias, `E` finite numbers. Default zeros (Algorithm 1 line 1). */
+  initial?: readonly number[];
+}
+
 /**
  * The per-expert selection bias of auxiliary-loss-free load balancing (Wang et al. 2024,
  * "Auxiliary-Loss-Free Load Balancing Strategy for Mixture-of-Experts", https://arxiv.org/abs/2408.15664,
@@ -29,8 +39,8 @@ export class AuxLossFreeBias {
   /** `[E]` float32 bias `b`, a non-trainable variable (`trainable: false`: no optimiser touches it). */
   readonly variable: tf.Variable;
 
-  /** Creates `b` from `initial` (default zeros, Algorithm 1 line 1). */
-  constructor(args: { numExperts: number; updateRate: number; initial?: readonly number[] }) {
+  /** Validates the arguments and creates `b` from `initial` (default zeros, Algorithm 1 line 1). */
+  constructor(args: AuxLossFreeBiasArgs) {
     const where = 'AuxLossFreeBias';
     checkInteger(where, 'numExperts', args.numExperts, 1);
     checkNonNegative(where, 'updateRate', args.updateRate);

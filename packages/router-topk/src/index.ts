@@ -15,4 +15,4 @@ export { vmoeLoad } from './vmoe-load.js';
 export { HierarchicalTopKRouter, type HierarchicalTopKRouterArgs, type HierarchicalTopKRouterConfig } from './hierarchical-top-k-router.js';
 export { CosineGate, cosineGate, type CosineGateArgs, type CosineGateConfig } from './cosine-gate.js';
 export { TopKChoice, topKChoice, type TopKChoiceArgs, type TopKChoiceConfig, type TopKGating } from './top-k-choice.js';
-export { AuxLossFreeBias } from './aux-loss-free-bias.js';
+export { AuxLossFreeBias, type AuxLossFreeBiasArgs } from './aux-loss-free-bias.js';

@@ -58,6 +58,18 @@ describe('no host read on the routing path', () => {
     });
   }
 
+  it('a CosineGate built lazily by the first route call reads nothing either', () => {
+    const algorithm = new TopKChoice({ numExperts: E, k: 2, gating: 'sigmoid', biasUpdateRate: 1e-3 });
+    const router = new GatedRouter({ gate: new CosineGate({ numOutputs: E, seed: 5 }), algorithm });
+    const x = tf.randomNormal([16, D], 0, 1, 'float32', 6) as tf.Tensor2D;
+    let out: ReturnType<GatedRouter['route']> | undefined;
+    expect(countHostReads(() => { out = router.route(x, { training: true }); })).toBe(0);
+    expect(router.trainableVariables).toHaveLength(3); // built: W_p, E_emb, log τ
+    tf.dispose([out!.logits, out!.probs, ...Object.values(out!.auxLosses), ...('expertIndex' in out! ? [out!.expertIndex] : [])]);
+    x.dispose();
+    router.dispose();
+  });
+
   it("the counter sees reads: the 'grouped' layout reads the group sizes once per step", () => {
     const t = trainingStep(new CosineGate({ numOutputs: E, inputDim: D, seed: 4 }), { gating: 'sigmoid', biasUpdateRate: 1e-3 }, 'grouped');
     expect(countHostReads(t.step)).toBe(1);
