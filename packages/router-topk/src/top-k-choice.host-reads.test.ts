@@ -1,31 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { GatedRouter, LinearGate, MixtureOfExperts, type BufferLayout, type Gate } from '@moekit/core';
-import { LinearExpertBank } from '@moekit/core/testing';
+import { countHostReads as countReads, LinearExpertBank } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
 import { CosineGate } from './cosine-gate.js';
 import { TopKChoice, type TopKChoiceArgs } from './top-k-choice.js';
 
-type Reader = (...args: unknown[]) => unknown;
-
-/**
- * Runs `fn` and returns how many times it read a tensor back to the host: `dataSync`, `arraySync` and
- * `bytes` go through `engine.readSync`, `data` and `array` through `engine.read`.
- */
-function countHostReads(fn: () => void): number {
-  const engine = tf.engine() as unknown as { readSync: Reader; read: Reader };
-  const original = { readSync: engine.readSync, read: engine.read };
-  let count = 0;
-  engine.readSync = function (this: unknown, ...args: unknown[]) { count++; return original.readSync.apply(this, args); };
-  engine.read = function (this: unknown, ...args: unknown[]) { count++; return original.read.apply(this, args); };
-  try {
-    fn();
-  } finally {
-    delete (engine as Partial<typeof engine>).readSync; // the prototype's methods again
-    delete (engine as Partial<typeof engine>).read;
-  }
-  return count;
-}
+/** Reads back to the host (sync and async, through the engine) while `fn` runs: core's counter. */
+const countHostReads = (fn: () => void) => {
+  const { sync, async } = countReads(fn);
+  return sync + async;
+};
 
 const E = 4;
 const D = 6;
