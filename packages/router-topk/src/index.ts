@@ -1,7 +1,8 @@
 /**
- * `@moekit/router-topk`: softmax top-k routers — Shazeer et al. 2017 noisy top-k with its smooth load
- * estimator, V-MoE's gaussian noise, Gumbel selection, GShard's second-expert policies, and the
- * two-level hierarchical MoE.
+ * `@moekit/router-topk`: top-k routers — Shazeer et al. 2017 noisy top-k with its smooth load
+ * estimator, V-MoE's gaussian noise, Gumbel selection, GShard's second-expert policies, the two-level
+ * hierarchical MoE; and, for `GatedRouter`, X-MoE's cosine gate and the `TopKChoice` routing algorithm
+ * (softmax or DeepSeek-V3 sigmoid gating, auxiliary-loss-free load balancing).
  *
  * @packageDocumentation
  */
@@ -12,3 +13,6 @@ export { type SecondExpertPolicy } from './second-expert-policy.js';
 export { shazeerLoad } from './shazeer-load.js';
 export { vmoeLoad } from './vmoe-load.js';
 export { HierarchicalTopKRouter, type HierarchicalTopKRouterArgs, type HierarchicalTopKRouterConfig } from './hierarchical-top-k-router.js';
+export { CosineGate, cosineGate, type CosineGateArgs, type CosineGateConfig } from './cosine-gate.js';
+export { TopKChoice, topKChoice, type TopKChoiceArgs, type TopKChoiceConfig, type TopKGating } from './top-k-choice.js';
+export { AuxLossFreeBias, type AuxLossFreeBiasArgs } from './aux-loss-free-bias.js';
