@@ -26,8 +26,8 @@ export default defineConfig({
     // core's top-level suites (its backends/, kernels/ and layers/ suites are about node, wasm and files)
     // and every router's, plus the benchmark's webgl timing
     include: ['packages/core/src/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
-    // reads docs/architecture.md from disk (node:fs): a check of the page, not of a backend
-    exclude: ['packages/core/src/routing-algorithm-example.test.ts'],
+    // node-only checks: the page docs/architecture.md on disk (node:fs), and suites of the wasm backend
+    exclude: ['packages/core/src/routing-algorithm-example.test.ts', 'packages/core/src/clamp-index.test.ts', '**/*.wasm.test.ts'],
     testNamePattern: new RegExp(`^(?!.*(?:${notOnWebgl.map(escape).join('|')}))`),
     setupFiles: ['./vitest.browser.setup.ts'],
     testTimeout: 60_000,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { clampIndex } from './clamp-index.js';
 import { MoEArgumentError } from './errors.js';
 import { planNumTokens, type SparseRoutingPlan } from './routing-plan.js';
 import { checkDtype, checkShape, describe } from './validate.js';
@@ -47,7 +48,7 @@ export function planBufferRows(plan: SparseRoutingPlan, layout: BufferLayout): B
     const offsets = layout === 'padded'
       ? tf.mul(tf.range(0, numExperts, 1, 'int32'), tf.scalar(capacity, 'int32')) // [E]
       : tf.cumsum(plan.load, 0, true); // [E] exclusive
-    const safeExpert = tf.clipByValue(expertIndex, 0, numExperts - 1); // [P0, P1] (-1 → 0, masked below)
+    const safeExpert = clampIndex(expertIndex, numExperts); // [P0, P1] (-1 → 0, masked below)
     const row = tf.add(tf.gather(offsets, safeExpert), slot); // [P0, P1]
     return tf.where(kept, row, tf.fill(slot.shape, numRows, 'int32')) as tf.Tensor2D;
   }));

@@ -44,6 +44,7 @@ export { dispatch } from './dispatch.js';
 export { planBufferRows, type BufferLayout, type BufferRows } from './buffer-rows.js';
 export { combine, weightedSumCombiner } from './combine.js';
 export { denseDispatch, denseCombine } from './dense-dispatch.js';
+export { clampIndex } from './clamp-index.js';
 export { offTape, withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
 export { excludeExperts, EXCLUDED_LOGIT } from './exclude-experts.js';

@@ -3,6 +3,7 @@ import { placeChoices, type SecondChoiceOffset } from './assign-slots.js';
 import { computeCapacity, type CapacityRounding } from './capacity.js';
 import type { CapacityPresetName } from './capacity-presets.js';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
+import { clampIndex } from './clamp-index.js';
 import { expertOneHot } from './expert-one-hot.js';
 import type { TokenChoiceOutput } from './router.js';
 import type { SparseRoutingPlan } from './routing-plan.js';
@@ -111,7 +112,7 @@ export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIn
       return [
         tf.cast(tf.greaterEqual(placed.slot, 0), 'float32'), // [T, K] kept pairs
         tf.cast(tf.greaterEqual(expertIndex, 0), 'float32'), // [T, K] used choices
-        tf.add(rowStart, tf.clipByValue(expertIndex, 0, numExperts - 1)), // [T, K] flat index t·E + e (an unchecked out-of-range choice reads a valid column, then is masked: never kept)
+        tf.add(rowStart, clampIndex(expertIndex, numExperts)), // [T, K] flat index t·E + e (an unchecked out-of-range choice reads a valid column, then is masked: never kept)
       ];
     }));
     // probs at the chosen experts: a gather of the flattened [T·E] probabilities (differentiable)

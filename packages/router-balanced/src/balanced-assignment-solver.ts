@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkRank, MoEArgumentError, offTape, oneHotFloat } from '@moekit/core';
+import { checkInteger, checkRank, clampIndex, MoEArgumentError, offTape, oneHotFloat } from '@moekit/core';
 
 /** Settings of {@link solveBalancedAssignment}; every field has a default. */
 export interface BalancedAssignmentSolverOptions {
@@ -187,7 +187,7 @@ function placeByPreference(value: tf.Tensor2D, cap: tf.Tensor1D, rounds: number)
   const rank = tf.cumsum(unplaced, 0, true); // [T]
   const free = tf.sub(cap, load); // [E]
   const freeEnd = tf.cumsum(free); // [E] inclusive
-  const target = tf.clipByValue(tf.sum(tf.cast(tf.lessEqual(tf.expandDims(freeEnd, 0), tf.expandDims(rank, 1)), 'int32'), 1), 0, E - 1); // [T] experts whose free slots end at or before the rank
+  const target = clampIndex(tf.sum(tf.cast(tf.lessEqual(tf.expandDims(freeEnd, 0), tf.expandDims(rank, 1)), 'int32'), 1), E); // [T] experts whose free slots end at or before the rank
   const targetSlot = tf.add(tf.gather(load, target), tf.sub(rank, tf.gather(tf.sub(freeEnd, free), target))); // [T]
   const isFallback = tf.greater(unplaced, 0.5);
   return {

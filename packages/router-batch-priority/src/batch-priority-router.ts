@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { componentConfig, expectTokenChoice, fromComponentConfig, MoEArgumentError, offTape, type CapacityConfig, type RouteOptions, type Router, type TokenChoiceOutput } from '@moekit/core';
+import { clampIndex, componentConfig, expectTokenChoice, fromComponentConfig, MoEArgumentError, offTape, type CapacityConfig, type RouteOptions, type Router, type TokenChoiceOutput } from '@moekit/core';
 
 /** Configuration of a {@link BatchPriorityRouter}. */
 export interface BatchPriorityRouterArgs {
@@ -80,7 +80,7 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
     // V-MoE: priority = combine weight of the top-1 choice, a constant to autodiff
     const priority = offTape(() => tf.tidy(() => {
       const first = tf.reshape(tf.slice(out.expertIndex, [0, 0], [-1, 1]), [numTokens]); // [T]
-      const flat = tf.add(tf.mul(tf.range(0, numTokens, 1, 'int32'), tf.scalar(numExperts, 'int32')), tf.clipByValue(first, 0, numExperts - 1)); // [T] t·E + e
+      const flat = tf.add(tf.mul(tf.range(0, numTokens, 1, 'int32'), tf.scalar(numExperts, 'int32')), clampIndex(first, numExperts)); // [T] t·E + e
       return tf.gather(tf.reshape(out.probs, [-1]), flat) as tf.Tensor1D; // [T] top-1 gate
     }));
     if (!this.checked) {

@@ -4,7 +4,7 @@ import { DemoOptionsError, demoDefaults, demoHelp, parseDemoOptions } from './de
 describe('parseDemoOptions', () => {
   it('gives the defaults for no arguments', () => {
     expect(parseDemoOptions([])).toEqual(demoDefaults);
-    expect(demoDefaults).toMatchObject({ router: 'topk', experts: 4, k: 1, capacityFactor: 1.25, constraint: 'soft' });
+    expect(demoDefaults).toMatchObject({ router: 'topk', experts: 4, k: 1, capacityFactor: 1.25, constraint: 'auto' });
   });
 
   it('reads every option, as "--name value" and "--name=value"', () => {
@@ -17,13 +17,15 @@ describe('parseDemoOptions', () => {
   it('rejects bad options with a message naming the option, the expectation and the value', () => {
     const cases: [string[], string][] = [
       [['--routr', 'topk'], "unknown option '--routr' (see --help)"],
-      [['--router', 'hash'], "--router: expected one of topk, switch, got 'hash'"],
+      [['--router', 'hashing'], "--router: expected one of topk, switch, cosine, sigmoid, expert-choice, soft-moe, base, hash, got 'hashing'"],
+      [['--router', 'base', '--k', '2'], '--k: the base router chooses 1 expert per image, got 2'],
+      [['--router', 'expert-choice', '--constraint', 'soft'], "--constraint: the expert-choice router balances by design; expected auto or none, got 'soft'"],
       [['--experts', '0'], "--experts: expected an integer in [1, 64], got '0'"],
       [['--experts', '2.5'], "--experts: expected an integer in [1, 64], got '2.5'"],
       [['--k', '5'], '--k: expected at most --experts (4), got 5'],
       [['--router', 'switch', '--k', '2'], '--k: the switch router chooses 1 expert per image, got 2'],
       [['--capacity-factor', '-1'], "--capacity-factor: expected a number >= 0 (0 = dropless), got '-1'"],
-      [['--constraint', 'both'], "--constraint: expected one of none, soft, hard, got 'both'"],
+      [['--constraint', 'both'], "--constraint: expected one of auto, none, soft, hard, got 'both'"],
       [['--epochs'], '--epochs: expected a value, got nothing'],
       [['--train-size', '50'], "--train-size: expected an integer in [100, 60000], got '50'"],
     ];

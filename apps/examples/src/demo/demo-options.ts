@@ -1,17 +1,42 @@
 /** The command-line options of `npm run demo`, their defaults, `--help` text and validation. */
 
 /** The demo's router. */
-export type DemoRouter = 'topk' | 'switch';
-/** The demo's utilisation constraint (Pavlitska et al. 2022 §3.2). */
-export type DemoConstraint = 'none' | 'soft' | 'hard';
+export type DemoRouter = 'topk' | 'switch' | 'cosine' | 'sigmoid' | 'expert-choice' | 'soft-moe' | 'base' | 'hash';
+/** Routers that balance by design: no utilisation constraint applies to them. */
+export const BALANCED_ROUTERS: readonly DemoRouter[] = ['sigmoid', 'expert-choice', 'soft-moe', 'base', 'hash'];
+/** The demo's utilisation constraint (Pavlitska et al. 2022 §3.2); `auto`: soft for topk, switch and cosine, none for the routers balanced by design. */
+export type DemoConstraint = 'auto' | 'none' | 'soft' | 'hard';
+
+/** The constraint `auto` resolves to: soft for the routers that balance through losses, none for those balanced by design. */
+export function demoConstraint(o: Pick<DemoOptions, 'router' | 'constraint'>): Exclude<DemoConstraint, 'auto'> {
+  if (o.constraint !== 'auto') return o.constraint;
+  return BALANCED_ROUTERS.includes(o.router) ? 'none' : 'soft';
+}
+
+/** How the report and the summary name the router of `o`. */
+export function routerLabel(o: Pick<DemoOptions, 'router' | 'k'>): string {
+  const labels: Record<DemoRouter, string> = {
+    topk: `noisy top-${o.k} (TopKRouter)`,
+    switch: 'Switch top-1 (SwitchRouter)',
+    cosine: `X-MoE cosine top-${o.k} (CosineGate + TopKChoice)`,
+    sigmoid: `DeepSeek-V3 sigmoid top-${o.k}, aux-loss-free bias (TopKChoice)`,
+    'expert-choice': `expert choice, capacity factor ${o.k} (ExpertChoice)`,
+    'soft-moe': 'Soft MoE (SoftMoE)',
+    base: 'BASE balanced assignment (BalancedAssignment)',
+    hash: 'hash routing of SimHash buckets (HashRouter)',
+  };
+  return labels[o.router];
+}
 
 /** Validated demo options. */
 export interface DemoOptions {
-  /** `topk`: Shazeer's noisy top-k; `switch`: Switch Transformer top-1. */
+  /** `topk`: Shazeer's noisy top-k; `switch`: Switch top-1; `cosine`: X-MoE's cosine gate, top-k;
+   * `sigmoid`: DeepSeek-V3 sigmoid top-k with aux-loss-free bias balancing; `expert-choice`, `soft-moe`,
+   * `base` (balanced assignment), `hash` (SimHash feature buckets): `@moekit/router-balanced`. */
   router: DemoRouter;
   /** Experts `E`. */
   experts: number;
-  /** Experts per image `k` (1 for `switch`). */
+  /** Experts per image `k` (1 for `switch`, `base`, `hash`; expert choice's capacity factor; Soft MoE's slots per image). */
   k: number;
   /** Capacity factor in training (0: dropless). */
   capacityFactor: number;
@@ -40,7 +65,7 @@ export const demoDefaults: DemoOptions = {
   k: 1,
   capacityFactor: 1.25,
   evalCapacityFactor: 2,
-  constraint: 'soft',
+  constraint: 'auto',
   epochs: 3,
   trainSize: 12000,
   testSize: 2000,
@@ -57,13 +82,17 @@ compute, shows progress (loss, accuracy, per-expert load), prints a summary tabl
 report with the loss curves, the expert load over training and the expert x class matrix.
 
 Options:
-  --router topk|switch       router: Shazeer noisy top-k (TopKRouter) or Switch top-1 (SwitchRouter)  [${demoDefaults.router}]
+  --router NAME              topk (Shazeer noisy top-k), switch (Switch top-1), cosine (X-MoE cosine gate,
+                             top-k), sigmoid (DeepSeek-V3 sigmoid top-k, aux-loss-free bias), expert-choice,
+                             soft-moe, base (BASE balanced assignment), hash (SimHash buckets)   [${demoDefaults.router}]
   --experts E                number of conv experts, 1..64                                          [${demoDefaults.experts}]
-  --k K                      experts per image, 1..E (switch: 1)                                      [${demoDefaults.k}]
+  --k K                      experts per image, 1..E (switch, base, hash: 1; expert-choice: its capacity
+                             factor c; soft-moe: slots per image)                                     [${demoDefaults.k}]
   --capacity-factor F        training: images per expert = ceil(F * k * batch / E); 0 = dropless     [${demoDefaults.capacityFactor}]
   --eval-capacity-factor F   the same on the test images (Switch Transformer's default 2)           [${demoDefaults.evalCapacityFactor}]
-  --constraint none|soft|hard  utilisation constraint (Pavlitska et al. 2022): none (the router's own balance
-                             losses), soft (KL to uniform, weight 1), hard (relative, threshold 0.1)  [${demoDefaults.constraint}]
+  --constraint auto|none|soft|hard  utilisation constraint (Pavlitska et al. 2022): none (the router's own
+                             balance losses), soft (KL to uniform, weight 1), hard (relative, threshold 0.1);
+                             auto: soft for topk, switch, cosine; none for the routers balanced by design [${demoDefaults.constraint}]
   --epochs N                 passes over the training images, 1..100                                 [${demoDefaults.epochs}]
   --train-size N             training images, 100..60000                                              [${demoDefaults.trainSize}]
   --test-size N              test images, 100..10000                                                  [${demoDefaults.testSize}]
@@ -110,7 +139,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions {
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new DemoOptionsError(`${name}: expected a value, got nothing`);
     switch (name) {
-      case '--router': o.router = oneOf(name, value, ['topk', 'switch'] as const); break;
+      case '--router': o.router = oneOf(name, value, ['topk', 'switch', 'cosine', 'sigmoid', 'expert-choice', 'soft-moe', 'base', 'hash'] as const); break;
       case '--experts': o.experts = integer(name, value, 1, 64); break;
       case '--k': o.k = integer(name, value, 1, 64); kGiven = true; break;
       case '--capacity-factor':
@@ -121,7 +150,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions {
         else o.evalCapacityFactor = f;
         break;
       }
-      case '--constraint': o.constraint = oneOf(name, value, ['none', 'soft', 'hard'] as const); break;
+      case '--constraint': o.constraint = oneOf(name, value, ['auto', 'none', 'soft', 'hard'] as const); break;
       case '--epochs': o.epochs = integer(name, value, 1, 100); break;
       case '--train-size': o.trainSize = integer(name, value, 100, 60000); break;
       case '--test-size': o.testSize = integer(name, value, 100, 10000); break;
@@ -130,6 +159,11 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions {
     }
   }
   if (o.k > o.experts) throw new DemoOptionsError(`--k: expected at most --experts (${o.experts}), got ${o.k}`);
-  if (o.router === 'switch' && o.k !== 1) throw new DemoOptionsError(`--k: the switch router chooses 1 expert per image, got ${o.k}${kGiven ? '' : ' (default)'}`);
+  for (const one of ['switch', 'base', 'hash'] as const) {
+    if (o.router === one && o.k !== 1) throw new DemoOptionsError(`--k: the ${one} router chooses 1 expert per image, got ${o.k}${kGiven ? '' : ' (default)'}`);
+  }
+  if (BALANCED_ROUTERS.includes(o.router) && (o.constraint === 'soft' || o.constraint === 'hard')) {
+    throw new DemoOptionsError(`--constraint: the ${o.router} router balances by design; expected auto or none, got '${o.constraint}'`);
+  }
   return o;
 }

@@ -1,6 +1,7 @@
 /** The demo's self-contained HTML report: inline SVG plots only, no script, no external URL. */
 import { expertClassMatrixSvg, type ExpertClassMatrix } from '@moekit/experts-conv';
 import { lineChartSvg, windowMeans, type ChartSeries } from './line-chart-svg.js';
+import { demoConstraint, routerLabel } from './demo-options.js';
 import type { DemoResult } from './run-demo.js';
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -38,7 +39,7 @@ export function demoReportHtml(result: DemoResult, summaryMarkdown: string, matr
 <style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}pre{background:#f6f6f6;padding:1em;overflow-x:auto}figure{margin:1.5em 0}</style>
 </head><body>
 <h1>moekit demo: MoE-CNN vs dense CNN on MNIST</h1>
-<p>${escapeHtml(`${o.experts} conv experts, ${o.router === 'topk' ? `noisy top-${o.k} (TopKRouter)` : 'Switch top-1 (SwitchRouter)'}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor}), ${o.constraint} constraint; ${o.epochs} epochs over ${o.trainSize} training images, tested on ${o.testSize}; seed ${o.seed}.`)}</p>
+<p>${escapeHtml(`${o.experts} conv experts, ${routerLabel(o)}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor}), ${demoConstraint(o)} constraint; ${o.epochs} epochs over ${o.trainSize} training images, tested on ${o.testSize}; seed ${o.seed}.`)}</p>
 <p>${escapeHtml(`Run ${result.date} on ${result.machine}, backend ${result.backend}.`)}</p>
 <h2>Summary</h2>
 <pre>${escapeHtml(summaryMarkdown)}</pre>

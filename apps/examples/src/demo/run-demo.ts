@@ -3,14 +3,15 @@
  * of the same active compute, with progress, and measures accuracy, parameters, drops and time.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Router } from '@moekit/core';
+import { GatedRouter, LinearGate, type Router } from '@moekit/core';
 import { loadMnist } from '@moekit/datasets';
 import { expertClassMatrix, HardConstraintRouter, SoftConstraintRouter, type ExpertClassMatrix } from '@moekit/experts-conv';
 import { SwitchRouter } from '@moekit/router-switch';
-import { TopKRouter } from '@moekit/router-topk';
+import { balancedAssignmentRouter, expertChoiceRouter, HashRouter, softMoERouter } from '@moekit/router-balanced';
+import { CosineGate, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { MnistDenseCnn, MnistMoECnn, type MnistClassifier } from '../models/mnist-moe-cnn.js';
 import { evaluateMnistClassifier, trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
-import type { DemoOptions } from './demo-options.js';
+import { demoConstraint, type DemoOptions } from './demo-options.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 
 /** Filters of the conv gate, the routers' input width. */
@@ -52,18 +53,44 @@ export interface DemoResult {
   matrix: ExpertClassMatrix;
 }
 
-/** The router the options describe: TopKRouter or SwitchRouter over the gate's features, wrapped in the constraint. */
+/** The router the options describe, over the conv gate's features, wrapped in the constraint when one applies. */
 export function demoRouter(o: Pick<DemoOptions, 'router' | 'experts' | 'k' | 'constraint' | 'seed'>): Router {
-  const ownBalance = o.constraint === 'none'; // with a constraint, the constraint alone balances the load
-  const inner: Router = o.router === 'switch'
-    ? new SwitchRouter({ numExperts: o.experts, inputDim: GATE_FILTERS, seed: o.seed, ...(ownBalance ? {} : { loadBalancingWeight: 0 }) })
-    : new TopKRouter({
-      numExperts: o.experts, k: o.k, inputDim: GATE_FILTERS, noise: 'shazeer', kernelInitializer: 'glorotUniform', seed: o.seed,
-      gates: o.k === 1 ? 'softmax' : 'topKSoftmax', // k = 1: Softmax(KeepTopK) is constantly 1 and the router would get no gradient
-      ...(ownBalance ? {} : { importanceWeight: 0, loadWeight: 0 }),
-    });
-  if (o.constraint === 'soft') return new SoftConstraintRouter({ router: inner, loss: 'klUniform', weight: 1 });
-  if (o.constraint === 'hard') return new HardConstraintRouter({ router: inner, mode: 'relative', threshold: 0.1 });
+  const constraint = demoConstraint(o);
+  const ownBalance = constraint === 'none'; // with a constraint, the constraint alone balances the load
+  const E = o.experts;
+  const common = { inputDim: GATE_FILTERS, seed: o.seed };
+  let inner: Router;
+  switch (o.router) {
+    case 'switch':
+      inner = new SwitchRouter({ numExperts: E, ...common, ...(ownBalance ? {} : { loadBalancingWeight: 0 }) });
+      break;
+    case 'cosine': // X-MoE: cosine of a 8-dimensional projection against normalised expert embeddings, over τ
+      inner = new GatedRouter({ gate: new CosineGate({ numOutputs: E, routingDim: 8, ...common }), algorithm: new TopKChoice({ numExperts: E, k: o.k, gates: o.k === 1 ? 'softmax' : 'topKSoftmax', loadBalancingWeight: ownBalance ? 0.01 : 0 }) });
+      break;
+    case 'sigmoid': // DeepSeek-V3: sigmoid gates normalised over the top-k, the selection balanced by a bias (no aux loss)
+      inner = new GatedRouter({ gate: new LinearGate({ numOutputs: E, ...common }), algorithm: new TopKChoice({ numExperts: E, k: o.k, gating: 'sigmoid', biasUpdateRate: 1e-3 }) });
+      break;
+    case 'expert-choice': // each expert takes its top C = c·B/E images of the batch, c = k
+      inner = expertChoiceRouter({ numExperts: E, capacityFactor: o.k, ...common });
+      break;
+    case 'soft-moe': // each expert's S = k·ceil(50/E) slots mix all the images of a batch
+      inner = softMoERouter({ numExperts: E, slotsPerExpert: o.k * Math.ceil(50 / E), ...common });
+      break;
+    case 'base': // an exactly balanced assignment of the batch in training, greedy top-1 at test time
+      inner = balancedAssignmentRouter({ numExperts: E, ...common });
+      break;
+    case 'hash': // a fixed random hash of a SimHash bucket of the gate's features: no learned routing
+      inner = new HashRouter({ numExperts: E, hashOf: 'featureBucket', bucketBits: 8, ...common });
+      break;
+    default:
+      inner = new TopKRouter({
+        numExperts: E, k: o.k, noise: 'shazeer', kernelInitializer: 'glorotUniform', ...common,
+        gates: o.k === 1 ? 'softmax' : 'topKSoftmax', // k = 1: Softmax(KeepTopK) is constantly 1 and the router would get no gradient
+        ...(ownBalance ? {} : { importanceWeight: 0, loadWeight: 0 }),
+      });
+  }
+  if (constraint === 'soft') return new SoftConstraintRouter({ router: inner, loss: 'klUniform', weight: 1 });
+  if (constraint === 'hard') return new HardConstraintRouter({ router: inner, mode: 'relative', threshold: 0.1 });
   return inner;
 }
 

@@ -8,7 +8,7 @@
  * per-image FLOPs equal one MoE path's, the MoE's small gate aside.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expectTokenChoice, MixtureOfExperts, type MoEOutput, type Router, type RoutingMetrics } from '@moekit/core';
+import { isPlannedOutput, MixtureOfExperts, type MoEOutput, type Router, type RoutingMetrics } from '@moekit/core';
 import { ConvExperts, ConvGate } from '@moekit/experts-conv';
 
 /** Sizes shared by {@link MnistMoECnn} and {@link MnistDenseCnn}. */
@@ -106,11 +106,16 @@ export class MnistMoECnn implements MnistClassifier {
     return { logits: this.base.logits(h, out.output), aux: out.auxLosses.total, metrics: out.metrics };
   }
 
-  /** Each image's first-choice expert `[B, 1]` (for the expert × class matrix). */
+  /**
+   * Each image's first-choice expert `[B, 1]` (for the expert × class matrix); for a router that plans
+   * itself (expert choice, Soft MoE), the expert with the largest routing weight.
+   */
   assign(images: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const h = this.base.features(images as tf.Tensor4D);
-      return tf.slice(expectTokenChoice(this.router.route(this.gate.apply(h), { training: false }), 'MnistMoeCnn.expertIndex').expertIndex, [0, 0], [-1, 1]);
+      const routing = this.router.route(this.gate.apply(h), { training: false });
+      if (isPlannedOutput(routing)) return tf.expandDims(tf.argMax(routing.probs, 1), 1);
+      return tf.slice(routing.expertIndex, [0, 0], [-1, 1]);
     });
   }
 

@@ -131,10 +131,13 @@ export class MoELayer extends tfl.layers.Layer {
     return result.output;
   }
 
-  /** Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its unread metrics. */
+  /**
+   * Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its components
+   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics.
+   */
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     const result = super.dispose();
-    if (result.refCountAfterDispose === 0) this.moe.lastMetrics?.dispose();
+    if (result.refCountAfterDispose === 0) this.moe.dispose();
     return result;
   }
 
