@@ -62,9 +62,9 @@ function scalingConfigs(backend: string, quick: boolean): BenchConfig[] {
 }
 
 /** Host reads of one train step (after one to prime) with the layout, at a small size: the count does not depend on it. */
-function readsPerTrainStep(c: BenchConfig, layout: 'padded' | 'grouped', make: (D: number) => ReturnType<typeof benchRouters[number]['make']>): number {
+function readsPerTrainStep(c: BenchConfig, layout: 'padded' | 'grouped', make: (D: number, T: number) => ReturnType<typeof benchRouters[number]['make']>): number {
   const small = { ...c, numTokens: 256, dim: 32, hidden: 32 };
-  const strategy = moekitStrategy(small, layout, make);
+  const strategy = moekitStrategy(small, layout, (D) => make(D, small.numTokens));
   try {
     tf.dispose(strategy.train());
     const { sync, async, result } = countHostReads(strategy.train);
@@ -136,9 +136,9 @@ async function child(): Promise<void> {
   for (const c of sections.includes('routers') ? routerConfigs(backend, quick) : []) {
     for (const r of benchRouters) {
       const config = { ...c, k: r.k };
-      const make = (D: number) => r.make(c.numExperts, D);
+      const make = (D: number, T: number) => r.make(c.numExperts, D, T);
       await runStrategy(choice.backend, actualThreads, config, 'limit', () => limitStrategy(config), runs, 'routers', ['train'], r.name);
-      await runStrategy(choice.backend, actualThreads, config, r.name, () => moekitStrategy(config, 'auto', make), runs, 'routers', ['train'], undefined, () => ({
+      await runStrategy(choice.backend, actualThreads, config, r.name, () => moekitStrategy(config, 'auto', (D) => make(D, config.numTokens)), runs, 'routers', ['train'], undefined, () => ({
         padded: readsPerTrainStep(config, 'padded', make),
         grouped: readsPerTrainStep(config, 'grouped', make),
       }));
@@ -220,7 +220,7 @@ function report(rows: Row[]): void {
       for (const m of routers.filter((r) => !r.method.startsWith('limit for '))) {
         const l = routers.find((r) => r.method === `limit for ${m.method}` && r.config.numExperts === m.config.numExperts);
         const times = m.error ? `failed: ${m.error}` : m.ms.toFixed(0);
-        console.log(`| ${describeConfig(m.config)} | ${m.method} | ${times} | ${l?.ms.toFixed(0) ?? ''} | ${l && !m.error ? `${(m.ms / l.ms).toFixed(2)}×` : ''} | ${m.hostReads?.padded ?? ''} | ${m.hostReads?.grouped ?? ''} | ${m.leaked} | ${m.peakMB.toFixed(0)} |`);
+        console.log(`| ${describeConfig(m.config)} | ${m.method} | ${times} | ${l?.ms.toFixed(0) ?? ''} | ${l && !m.error ? `${(m.ms / l.ms).toFixed(2)}×` : ''} | ${m.hostReads?.padded ?? ''} | ${m.hostReads?.grouped ?? ''} | ${m.error ? '' : m.leaked} | ${m.error ? '' : m.peakMB.toFixed(0)} |`);
       }
     }
     console.log('');
