@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@moekit/core';
 import { countHostReads } from '@moekit/core/testing';
 import { benchRouters } from './bench-routers.js';
-import { measure } from './measure.js';
+import { measure, measureSideBySide } from './measure.js';
 import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
 
 interface Row {
@@ -34,6 +34,8 @@ interface Row {
   profileMB: number;
   /** Host reads (engine read/readSync) of one train step, per layout (routers section). */
   hostReads?: { padded: number; grouped: number };
+  /** Median of the per-round time ratios against the limit, measured side by side (routers section). */
+  ratio?: number;
 }
 
 const args = process.argv.slice(2);
@@ -82,7 +84,7 @@ function routerConfigs(backend: string, quick: boolean): BenchConfig[] {
   return experts.map((numExperts) => ({ ...size, numExperts, k: 1, capacityFactor: 1.25 }));
 }
 
-async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train'], limitFor?: string, reads?: () => Row['hostReads']): Promise<void> {
+async function runStrategy(backend: string, threads: number, config: BenchConfig, method: string, make: () => Strategy, runs: number, section: Row['section'], modes: Row['mode'][] = ['forward', 'train']): Promise<void> {
   let strategy: Strategy | undefined;
   try {
     strategy = make();
@@ -90,7 +92,7 @@ async function runStrategy(backend: string, threads: number, config: BenchConfig
       try {
         const m = await measure(mode === 'forward' ? strategy.forward : strategy.train, { warmup: 1, runs, profile: mode === 'train' });
         const flops = expertFlops(config) * (mode === 'forward' ? 1 : 3);
-        const row: Row = { backend, threads, section, config, method: limitFor === undefined ? method : `limit for ${limitFor}`, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: m.profilePeakBytes / 2 ** 20, ...(reads ? { hostReads: reads() } : {}) };
+        const row: Row = { backend, threads, section, config, method, mode, ms: m.ms, gflops: flops / m.ms / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, profileMB: m.profilePeakBytes / 2 ** 20 };
         console.log(JSON.stringify(row));
       } catch (error) {
         // e.g. the one-hot dispatch exhausting the wasm heap: a result, not a crash
@@ -137,11 +139,23 @@ async function child(): Promise<void> {
     for (const r of benchRouters) {
       const config = { ...c, k: r.k };
       const make = (D: number, T: number) => r.make(c.numExperts, D, T);
-      await runStrategy(choice.backend, actualThreads, config, 'limit', () => limitStrategy(config), runs, 'routers', ['train'], r.name);
-      await runStrategy(choice.backend, actualThreads, config, r.name, () => moekitStrategy(config, 'auto', (D) => make(D, config.numTokens)), runs, 'routers', ['train'], undefined, () => ({
-        padded: readsPerTrainStep(config, 'padded', make),
-        grouped: readsPerTrainStep(config, 'grouped', make),
-      }));
+      let limit: Strategy | undefined;
+      let routed: Strategy | undefined;
+      try {
+        limit = limitStrategy(config);
+        routed = moekitStrategy(config, 'auto', (D) => make(D, config.numTokens));
+        const m = measureSideBySide(limit.train, routed.train, { warmup: 1, runs: quick ? 1 : 7 });
+        const hostReads = { padded: readsPerTrainStep(config, 'padded', make), grouped: readsPerTrainStep(config, 'grouped', make) };
+        const flops = expertFlops(config) * 3;
+        const base = { backend: choice.backend, threads: actualThreads, section: 'routers' as const, config, mode: 'train' as const, profileMB: NaN };
+        console.log(JSON.stringify({ ...base, method: `limit for ${r.name}`, ms: m.aMs, gflops: flops / m.aMs / 1e6, leaked: 0, peakMB: NaN } satisfies Row));
+        console.log(JSON.stringify({ ...base, method: r.name, ms: m.bMs, gflops: flops / m.bMs / 1e6, leaked: m.leaked, peakMB: m.peakBytes / 2 ** 20, ratio: m.ratio, hostReads } satisfies Row));
+      } catch (error) {
+        console.log(JSON.stringify({ backend: choice.backend, threads: actualThreads, section: 'routers', config, method: r.name, mode: 'train', ms: NaN, gflops: NaN, leaked: 0, peakMB: NaN, profileMB: NaN, error: (error as Error).message.split('(')[0]!.trim() } satisfies Row));
+      } finally {
+        limit?.dispose();
+        routed?.dispose();
+      }
     }
   }
   // The one-hot dispatch last: at k = 2 it can exhaust the wasm heap, and a failed gradient leaves
@@ -216,11 +230,11 @@ function report(rows: Row[]): void {
     }
     const routers = list.filter((r) => r.section === 'routers');
     if (routers.length > 0) {
-      console.log('\nRouters (train step, layout auto, capacity factor 1.25; host reads per train step counted at T=256):\n\n| config | router | train ms | limit ms | × limit | reads padded | reads grouped | leaked | peak MB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|');
+      console.log('\nRouters (train step, layout auto, capacity factor 1.25, timed in alternating rounds with the limit; × limit is the median of the per-round ratios; host reads per train step counted at T=256):\n\n| config | router | train ms | limit ms | × limit | reads padded | reads grouped | leaked | peak MB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|');
       for (const m of routers.filter((r) => !r.method.startsWith('limit for '))) {
         const l = routers.find((r) => r.method === `limit for ${m.method}` && r.config.numExperts === m.config.numExperts);
         const times = m.error ? `failed: ${m.error}` : m.ms.toFixed(0);
-        console.log(`| ${describeConfig(m.config)} | ${m.method} | ${times} | ${l?.ms.toFixed(0) ?? ''} | ${l && !m.error ? `${(m.ms / l.ms).toFixed(2)}×` : ''} | ${m.hostReads?.padded ?? ''} | ${m.hostReads?.grouped ?? ''} | ${m.error ? '' : m.leaked} | ${m.error ? '' : m.peakMB.toFixed(0)} |`);
+        console.log(`| ${describeConfig(m.config)} | ${m.method} | ${times} | ${l?.ms.toFixed(0) ?? ''} | ${m.ratio !== undefined && !m.error ? `${m.ratio.toFixed(2)}×` : ''} | ${m.hostReads?.padded ?? ''} | ${m.hostReads?.grouped ?? ''} | ${m.error ? '' : m.leaked} | ${m.error ? '' : m.peakMB.toFixed(0)} |`);
       }
     }
     console.log('');

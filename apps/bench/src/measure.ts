@@ -91,3 +91,54 @@ export async function measure(step: () => tf.Tensor[], options: { warmup?: numbe
   tf.dispose(info.result as tf.Tensor[]);
   return { ms, runs, leaked, peakBytes, profilePeakBytes: info.peakBytes };
 }
+
+/** What {@link measureSideBySide} found. */
+export interface SideBySide {
+  /** Median ms of `a`. */
+  aMs: number;
+  /** Median ms of `b`. */
+  bMs: number;
+  /** Median over the runs of `b`'s time over `a`'s time in the same round: robust to a shared, noisy machine. */
+  ratio: number;
+  /** Tensors `b` left behind per run. */
+  leaked: number;
+  /** Peak bytes of distinct live buffers during one run of `b`. */
+  peakBytes: number;
+}
+
+/**
+ * Times two steps in alternating rounds (`a` then `b`, then `b` then `a`, …) after `warmup` runs of
+ * each, so both see the same load, and reports each median and the median of the per-round ratios.
+ */
+export function measureSideBySide(a: () => tf.Tensor[], b: () => tf.Tensor[], options: { warmup?: number; runs?: number } = {}): SideBySide {
+  const once = (step: () => tf.Tensor[]) => {
+    const t0 = performance.now();
+    const out = step();
+    for (const t of out) t.dataSync();
+    tf.dispose(out);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < (options.warmup ?? 1); i++) {
+    once(a);
+    once(b);
+  }
+  const count = options.runs ?? 5;
+  const aRuns: number[] = [];
+  const bRuns: number[] = [];
+  let leaked = 0;
+  for (let i = 0; i < count; i++) {
+    const order = i % 2 === 0 ? [a, b] : [b, a];
+    for (const step of order) {
+      const before = tf.memory().numTensors;
+      const ms = once(step);
+      if (step === b) {
+        bRuns.push(ms);
+        leaked += tf.memory().numTensors - before;
+      } else {
+        aRuns.push(ms);
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { aMs: median(aRuns), bMs: median(bRuns), ratio: median(bRuns.map((ms, i) => ms / aRuns[i]!)), leaked: leaked / count, peakBytes: peakBufferBytes(() => once(b)) };
+}

@@ -10,7 +10,7 @@ import { balancedAssignmentRouter } from './balanced-assignment-router.js';
 function step(): { experts: number[]; grad: number[] } {
   const router = balancedAssignmentRouter({ numExperts: 4, inputDim: 6, seed: 1 });
   const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 6, seed: 2 }), layout: 'padded' });
-  const x = tf.randomNormal([50, 6], 0, 1, 'float32', 3); // 50 = 13 + 13 + 12 + 12: uneven shares
+  const x = tf.randomNormal([50, 6], 0, 1, 'float32', 3) as tf.Tensor2D; // 50 = 13 + 13 + 12 + 12: uneven shares
   const out = router.route(x, { training: true }) as { plan: SparseRoutingPlan };
   const experts = Array.from(out.plan.expertIndex.dataSync());
   const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(moe.apply(x, { training: true }).output)) as tf.Scalar, router.trainableVariables);
