@@ -80,7 +80,9 @@ describe('CosineGate + TopKChoice (sigmoid, aux-loss-free) in an MoELayer', () =
       t.dispose();
       return value;
     });
-    expect(tau[1]).toBe(tau[0]);
+    // the same log τ: exact on cpu; on webgl exp of it may differ by an ulp between shader programs
+    if (tf.getBackend() === 'cpu') expect(tau[1]).toBe(tau[0]);
+    else expect(tau[1]).toBeCloseTo(tau[0]!, 7);
     expect(tau[0]).not.toBeCloseTo(0.07, 4); // τ was learned
     const b = restored.predict(x) as tf.Tensor;
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
