@@ -326,7 +326,9 @@ describe('ExpertChoice arguments and serialisation', () => {
     expect(((restoredLayer.router as GatedRouter).algorithm as ExpertChoice).config).toEqual({ numExperts: 4, capacityFactor: 2, capacityRounding: 'ceil' });
     const a = model.predict(x) as tf.Tensor;
     const b = restored.predict(x) as tf.Tensor;
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    // bit for bit on cpu; on webgl the same weights may round differently between shader programs
+    if (tf.getBackend() === 'cpu') expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    else expectTensorsClose(b, a, { atol: 1e-6, rtol: 1e-6 });
     tf.dispose([labels, x, y, a, b]);
     model.dispose();
     restored.dispose();

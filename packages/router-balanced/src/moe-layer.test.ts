@@ -2,7 +2,7 @@
 // model predicts the same after a save and a load through tfjs's serialisation registry.
 import * as tf from '@tensorflow/tfjs';
 import { MoELayer, type Router } from '@moekit/core';
-import { expectNoLeakedTensors, LinearExpertBank } from '@moekit/core/testing';
+import { expectNoLeakedTensors, expectTensorsClose, LinearExpertBank } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
 import { balancedAssignmentRouter, expertChoiceRouter, HashRouter, softMoERouter } from './index.js';
@@ -45,7 +45,9 @@ describe('router-balanced routers in an MoELayer', () => {
       await model.save(handler);
       const restored = await tf.loadLayersModel(handler);
       const [a, b] = [model.predict(x) as tf.Tensor, restored.predict(x) as tf.Tensor];
-      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      // bit for bit on cpu; on webgl the same weights may round differently between shader programs
+      if (tf.getBackend() === 'cpu') expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      else expectTensorsClose(b, a, { atol: 1e-6, rtol: 1e-6 });
       tf.dispose([a, b, x, y]);
       restored.dispose();
       model.dispose();

@@ -279,7 +279,9 @@ describe('SoftMoE arguments and serialisation', () => {
     expect(((restored.layers[1] as MoELayer).router as GatedRouter).algorithm).toBeInstanceOf(SoftMoE);
     const a = model.predict(x, { batchSize: 32 }) as tf.Tensor;
     const b = restored.predict(x, { batchSize: 32 }) as tf.Tensor;
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    // bit for bit on cpu; on webgl the same weights may round differently between shader programs
+    if (tf.getBackend() === 'cpu') expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    else expectTensorsClose(b, a, { atol: 1e-6, rtol: 1e-6 });
     tf.dispose([labels, x, y, a, b]);
     model.dispose();
     restored.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GatedRouter, MoELayer } from '@moekit/core';
-import { LinearExpertBank } from '@moekit/core/testing';
+import { expectTensorsClose, LinearExpertBank } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
 import { CosineGate } from './cosine-gate.js';
@@ -85,7 +85,9 @@ describe('CosineGate + TopKChoice (sigmoid, aux-loss-free) in an MoELayer', () =
     else expect(tau[1]).toBeCloseTo(tau[0]!, 7);
     expect(tau[0]).not.toBeCloseTo(0.07, 4); // τ was learned
     const b = restored.predict(x) as tf.Tensor;
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    // bit for bit on cpu; on webgl the same weights may round differently between shader programs
+    if (tf.getBackend() === 'cpu') expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    else expectTensorsClose(b, a, { atol: 1e-6, rtol: 1e-6 });
     b.dispose();
     // disposing the restored model releases its layer's components too, the algorithm's bias included
     restored.dispose();
