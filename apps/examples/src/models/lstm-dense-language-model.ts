@@ -3,35 +3,19 @@
  * one FFN whose hidden width is `k·H`, so each token costs what the MoE's `k` experts of width `H` cost.
  */
 import * as tf from '@tensorflow/tfjs';
+import { lstmLanguageModel, type LstmLanguageModelOptions } from './lstm-language-model.js';
 
 /** Sizes of {@link lstmDenseLanguageModel}. */
-export interface LstmDenseLanguageModelOptions {
-  /** Vocabulary size. */
-  vocabSize: number;
-  /** Tokens per training sequence. */
-  sequenceLength: number;
-  /** Embedding and LSTM width `D`. */
-  dim: number;
+export interface LstmDenseLanguageModelOptions extends LstmLanguageModelOptions {
   /** FFN hidden width (`k·H` for equal active compute). */
   hidden: number;
-  /** Seed of the initialisers. Default 0. */
-  seed?: number;
 }
 
-/** Builds (and compiles with Adam and sparse cross-entropy) Embedding → LSTM → FFN at every step → LSTM → softmax. */
-export function lstmDenseLanguageModel(o: LstmDenseLanguageModelOptions): tf.Sequential {
+/** Builds (and compiles with Adam and sparse cross-entropy) Embedding → LSTM → FFN at every step → LSTM → softmax, with dropout and residuals. */
+export function lstmDenseLanguageModel(o: LstmDenseLanguageModelOptions): tf.LayersModel {
   const seed = o.seed ?? 0;
-  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.embedding({ inputDim: o.vocabSize, outputDim: o.dim, inputLength: o.sequenceLength, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }) }),
-      tf.layers.lstm({ units: o.dim, returnSequences: true, kernelInitializer: init(2), recurrentInitializer: init(3) }),
-      tf.layers.dense({ units: o.hidden, activation: 'relu', kernelInitializer: init(7) }), // the FFN, per time step: D → kH → D
-      tf.layers.dense({ units: o.dim, kernelInitializer: init(8) }),
-      tf.layers.lstm({ units: o.dim, returnSequences: true, kernelInitializer: init(4), recurrentInitializer: init(5) }),
-      tf.layers.dense({ units: o.vocabSize, activation: 'softmax', kernelInitializer: init(6) }),
-    ],
+  return lstmLanguageModel(o, (h) => {
+    const hidden = tf.layers.dense({ units: o.hidden, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 7 }) }).apply(h); // [B, S, kH]
+    return tf.layers.dense({ units: o.dim, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 8 }) }).apply(hidden) as tf.SymbolicTensor; // [B, S, D]
   });
-  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
-  return model;
 }

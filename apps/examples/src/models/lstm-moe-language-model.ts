@@ -1,48 +1,33 @@
 /**
- * The LSTM language model of Shazeer et al. 2017 (§5.1, Fig. 1): Embedding → LSTM → MoE applied at
- * every time step → LSTM → softmax over the vocabulary, as a tfjs-layers model that trains with `fit`.
+ * The LSTM-MoE language model of Shazeer et al. 2017 (§5.1, Fig. 1): Embedding → LSTM → MoE applied at
+ * every time step → LSTM → softmax, with Appendix C.1's dropout and residual connections, as a
+ * tfjs-layers model that trains with `fit`. Shazeer's MoE has no capacity limit, so it is dropless by
+ * default, in training and in evaluation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer, type Router } from '@moekit/core';
+import { MoELayer, type CapacityConfig, type Router } from '@moekit/core';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
+import { lstmLanguageModel, type LstmLanguageModelOptions } from './lstm-language-model.js';
 
 /** Sizes of {@link lstmMoELanguageModel}. */
-export interface LstmMoELanguageModelOptions {
-  /** Vocabulary size. */
-  vocabSize: number;
-  /** Tokens per training sequence. */
-  sequenceLength: number;
-  /** Embedding and LSTM width `D`. */
-  dim: number;
+export interface LstmMoELanguageModelOptions extends LstmLanguageModelOptions {
   /** Expert hidden width `H`. */
   hidden: number;
   /** The MoE's router (its `numExperts` sets `E`). */
   router: Router;
-  /** Capacity factor while training. Default 1.25. */
-  capacityFactor?: number;
-  /** Seed of the initialisers. Default 0. */
-  seed?: number;
+  /** The MoE's capacity. Default dropless in training and evaluation (`{ train: 0, eval: 0 }`), as the paper's MoE. */
+  capacity?: CapacityConfig;
 }
 
 /** Builds (and compiles with Adam and sparse cross-entropy) the LSTM-MoE language model. */
-export function lstmMoELanguageModel(o: LstmMoELanguageModelOptions): { model: tf.Sequential; moe: MoELayer } {
+export function lstmMoELanguageModel(o: LstmMoELanguageModelOptions): { model: tf.LayersModel; moe: MoELayer } {
   const seed = o.seed ?? 0;
   const moe = new MoELayer({
     router: o.router,
     experts: new FeedForwardExperts({ numExperts: o.router.numExperts, inputDim: o.dim, hiddenDim: o.hidden, seed: seed + 1 }),
-    capacity: { train: o.capacityFactor ?? 1.25 },
+    capacity: o.capacity ?? { train: 0, eval: 0 },
     name: 'moe',
   });
-  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.embedding({ inputDim: o.vocabSize, outputDim: o.dim, inputLength: o.sequenceLength, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }) }),
-      tf.layers.lstm({ units: o.dim, returnSequences: true, kernelInitializer: init(2), recurrentInitializer: init(3) }),
-      moe, // applied at every time step: [B, S, D] routed per position
-      tf.layers.lstm({ units: o.dim, returnSequences: true, kernelInitializer: init(4), recurrentInitializer: init(5) }),
-      tf.layers.dense({ units: o.vocabSize, activation: 'softmax', kernelInitializer: init(6) }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+  const model = lstmLanguageModel(o, (h) => moe.apply(h) as tf.SymbolicTensor); // routed per position: [B, S, D] → [B, S, D]
   return { model, moe };
 }
