@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MoELayer } from '@moekit/core';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { TopKRouter } from '@moekit/router-topk';
+import { cpus, loadavg } from 'node:os';
 import { keyValueModel, keyValuePairs } from '../models/key-value-memory.js';
 import { lstmDenseLanguageModel } from '../models/lstm-dense-language-model.js';
 import { lstmMoELanguageModel } from '../models/lstm-moe-language-model.js';
@@ -40,6 +41,9 @@ interface Arm {
 
 /** Parameters of the `E` experts `D → H → D` that `FeedForwardExperts` holds (W1, b1, W2, b2 each). */
 const expertParameters = (E: number, D: number, H: number) => E * (2 * D * H + H + D);
+
+/** Parameters a token does not use: the `E − k` unchosen experts and the gate's noise kernel `W_noise` `[D, E]` (training only). */
+const inactiveParameters = (E: number, D: number, H: number) => (E === 0 ? 0 : expertParameters(E - K, D, H) + D * E);
 
 async function fitAndEvaluate(model: tf.LayersModel, moe: MoELayer | undefined, train: { x: tf.Tensor; y: tf.Tensor }, test: { x: tf.Tensor; y: tf.Tensor }, fit: { epochs: number; batchSize: number }) {
   const started = performance.now();
@@ -105,6 +109,7 @@ function sampleWithoutReplacement(n: number, count: number, seed: number): numbe
 /** Runs both tasks and returns the RESULTS.md section. */
 export async function run(options: { quick: boolean }): Promise<string> {
   const started = performance.now();
+  const startLoad = loadavg()[0]!;
   const seeds = [1, 2, 3];
   const expertCounts = options.quick ? [2, 4] : [4, 16, 32];
   const lm = options.quick
@@ -140,7 +145,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
       if (arm.experts === 0) model = lstmDenseLanguageModel({ ...common, hidden: K * lm.hidden });
       else ({ model, moe } = lstmMoELanguageModel({ ...common, hidden: lm.hidden, router: new TopKRouter({ numExperts: arm.experts, k: K, noise: 'shazeer', importanceWeight: ROUTER_WEIGHT, loadWeight: ROUTER_WEIGHT, seed: 100 * seed + arm.experts }) }));
       const r = await fitAndEvaluate(model, moe, train, valid, lm);
-      const inactive = arm.experts === 0 ? 0 : expertParameters(arm.experts - K, lm.dim, lm.hidden);
+      const inactive = inactiveParameters(arm.experts, lm.dim, lm.hidden);
       arm.trials.push({ value: Math.exp(r.evaluation.crossEntropy), evaluation: r.evaluation, parameters: r.parameters, active: r.parameters - lm.vocabSize * lm.dim - inactive, seconds: r.seconds });
     }
     tf.dispose([train.x, train.y]);
@@ -166,7 +171,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
         return moe.apply(h) as tf.SymbolicTensor; // [B, D]
       });
       const r = await fitAndEvaluate(model, moe, pairs, pairs, kv);
-      const inactive = arm.experts === 0 ? 0 : expertParameters(arm.experts - K, kv.dim, kv.hidden);
+      const inactive = inactiveParameters(arm.experts, kv.dim, kv.hidden);
       arm.trials.push({ value: r.evaluation.accuracy, evaluation: r.evaluation, parameters: r.parameters, active: r.parameters - inactive, seconds: r.seconds });
     }
     tf.dispose([pairs.x, pairs.y]);
@@ -187,24 +192,25 @@ export async function run(options: { quick: boolean }): Promise<string> {
   };
   const header = (metric: string) => [`| model | ${metric} | parameters | active parameters / token | eval load CV | eval dead experts | eval dropped fraction | eval load shares (top 3 … least) | train time / seed |`, '|---|---:|---:|---:|---:|---:|---:|---|---:|'];
   const minutes = (performance.now() - started) / 60000;
+  const load = loadavg(); // [1, 5, 15 min]
   return [
     '## Shazeer et al. 2017: LSTM-MoE vs dense LSTM at equal active compute',
     '',
     `Command: \`npm run reproduce -- shazeer-lstm-moe${options.quick ? ' --quick' : ''}\`; seeds ${seeds.join(', ')} (initialisers, dropout, routers, key → value data); every number is mean ± sample sd over the ${seeds.length} seeds. Both tasks use the paper's MoE (Appendix C.1): noisy top-${K} gating (Eq. 3-5, softmax over the top ${K}), the importance and load losses with w_importance = w_load = ${ROUTER_WEIGHT}, FFN experts D → H → D with ReLU, no capacity limit (dropless in training and evaluation), a residual around the MoE; the dense baseline replaces the MoE by one FFN of width k·H (equal active compute). Adam, constant learning rate (the paper warms up and decays).`,
     '',
-    `**Moby-Dick language model.** The whole book, word level, ${lm.vocabSize}-word vocabulary of the training text (the rest <unk>). Training text: the first nine tenths of the book, ${trainCount} windows of ${lm.S} words (${corpus.train.length} tokens); each model trains on ${Math.min(lm.windowsPerModel, trainCount)} of them drawn at random per seed from the whole training text, seen ${lm.epochs === 1 ? 'once (no window repeats, as the paper trains on 10^9 words)' : `${lm.epochs} times`}, batch ${lm.batchSize} (${Math.ceil(Math.min(lm.windowsPerModel, trainCount) / lm.batchSize) * lm.epochs} steps: what the time budget allows); validation on all ${validCount} windows of the held-out last tenth (${validCount * lm.S} tokens). Embedding → LSTM → MoE → LSTM → softmax, D = ${lm.dim}, dropout ${0.1} on each layer's output followed by a residual connection, Adam 0.01. Validation perplexity after training; active parameters leave out the embedding table (a lookup) and the ${'E − k'} unchosen experts, and count the gate. Unigram model of all the training tokens, add-one smoothing: validation perplexity ${unigram.toFixed(2)}.`,
+    `**Moby-Dick language model.** The whole book, word level, ${lm.vocabSize}-word vocabulary of the training text (the rest <unk>). Training text: the first nine tenths of the book, ${trainCount} windows of ${lm.S} words (${corpus.train.length} tokens); each model trains on ${Math.min(lm.windowsPerModel, trainCount)} of them drawn at random per seed from the whole training text, seen ${lm.epochs === 1 ? 'once (no window repeats, as the paper trains on 10^9 words)' : `${lm.epochs} times`}, batch ${lm.batchSize} (${Math.ceil(Math.min(lm.windowsPerModel, trainCount) / lm.batchSize) * lm.epochs} steps: what the time budget allows); validation on all ${validCount} windows of the held-out last tenth (${validCount * lm.S} tokens). Embedding → LSTM → MoE → LSTM → softmax, D = ${lm.dim}, dropout ${0.1} on each layer's output followed by a residual connection, Adam 0.01. Validation perplexity after training; active parameters leave out the embedding table (a lookup), the E − k unchosen experts and the gate's noise kernel W_noise (training only), and count the gate W_g. Unigram model of all the training tokens, add-one smoothing: validation perplexity ${unigram.toFixed(2)}.`,
     '',
     ...header('validation perplexity'),
     ...lmArms.map((a) => row(a, (t) => t.value, 2)),
     '',
-    `**Key → value memory.** ${kv.pairs} pairs per seed: each key a fixed standard-normal code of width D = ${kv.dim}, each value one of ${kv.classes} classes at random (${kv.pairs} · log2 ${kv.classes} = ${kv.pairs * Math.log2(kv.classes)} bits to store). Key → key + middle(key) → softmax; ${kv.epochs} epochs, batch ${kv.batchSize}, Adam ${kv.learningRate}; accuracy on the stored pairs in evaluation mode (chance ${(1 / kv.classes).toFixed(3)}). Active parameters leave out the E − k unchosen experts.`,
+    `**Key → value memory.** ${kv.pairs} pairs per seed: each key a fixed standard-normal code of width D = ${kv.dim}, each value one of ${kv.classes} classes at random (${kv.pairs} · log2 ${kv.classes} = ${kv.pairs * Math.log2(kv.classes)} bits to store). Key → key + middle(key) → softmax; ${kv.epochs} epochs, batch ${kv.batchSize}, Adam ${kv.learningRate}; accuracy on the stored pairs in evaluation mode (chance ${(1 / kv.classes).toFixed(3)}). Active parameters leave out the E − k unchosen experts and W_noise, and count W_g.`,
     '',
     ...header('memorised fraction'),
     ...kvArms.map((a) => row(a, (t) => t.value, 4)),
     '',
     `Differs from the paper: D = ${lm.dim} and H = ${lm.hidden} instead of 512 and 1024, k = ${K} instead of 4, E up to ${expertCounts[expertCounts.length - 1]} instead of 4 to 131072 (flat and hierarchical), ${Math.min(lm.windowsPerModel, trainCount) * lm.S} training tokens per model instead of the 1-billion-word benchmark (Table 1), a constant learning rate without warm-up, one machine, no model parallelism.`,
     '',
-    `Verdict rule: a difference counts when it exceeds two standard errors of the difference of the means (Welch, ${seeds.length} seeds each). ${beatsUnigram} of ${lmArms.length} language models beat the unigram model by that rule. The whole run took ${minutes.toFixed(1)} min.`,
+    `Verdict rule: a difference counts when it exceeds two standard errors of the difference of the means (Welch, ${seeds.length} seeds each). ${beatsUnigram} of ${lmArms.length} language models beat the unigram model by that rule. The whole run took ${minutes.toFixed(1)} min${load[0]! > cpus().length ? `, on a machine shared with other jobs (load average ${startLoad.toFixed(1)} at the start and ${load[0]!.toFixed(1)} at the end, on ${cpus().length} cores)` : ''}.`,
     '',
     runStamp(),
     '',
