@@ -31,7 +31,7 @@ describe('the LSTM-MoE language model (Shazeer 2017 §5.1)', () => {
     expect(Math.exp(losses[losses.length - 1]!)).toBeLessThan(Math.exp(losses[0]!) / 2);
     expect(moe.lastMetrics!.load.every((l) => l > 0)).toBe(true);
     // evaluation is dropless by default (Shazeer's MoE has no capacity limit): every (token, expert) pair is kept
-    tf.dispose(model.predict(x));
+    tf.dispose(model.predict(x, { batchSize: x.shape[0] })); // one batch, so lastMetrics covers every token
     expect(moe.lastMetrics!.droppedCount).toBe(0);
     expect(moe.lastMetrics!.load.reduce((a, b) => a + b, 0)).toBe(x.size * 2); // B·S tokens × k = 2
     tf.dispose([x, y]);
