@@ -106,6 +106,9 @@ function sampleWithoutReplacement(n: number, count: number, seed: number): numbe
   return order.slice(0, count);
 }
 
+/** Shazeer's noisy top-k router with Appendix C.1's loss weights (moekit's clean load term at its default). */
+const paperRouter = (E: number, seed: number) => new TopKRouter({ numExperts: E, k: K, noise: 'shazeer', importanceWeight: ROUTER_WEIGHT, loadWeight: ROUTER_WEIGHT, seed });
+
 /** Runs both tasks and returns the RESULTS.md section. */
 export async function run(options: { quick: boolean }): Promise<string> {
   const started = performance.now();
@@ -143,7 +146,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
       let model: tf.LayersModel;
       let moe: MoELayer | undefined;
       if (arm.experts === 0) model = lstmDenseLanguageModel({ ...common, hidden: K * lm.hidden });
-      else ({ model, moe } = lstmMoELanguageModel({ ...common, hidden: lm.hidden, router: new TopKRouter({ numExperts: arm.experts, k: K, noise: 'shazeer', importanceWeight: ROUTER_WEIGHT, loadWeight: ROUTER_WEIGHT, seed: 100 * seed + arm.experts }) }));
+      else ({ model, moe } = lstmMoELanguageModel({ ...common, hidden: lm.hidden, router: paperRouter(arm.experts, 100 * seed + arm.experts) }));
       const r = await fitAndEvaluate(model, moe, train, valid, lm);
       const inactive = inactiveParameters(arm.experts, lm.dim, lm.hidden);
       arm.trials.push({ value: Math.exp(r.evaluation.crossEntropy), evaluation: r.evaluation, parameters: r.parameters, active: r.parameters - lm.vocabSize * lm.dim - inactive, seconds: r.seconds });
@@ -164,7 +167,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
           return tf.layers.dense({ units: kv.dim, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 8 }) }).apply(hidden) as tf.SymbolicTensor; // [B, D]
         }
         moe = new MoELayer({
-          router: new TopKRouter({ numExperts: arm.experts, k: K, noise: 'shazeer', importanceWeight: ROUTER_WEIGHT, loadWeight: ROUTER_WEIGHT, seed: 100 * seed + arm.experts }),
+          router: paperRouter(arm.experts, 100 * seed + arm.experts),
           experts: new FeedForwardExperts({ numExperts: arm.experts, inputDim: kv.dim, hiddenDim: kv.hidden, seed: seed + 1 }),
           capacity: { train: 0, eval: 0 },
         });
@@ -196,7 +199,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
   return [
     '## Shazeer et al. 2017: LSTM-MoE vs dense LSTM at equal active compute',
     '',
-    `Command: \`npm run reproduce -- shazeer-lstm-moe${options.quick ? ' --quick' : ''}\`; seeds ${seeds.join(', ')} (initialisers, dropout, routers, key → value data); every number is mean ± sample sd over the ${seeds.length} seeds. Both tasks use the paper's MoE (Appendix C.1): noisy top-${K} gating (Eq. 3-5, softmax over the top ${K}), the importance and load losses with w_importance = w_load = ${ROUTER_WEIGHT}, FFN experts D → H → D with ReLU, no capacity limit (dropless in training and evaluation), a residual around the MoE; the dense baseline replaces the MoE by one FFN of width k·H (equal active compute). Adam, constant learning rate (the paper warms up and decays).`,
+    `Command: \`npm run reproduce -- shazeer-lstm-moe${options.quick ? ' --quick' : ''}\`; seeds ${seeds.join(', ')} (initialisers, dropout, routers, key → value data); every number is mean ± sample sd over the ${seeds.length} seeds. Both tasks use the paper's MoE (Appendix C.1): noisy top-${K} gating (Eq. 3-5, softmax over the top ${K}), the importance and load losses with w_importance = w_load = ${ROUTER_WEIGHT} (plus moekit's clean load term, Switch's E·Σ f·P over the noise-free top-${K}, weight ${paperRouter(2, 0).config.cleanLoadWeight}: not in the paper), FFN experts D → H → D with ReLU, no capacity limit (dropless in training and evaluation), a residual around the MoE; the dense baseline replaces the MoE by one FFN of width k·H (equal active compute). Adam, constant learning rate (the paper warms up and decays).`,
     '',
     `**Moby-Dick language model.** The whole book, word level, ${lm.vocabSize}-word vocabulary of the training text (the rest <unk>). Training text: the first nine tenths of the book, ${trainCount} windows of ${lm.S} words (${corpus.train.length} tokens); each model trains on ${Math.min(lm.windowsPerModel, trainCount)} of them drawn at random per seed from the whole training text, seen ${lm.epochs === 1 ? 'once (no window repeats, as the paper trains on 10^9 words)' : `${lm.epochs} times`}, batch ${lm.batchSize} (${Math.ceil(Math.min(lm.windowsPerModel, trainCount) / lm.batchSize) * lm.epochs} steps: what the time budget allows); validation on all ${validCount} windows of the held-out last tenth (${validCount * lm.S} tokens). Embedding → LSTM → MoE → LSTM → softmax, D = ${lm.dim}, dropout ${0.1} on each layer's output followed by a residual connection, Adam 0.01. Validation perplexity after training; active parameters leave out the embedding table (a lookup), the E − k unchosen experts and the gate's noise kernel W_noise (training only), and count the gate W_g. Unigram model of all the training tokens, add-one smoothing: validation perplexity ${unigram.toFixed(2)}.`,
     '',
