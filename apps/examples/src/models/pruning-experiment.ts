@@ -62,8 +62,15 @@ export interface PrunedRow extends PruningReportRow {
 export interface AdamAblation {
   fullAccuracy: number;
   rows: PrunedRow[];
-  /** Experts the router-change criterion keeps at 50% that no calibration token chooses. */
-  unusedKept: number;
+  keptUse: KeptUse;
+}
+
+/** How much the fine-tuned task uses the experts the router-change criterion keeps at 50% (calibration batch, evaluation mode). */
+export interface KeptUse {
+  /** Kept experts that no calibration (token, choice) pair names. */
+  unused: number;
+  /** Share of the calibration pairs that name a kept expert. */
+  share: number;
 }
 
 /** One seed's measurements. */
@@ -75,8 +82,8 @@ export interface PruningSeedResult {
   rows: PrunedRow[];
   /** Per-expert router-change and load scores of the SGD fine-tuned model. */
   scores: { routerChange: number[]; load: number[] };
-  /** Experts the router-change criterion keeps at 50% that no calibration token chooses. */
-  unusedKept: number;
+  /** Use of the experts the router-change criterion keeps at 50%. */
+  keptUse: KeptUse;
   adam: AdamAblation | undefined;
   testCount: number;
 }
@@ -169,10 +176,11 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<Pr
     });
     return rows.map((row, i) => ({ ...row, health: healths[i]! }));
   };
-  const unusedKept = (pretrainedRouter: Router, calibration: tf.Tensor) => {
+  const keptUse = (pretrainedRouter: Router, calibration: tf.Tensor) => {
     const load = expertScores(moe, 'load', { calibration });
     const kept = expertsToKeep(expertScores(moe, 'routerChange', { pretrainedRouter }), Math.ceil(o.experts / 2));
-    return { load, unused: kept.filter((e) => load[e] === 0).length };
+    const total = load.reduce((a, b) => a + b, 0);
+    return { load, use: { unused: kept.filter((e) => load[e] === 0).length, share: kept.reduce((a, e) => a + load[e]!, 0) / total } };
   };
 
   const pretrainData = mnistTensors('train', 0, o.pretrainSize, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -189,7 +197,7 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<Pr
   const calibration = calibrate();
   const full = evaluate(moe, head, testData);
   const rows = await report(head, testData, calibration, pretrainedRouter, ['routerChange', 'random', 'load', 'importance', 'weightNorm'], o.ratios.filter((r) => r > 0));
-  const sgdUse = unusedKept(pretrainedRouter, calibration);
+  const sgdUse = keptUse(pretrainedRouter, calibration);
   const scores = { routerChange: expertScores(moe, 'routerChange', { pretrainedRouter }), load: sgdUse.load };
 
   let adam: AdamAblation | undefined;
@@ -201,7 +209,7 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<Pr
     adam = {
       fullAccuracy: evaluate(moe, adamHead, testData).accuracy,
       rows: await report(adamHead, testData, adamCalibration, pretrainedRouter, ['routerChange', 'random', 'load'], [0.5]),
-      unusedKept: unusedKept(pretrainedRouter, adamCalibration).unused,
+      keptUse: keptUse(pretrainedRouter, adamCalibration).use,
     };
     tf.dispose([adamHead.w, adamHead.b, adamCalibration]);
   }
@@ -211,5 +219,5 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<Pr
   tf.dispose([pretrainData.x, pretrainData.y, finetuneData.x, finetuneData.y, testData.x, testData.y, calibration, projection.w, projection.b, pretrainHead.w, pretrainHead.b, head.w, head.b, ...pretrained]);
   pretrainedRouter.dispose();
   moe.dispose();
-  return { fullAccuracy: full.accuracy, fullParameters, fullHealth: full.health, rows, scores, unusedKept: sgdUse.unused, adam, testCount };
+  return { fullAccuracy: full.accuracy, fullParameters, fullHealth: full.health, rows, scores, keptUse: sgdUse.use, adam, testCount };
 }
