@@ -30,6 +30,8 @@ export interface AdversarialTrainArgs {
   optimizer?: tf.Optimizer;
   /** Learning rate of the default optimiser. Default 1e-3. */
   learningRate?: number;
+  /** Coupled L2 weight decay `λ`: each gradient becomes `g + λ·w` (PyTorch SGD's `weight_decay`; AdvMoE's code uses 5e-4). Default 0. */
+  weightDecay?: number;
   /** Shuffle the images every epoch. Default `true`. */
   shuffle?: boolean;
   /** Seed of the shuffles and of the attacks' random starts. Default 0. */
@@ -80,8 +82,8 @@ export interface AdversarialTrainResult {
  */
 export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args: AdversarialTrainArgs): AdversarialTrainResult {
   const where = 'adversarialTrain';
-  rejectUnknownOptions(where, args, ['attack', 'loss', 'beta', 'epochs', 'batchSize', 'optimizer', 'learningRate', 'shuffle', 'seed', 'onStep']);
-  checkAdvMoEModel(where, model);
+  rejectUnknownOptions(where, args, ['attack', 'loss', 'beta', 'epochs', 'batchSize', 'optimizer', 'learningRate', 'weightDecay', 'shuffle', 'seed', 'onStep']);
+  checkAdvMoEModel(where, model, true); // a dense model (no router) is the baseline's trivial case
   checkLabelledImages(where, data);
   const attack = resolveTrainingAttack(where, args.attack);
   checkInputRange(where, 'data.images', data.images, attack.clipMin, attack.clipMax);
@@ -92,6 +94,8 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
   const batchSize = args.batchSize ?? 64;
   const learningRate = args.learningRate ?? 1e-3;
   const seed = args.seed ?? 0;
+  const weightDecay = args.weightDecay ?? 0;
+  checkNonNegative(where, 'weightDecay', weightDecay);
   checkNonNegative(where, 'beta', beta);
   checkNonNegative(where, 'learningRate', learningRate);
   checkInteger(where, 'epochs', epochs, 1);
@@ -128,7 +132,7 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
           }
           const robust = crossEntropy(adv.logits, y); // Madry Eq. 2.1
           return { loss: robust, parts: [crossEntropy(clean.logits, y), robust, agree] };
-        });
+        }, weightDecay);
         tf.dispose([x, y, xAdv]);
         const [cleanLoss, robustLoss, agreementPart] = step.parts;
         const metrics: AdversarialStepMetrics = { epoch, batch, step: history.length + 1, totalSteps, loss: step.loss, cleanLoss: cleanLoss!, robustLoss: robustLoss!, routerAgreement: agreementPart! };
