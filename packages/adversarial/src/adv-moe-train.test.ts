@@ -122,6 +122,17 @@ describe('advMoETrain', () => {
     decayed.forEach((w, i) => expect(w - plain[i]!).toBeCloseTo(-0.1 * 0.01 * w0[i]!, 5));
   });
 
+  it("routerBalanceWeight adds w · Switch's E·Σ f_i·P_i of the clean batch to standard adversarial training's loss", () => {
+    // b = [ln 3, 0]: every image to expert 0, f = [1, 0]; P = softmax(b) = [0.75, 0.25]; E·Σ f·P = 2 · 0.75 = 1.5
+    const tiny = constantRouterModel([Math.log(3), 0]);
+    const frozen = { attack, batchSize: 10, loss: 'trades' as const, learningRate: 0 };
+    const plain = adversarialTrain(tiny, data, frozen).history[0]!.loss;
+    const balanced = adversarialTrain(tiny, data, { ...frozen, routerBalanceWeight: 2 }).history[0]!.loss;
+    expect(plain).toBeCloseTo(Math.log(10), 4); // zero head: CE = ln 10, KL = 0
+    expect(balanced - plain).toBeCloseTo(2 * 1.5, 4);
+    tf.dispose([...tiny.routerVariables, ...tiny.expertVariables]);
+  });
+
   it('adversarialTrain accepts a dense model (no router variables); advMoETrain does not', () => {
     const dense = constantRouterModel([0, 0]);
     const noRouter = { ...dense, routerVariables: [] };
