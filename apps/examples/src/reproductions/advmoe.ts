@@ -156,7 +156,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
   const n = size.seeds.length;
   const table = variants.map((v) => {
     const m = of(v.label);
-    return `| ${v.name} | ${formatMeanSd(m.map((r) => r.evaluation.cleanAccuracy), 3)} | ${formatMeanSd(robust(v.label), 3)} | ${meanSd(m.map((r) => r.seconds)).mean.toFixed(0)} |`;
+    return `| ${v.name} | ${formatMeanSd(m.map((r) => r.evaluation.cleanAccuracy), 3)} | ${formatMeanSd(robust(v.label), 3)} | ${robust(v.label).map((a) => a.toFixed(3)).join(', ')} | ${meanSd(m.map((r) => r.seconds)).mean.toFixed(0)} |`;
   });
   const health = variants.filter((v) => v.moe).map((v) => {
     const m = of(v.label);
@@ -182,8 +182,8 @@ export async function run(options: { quick: boolean }): Promise<string> {
     '',
     `Every number is the mean ± sample standard deviation over the ${n} seeds. A difference counts when it exceeds two standard errors of the difference of the means (Welch: sqrt(sd_a²/n_a + sd_b²/n_b)).`,
     '',
-    '| training | clean accuracy | robust accuracy (PGD) | seconds per seed |',
-    '|---|---|---|---|',
+    '| training | clean accuracy | robust accuracy (PGD) | robust accuracy per seed | training seconds per seed |',
+    '|---|---|---|---|---|',
     ...table,
     '',
     'Routing health at evaluation (clean test images; shares sorted largest first and averaged over seeds, since experts are not matched across seeds). Dropped fraction: 0 by construction, since every image runs its chosen channel group (no capacity).',
