@@ -59,6 +59,11 @@ describe('HardConstraintRouter', () => {
     expectTensorsClose(evaluation.probs, [[0, 1], [0, 1]], { atol: 0 });
     dispose(evaluation);
     expect(router.utilization).toEqual([0.5, -0.5]); // unchanged
+    router.applyInEvaluation = false; // switched off: the same state, evaluation unmasked
+    const unmasked = expectTokenChoice(router.route(x, { training: false }), 'test');
+    expect(Array.from(unmasked.expertIndex.dataSync())).toEqual([0, 0]);
+    dispose(unmasked);
+    router.applyInEvaluation = true;
     router.setState([0, 0], 2); // nothing over: evaluation routes as the wrapped router
     const free = expectTokenChoice(router.route(x, { training: false }), 'test');
     expect(Array.from(free.expertIndex.dataSync())).toEqual([0, 0]);

@@ -46,8 +46,8 @@ export class HardConstraintRouter extends RouterWrapper {
   readonly mode: HardConstraintMode;
   /** The threshold. */
   readonly threshold: number;
-  /** Whether evaluation excludes the over-threshold experts too. */
-  readonly applyInEvaluation: boolean;
+  /** Whether evaluation excludes the over-threshold experts too; may be switched between evaluations (e.g. to compare both). */
+  applyInEvaluation: boolean;
   private sum: number[];
   private batches = 0;
 

@@ -46,10 +46,13 @@ export interface ConstraintExperimentOptions {
   hardInEvaluation?: boolean;
 }
 
-/** One model's measurements. */
+/** A row of results: a variant, or the hard-constraint models evaluated a second time without the mask. */
+export type ConstraintRow = ConstraintVariant | 'hard, unmasked at evaluation';
+
+/** One model's measurements (one evaluation of it). */
 export interface ConstraintResult {
-  /** The variant. */
-  constraint: ConstraintVariant;
+  /** The variant (and, for the hard constraint's second evaluation, how it was evaluated). */
+  constraint: ConstraintRow;
   /** Its seed. */
   seed: number;
   /** Test accuracy. */
@@ -138,7 +141,21 @@ function evaluate(model: MnistMoECnn, data: MnistSlice, batchSize = 250): { accu
   return { accuracy: correct / data.count, load, needed, dropped };
 }
 
-/** Trains one MoE-CNN per seed and constraint and measures each. */
+/** Evaluates a trained model: accuracy, the routing health at evaluation and the first-choice expert × class statistics. */
+function measure(model: MnistMoECnn, constraint: ConstraintRow, seed: number, seconds: number, test: MnistSlice, images: tf.Tensor4D): ConstraintResult {
+  const E = model.router.numExperts;
+  const evaluation = evaluate(model, test);
+  const health = loadHealth(evaluation.load);
+  const matrix = expertClassMatrix((x) => model.assign(x), { images, labels: test.labels }, { numExperts: E, numClasses: 10, batchSize: 250 });
+  return {
+    constraint, seed, accuracy: evaluation.accuracy, load: evaluation.load, shares: health.shares, loadCv: health.cv, dead: health.dead,
+    droppedFraction: evaluation.needed === 0 ? 0 : evaluation.dropped / evaluation.needed,
+    mutualInformation: matrix.mutualInformation, randomMutualInformation: randomAssignmentInformation(test.labels, matrix.load, 20, seed),
+    counts: matrix.counts, seconds,
+  };
+}
+
+/** Trains one MoE-CNN per seed and constraint and measures each; a hard-constraint model is evaluated with and without its mask. */
 export function constraintExperiment(o: ConstraintExperimentOptions): ConstraintResult[] {
   const k = o.k ?? 2;
   const train = loadMnist({ split: 'train', count: o.trainSize });
@@ -150,16 +167,12 @@ export function constraintExperiment(o: ConstraintExperimentOptions): Constraint
       const router = constraintRouter(constraint, { experts: o.experts, k, seed, softWeight: o.softWeight ?? 0.1, hardThreshold: o.hardThreshold ?? 0.1, hardMode: o.hardMode ?? 'relative', hardInEvaluation: o.hardInEvaluation ?? true });
       const model = new MnistMoECnn({ router, capacityFactor: 0, evalCapacityFactor: 0, gateFilters: GATE_FILTERS, seed }); // dropless: accuracy differences come from routing, not from drops
       const seconds = trainMnistClassifier(model, train, { epochs: o.epochs });
-      const evaluation = evaluate(model, test);
-      const health = loadHealth(evaluation.load);
-      const matrix = expertClassMatrix((x) => model.assign(x), { images, labels: test.labels }, { numExperts: o.experts, numClasses: 10, batchSize: 250 });
+      results.push(measure(model, constraint, seed, seconds, test, images));
+      if (router instanceof HardConstraintRouter && router.applyInEvaluation) { // the same model once more, its final tracked state not applied
+        router.applyInEvaluation = false;
+        results.push(measure(model, 'hard, unmasked at evaluation', seed, seconds, test, images));
+      }
       model.dispose();
-      results.push({
-        constraint, seed, accuracy: evaluation.accuracy, load: evaluation.load, shares: health.shares, loadCv: health.cv, dead: health.dead,
-        droppedFraction: evaluation.needed === 0 ? 0 : evaluation.dropped / evaluation.needed,
-        mutualInformation: matrix.mutualInformation, randomMutualInformation: randomAssignmentInformation(test.labels, matrix.load, 20, seed),
-        counts: matrix.counts, seconds,
-      });
     }
   }
   images.dispose();
@@ -167,7 +180,7 @@ export function constraintExperiment(o: ConstraintExperimentOptions): Constraint
 }
 
 /** The runs of `constraint`, in seed order. */
-export function runsOf(results: ConstraintResult[], constraint: ConstraintVariant): ConstraintResult[] {
+export function runsOf(results: ConstraintResult[], constraint: ConstraintRow): ConstraintResult[] {
   return results.filter((r) => r.constraint === constraint);
 }
 
