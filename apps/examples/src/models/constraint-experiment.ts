@@ -108,12 +108,13 @@ export function randomAssignmentInformation(labels: ArrayLike<number>, load: num
 
 /**
  * The variant's router: Shazeer's noisy top-k (`Softmax(KeepTopK(H, k))` gates, Eqs. 3–5) with no
- * balancing loss of its own, so that the constraint alone balances; soft: KL(U ‖ s) of the sparse clean
+ * balancing loss of its own (importance, load and clean-choice balancing weights 0), so that the
+ * constraint alone balances and `none` is the paper's unconstrained MoE; soft: KL(U ‖ s) of the sparse clean
  * gates; hard: relative tracking, the over-used experts masked in training and at evaluation.
  */
 export function constraintRouter(constraint: ConstraintVariant, o: { experts: number; k: number; seed: number; softWeight: number; hardThreshold: number; hardMode: 'relative' | 'absolute'; hardInEvaluation: boolean }): Router {
   // built now (inputDim = the conv gate's 16 filters): Adam keys its moments by the variables' order, so the list must not grow after the first step
-  const inner = new TopKRouter({ numExperts: o.experts, k: o.k, noise: 'shazeer', gates: 'topKSoftmax', kernelInitializer: 'glorotUniform', importanceWeight: 0, loadWeight: 0, inputDim: GATE_FILTERS, seed: o.seed });
+  const inner = new TopKRouter({ numExperts: o.experts, k: o.k, noise: 'shazeer', gates: 'topKSoftmax', kernelInitializer: 'glorotUniform', importanceWeight: 0, loadWeight: 0, cleanLoadWeight: 0, inputDim: GATE_FILTERS, seed: o.seed });
   if (constraint === 'soft') return new SoftConstraintRouter({ router: inner, loss: 'klUniform', weight: o.softWeight });
   if (constraint === 'hard') return new HardConstraintRouter({ router: inner, mode: o.hardMode, threshold: o.hardThreshold, applyInEvaluation: o.hardInEvaluation });
   return inner;
