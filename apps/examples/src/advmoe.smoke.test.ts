@@ -19,10 +19,13 @@ describe('AdvMoE examples (quick)', () => {
     expect(lines.at(-1)).toMatch(/clean accuracy 0\.\d{3}, robust accuracy \(PGD-10, ε = 0\.1\) 0\.\d{3}, expert choice changed by the attack on \d+\.\d% of images/);
   });
 
-  it('the reproduction returns a markdown section with all four trainings and a verdict', async () => {
+  it('the reproduction returns a markdown section with all four trainings, the MoEs\' routing health and a verdict', async () => {
     const markdown = await reproduce({ quick: true });
     expect(markdown).toContain('## AdvMoE vs standard adversarial training');
-    expect(markdown.match(/^\| \S.* \| \d\.\d{3} \| \d\.\d{3} \| /gm)).toHaveLength(4);
-    expect(markdown).toMatch(/Verdict: (holds|does not (fully )?hold) at this scale\. \(b\) .*\(c\) .*(AdvMoE|Mixed)/);
+    // four trainings: clean and robust accuracy as mean ± sd over the seeds
+    expect(markdown.match(/^\| \([a-d]\) .* \| \d\.\d{3} ± \d\.\d{3} \| \d\.\d{3} ± \d\.\d{3} \| /gm)).toHaveLength(4);
+    // three MoE models: shares of 4 experts, load CV, dead experts
+    expect(markdown.match(/^\| \([a-c]\) \| (\d\.\d\d ){3}\d\.\d\d \| \d\.\d\d ± \d\.\d\d \| \d\.\d \| /gm)).toHaveLength(3);
+    expect(markdown).toMatch(/Verdict: (holds|does not (fully )?hold) at this scale\. .* Here: \(b\) − \(a\) = .* \(b\) − \(d\) = /);
   });
 });

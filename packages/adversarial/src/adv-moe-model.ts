@@ -29,18 +29,23 @@ export interface MoEClassifierOutput {
 export interface AdvMoEModel {
   /** Images `[B, H, W, C]` → logits, router scores and expert choice; `training` switches train-time behaviour (e.g. batch norm). */
   forward(images: tf.Tensor, training: boolean): MoEClassifierOutput;
-  /** The router's variables `θ_R` (gate network and scoring layer). */
+  /** The router's variables `θ_R` (gate network and scoring layer); empty for a dense model (one expert), which only {@link adversarialTrain} and robust evaluation accept. */
   readonly routerVariables: tf.Variable[];
   /** Every other trainable variable `θ_E`: the experts and the backbone (stem, head). */
   readonly expertVariables: tf.Variable[];
 }
 
-/** Throws unless `model` has a forward pass and two disjoint, non-empty variable groups. */
-export function checkAdvMoEModel(where: string, model: AdvMoEModel): void {
+/**
+ * Throws unless `model` has a forward pass and two disjoint variable groups, the experts' non-empty and
+ * the router's non-empty unless `allowDense` (a dense model, one expert and no router, as the baseline
+ * of standard adversarial training).
+ */
+export function checkAdvMoEModel(where: string, model: AdvMoEModel, allowDense = false): void {
   if (model === undefined || typeof model.forward !== 'function') throw new MoEArgumentError(where, 'model', 'an AdvMoEModel (forward, routerVariables, expertVariables)', String(model));
   for (const group of ['routerVariables', 'expertVariables'] as const) {
     const vars = model[group];
-    if (!Array.isArray(vars) || vars.length === 0) throw new MoEArgumentError(where, `model.${group}`, 'a non-empty array of variables', String(vars));
+    const mayBeEmpty = allowDense && group === 'routerVariables';
+    if (!Array.isArray(vars) || (vars.length === 0 && !mayBeEmpty)) throw new MoEArgumentError(where, `model.${group}`, mayBeEmpty ? 'an array of variables' : 'a non-empty array of variables', String(vars));
   }
   const routerIds = new Set(model.routerVariables.map((v) => v.id));
   const shared = model.expertVariables.find((v) => routerIds.has(v.id));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, rejectUnknownOptions, SeedStream } from '@moekit/core';
+import { checkInteger, checkNonNegative, checkOneOf, rejectUnknownOptions, SeedStream } from '@moekit/core';
 import { checkAdvMoEModel, type AdvMoEModel } from './adv-moe-model.js';
 import { parameterGroupStep } from './parameter-group-step.js';
 import { routerAgreement } from './router-agreement.js';
@@ -22,15 +22,26 @@ export interface AdvMoETrainArgs {
   batchSize?: number;
   /** TRADES weight `β` of the robust KL term in both steps. Default 6 (TRADES' and AdvMoE's). */
   beta?: number;
+  /**
+   * The router step's loss. `'trades'` (ours, the paper's Eq. 4 read literally): TRADES of the whole
+   * model through the router's estimator, `CE(f(x), y) + β·KL(f(x) ‖ f(x'_R)) + α·KL(r(x) ‖ r(x'_R)) +
+   * γ·CE(r(x), y mod E)`. `'reference'` (the authors' code, OPTML-Group/Robust-MoE-CNN `train_moe.py`
+   * at c50796f, `trainer`, second half): the router's scores only, `γ·CE(r(x), y mod E) + α·KL(r(x) ‖
+   * r(x'_R))`, with `γ` = `--alpha` = 6 and `α` = `--beta` = 6 there. Default `'trades'`.
+   */
+  routerLoss?: AdvMoERouterLoss;
   /** Weight `w` of the router's KL in the attack objective `KL(f(x) ‖ f(x')) + w · KL(r(x) ‖ r(x'))`. Default 1 (AdvMoE's code). */
   routerAttackWeight?: number;
-  /** Weight `α` of the router-consistency term `KL(r(x) ‖ r(x'))` added to the router step's loss. Default 1. */
+  /** Weight `α` of the router-consistency term `KL(r(x) ‖ r(x'_R))` in the router step's loss. Default 1 (`'trades'`), 6 (`'reference'`: the code's `--beta`). */
   routerConsistencyWeight?: number;
   /**
-   * Weight `γ` of the routing supervision `CE(r(x), y mod E)` added to the router step's loss: the AdvMoE
-   * reference code's router loss term, which pulls each class towards one expert. Default 0 (off).
+   * Weight `γ` of the routing supervision `CE(r(x), y mod E)` in the router step's loss: the AdvMoE
+   * reference code's router loss term, which pulls each class towards one expert. Default 0 (off) with
+   * `'trades'`, 6 with `'reference'` (the code's `--alpha`).
    */
   routerLabelWeight?: number;
+  /** Coupled L2 weight decay `λ` of both steps: each gradient becomes `g + λ·w` (PyTorch SGD's `weight_decay`; the reference code uses 5e-4). Default 0. */
+  weightDecay?: number;
   /** Optimiser of the expert step, over `model.expertVariables` only. Default Adam at `expertLearningRate` (created and disposed here). */
   expertOptimizer?: tf.Optimizer;
   /** Optimiser of the router step, over `model.routerVariables` only. Default Adam at `routerLearningRate` (created and disposed here). */
@@ -46,6 +57,9 @@ export interface AdvMoETrainArgs {
   /** Called after every batch with its metrics (progress: `step` of `totalSteps`). */
   onStep?: (metrics: AdvMoEStepMetrics) => void;
 }
+
+/** The router step's loss of {@link advMoETrain}: ours (TRADES through the estimator) or the reference code's (router scores only). */
+export type AdvMoERouterLoss = 'trades' | 'reference';
 
 /** What one batch of {@link advMoETrain} measured (numbers read back from the device). */
 export interface AdvMoEStepMetrics {
@@ -63,7 +77,7 @@ export interface AdvMoEStepMetrics {
   robustLoss: number;
   /** Expert step: the TRADES total `cleanLoss + β · robustLoss`. */
   expertLoss: number;
-  /** Router step: TRADES total plus `α · KL(r(x) ‖ r(x'))` (plus `γ · CE(r(x), y mod E)`) on fresh adversarial examples, before the router update. */
+  /** Router step: its loss (`routerLoss`) on fresh adversarial examples, before the router update. */
   routerLoss: number;
   /** Expert step: fraction of the batch whose expert choice on `x'` equals the choice on `x`. */
   routerAgreement: number;
@@ -89,9 +103,13 @@ export interface AdvMoETrainResult {
  *    step of the expert optimiser over `θ_E` only on TRADES (Zhang et al. 2019, Eq. 5):
  *    `CE(f(x), y) + β · KL(f(x) ‖ f(x'_E))`.
  * 2. Router step, experts fixed: fresh `x'_R` by the same attack against the updated model, then one
- *    step of the router optimiser over `θ_R` only on `CE(f(x), y) + β · KL(f(x) ‖ f(x'_R)) + α ·
- *    KL(r(x) ‖ r(x'_R)) + γ · CE(r(x), y mod E)` (the router's robust loss; the last term is the
- *    reference code's routing supervision, off by default: `routerLabelWeight`).
+ *    step of the router optimiser over `θ_R` only. With `routerLoss: 'trades'` (default) on
+ *    `CE(f(x), y) + β · KL(f(x) ‖ f(x'_R)) + α · KL(r(x) ‖ r(x'_R)) + γ · CE(r(x), y mod E)` (the
+ *    router's robust loss through the estimator; the last term, off by default, is the reference code's
+ *    routing supervision). With `routerLoss: 'reference'` on the reference code's
+ *    `γ · CE(r(x), y mod E) + α · KL(r(x) ‖ r(x'_R))` (`train_moe.py` at c50796f: `args.alpha *
+ *    criterion(scores, target % args.n_expert) + args.beta * KL(...)`, α = β = 6), which reads only the
+ *    router's scores: the experts' output does not enter the router's update.
  *
  * `f` are the logits and `r` the router scores of `model.forward`; the router learns through the model's
  * estimator (e.g. the straight-through one of `ImageRouter`). PGD starts from `x + U(−ε, ε)` (the
@@ -108,7 +126,7 @@ export interface AdvMoETrainResult {
  */
 export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvMoETrainArgs): AdvMoETrainResult {
   const where = 'advMoETrain';
-  rejectUnknownOptions(where, args, ['attack', 'epochs', 'batchSize', 'beta', 'routerAttackWeight', 'routerConsistencyWeight', 'routerLabelWeight', 'expertOptimizer', 'routerOptimizer', 'expertLearningRate', 'routerLearningRate', 'shuffle', 'seed', 'onStep']);
+  rejectUnknownOptions(where, args, ['attack', 'epochs', 'batchSize', 'beta', 'routerLoss', 'routerAttackWeight', 'routerConsistencyWeight', 'routerLabelWeight', 'weightDecay', 'expertOptimizer', 'routerOptimizer', 'expertLearningRate', 'routerLearningRate', 'shuffle', 'seed', 'onStep']);
   checkAdvMoEModel(where, model);
   checkLabelledImages(where, data);
   const attack = resolveTrainingAttack(where, args.attack);
@@ -116,16 +134,20 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
   const epochs = args.epochs ?? 1;
   const batchSize = args.batchSize ?? 64;
   const beta = args.beta ?? 6;
+  const routerLoss = args.routerLoss ?? 'trades';
+  checkOneOf(where, 'routerLoss', routerLoss, ['trades', 'reference']);
+  const reference = routerLoss === 'reference';
   const routerAttackWeight = args.routerAttackWeight ?? 1;
-  const alpha = args.routerConsistencyWeight ?? 1;
-  const gamma = args.routerLabelWeight ?? 0;
+  const alpha = args.routerConsistencyWeight ?? (reference ? 6 : 1);
+  const gamma = args.routerLabelWeight ?? (reference ? 6 : 0);
+  const weightDecay = args.weightDecay ?? 0;
   const expertLearningRate = args.expertLearningRate ?? 1e-3;
   const routerLearningRate = args.routerLearningRate ?? 1e-3;
   const seed = args.seed ?? 0;
   checkInteger(where, 'epochs', epochs, 1);
   checkInteger(where, 'batchSize', batchSize, 1);
   checkInteger(where, 'seed', seed, 0);
-  for (const [name, value] of [['beta', beta], ['routerAttackWeight', routerAttackWeight], ['routerConsistencyWeight', alpha], ['routerLabelWeight', gamma], ['expertLearningRate', expertLearningRate], ['routerLearningRate', routerLearningRate]] as const) {
+  for (const [name, value] of [['beta', beta], ['routerAttackWeight', routerAttackWeight], ['routerConsistencyWeight', alpha], ['routerLabelWeight', gamma], ['weightDecay', weightDecay], ['expertLearningRate', expertLearningRate], ['routerLearningRate', routerLearningRate]] as const) {
     checkNonNegative(where, name, value);
   }
   const expertOptimizer = args.expertOptimizer ?? tf.train.adam(expertLearningRate);
@@ -148,22 +170,18 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
           const adv = model.forward(xE, true);
           const loss = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta }); // TRADES Eq. 5
           return { loss: loss.total, parts: [loss.natural, loss.robust, routerAgreement(clean.expertIndex, adv.expertIndex)] };
-        });
+        }, weightDecay);
         // 2. Router step: fresh adversarial examples against the updated experts, router loss over θ_R only.
         const xR = attackBoth(model, x, attack, routerAttackWeight, seeds.next());
         const router = parameterGroupStep(model.routerVariables, routerOptimizer, () => {
           const clean = model.forward(x, true);
           const adv = model.forward(xR, true);
-          const trades = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta });
           const consistency = softmaxKlDivergence(clean.routerScores, adv.routerScores); // KL(r(x) ‖ r(x'_R))
-          let loss = tf.add(trades.total, tf.mul(alpha, consistency)) as tf.Scalar;
-          if (gamma > 0) {
-            const numExperts = clean.routerScores.shape[1]!;
-            const routeLabels = tf.sub(y, tf.mul(tf.floorDiv(y, numExperts), numExperts)) as tf.Tensor1D; // y mod E (AdvMoE's train_moe.py), as y − E·⌊y/E⌋
-            loss = tf.add(loss, tf.mul(gamma, crossEntropy(clean.routerScores, routeLabels))) as tf.Scalar;
-          }
+          let loss = tf.mul(alpha, consistency) as tf.Scalar;
+          if (!reference) loss = tf.add(loss, tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta }).total) as tf.Scalar;
+          if (gamma > 0) loss = tf.add(loss, tf.mul(gamma, routingSupervision(clean.routerScores, y))) as tf.Scalar;
           return { loss, parts: [routerAgreement(clean.expertIndex, adv.expertIndex)] };
-        });
+        }, weightDecay);
         tf.dispose([x, y, xE, xR]);
         const [cleanLoss, robustLoss, expertStepAgreement] = expert.parts;
         const metrics: AdvMoEStepMetrics = {
@@ -180,6 +198,16 @@ export function advMoETrain(model: AdvMoEModel, data: LabelledImages, args: AdvM
     if (args.routerOptimizer === undefined) routerOptimizer.dispose();
   }
   return { history, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The reference code's routing supervision `CE(r(x), y mod E)` (`train_moe.py`: `criterion(scores,
+ * target % args.n_expert)`): class `y` is sent to expert `y mod E`. `scores` `[B, E]`, `labels` `[B]`.
+ */
+function routingSupervision(scores: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const E = scores.shape[1]!;
+  const expertLabels = tf.sub(labels, tf.mul(tf.floorDiv(labels, E), E)) as tf.Tensor1D; // [B] y mod E, as y − E·⌊y/E⌋
+  return crossEntropy(scores, expertLabels);
 }
 
 /** PGD against model and router from the clean outputs (AdvMoE's attack); the caller owns the result. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, checkOneOf, rejectUnknownOptions, SeedStream } from '@moekit/core';
+import { checkInteger, checkNonNegative, checkOneOf, loadBalancingLoss, rejectUnknownOptions, SeedStream } from '@moekit/core';
 import { checkAdvMoEModel, type AdvMoEModel } from './adv-moe-model.js';
 import { parameterGroupStep } from './parameter-group-step.js';
 import { routerAgreement } from './router-agreement.js';
@@ -30,6 +30,14 @@ export interface AdversarialTrainArgs {
   optimizer?: tf.Optimizer;
   /** Learning rate of the default optimiser. Default 1e-3. */
   learningRate?: number;
+  /**
+   * Weight `w` of Switch's load-balancing term `E · Σ_i f_i · P_i` (Fedus et al. 2021, Eq. 4) on the
+   * clean batch's router scores, added to the loss: `f_i` the fraction of images routed to expert `i`,
+   * `P_i` their mean router probability. Default 0 (off; neither AdvMoE nor its code balances).
+   */
+  routerBalanceWeight?: number;
+  /** Coupled L2 weight decay `λ`: each gradient becomes `g + λ·w` (PyTorch SGD's `weight_decay`; AdvMoE's code uses 5e-4). Default 0. */
+  weightDecay?: number;
   /** Shuffle the images every epoch. Default `true`. */
   shuffle?: boolean;
   /** Seed of the shuffles and of the attacks' random starts. Default 0. */
@@ -80,8 +88,8 @@ export interface AdversarialTrainResult {
  */
 export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args: AdversarialTrainArgs): AdversarialTrainResult {
   const where = 'adversarialTrain';
-  rejectUnknownOptions(where, args, ['attack', 'loss', 'beta', 'epochs', 'batchSize', 'optimizer', 'learningRate', 'shuffle', 'seed', 'onStep']);
-  checkAdvMoEModel(where, model);
+  rejectUnknownOptions(where, args, ['attack', 'loss', 'beta', 'epochs', 'batchSize', 'optimizer', 'learningRate', 'routerBalanceWeight', 'weightDecay', 'shuffle', 'seed', 'onStep']);
+  checkAdvMoEModel(where, model, true); // a dense model (no router) is the baseline's trivial case
   checkLabelledImages(where, data);
   const attack = resolveTrainingAttack(where, args.attack);
   checkInputRange(where, 'data.images', data.images, attack.clipMin, attack.clipMax);
@@ -92,6 +100,10 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
   const batchSize = args.batchSize ?? 64;
   const learningRate = args.learningRate ?? 1e-3;
   const seed = args.seed ?? 0;
+  const weightDecay = args.weightDecay ?? 0;
+  const balanceWeight = args.routerBalanceWeight ?? 0;
+  checkNonNegative(where, 'weightDecay', weightDecay);
+  checkNonNegative(where, 'routerBalanceWeight', balanceWeight);
   checkNonNegative(where, 'beta', beta);
   checkNonNegative(where, 'learningRate', learningRate);
   checkInteger(where, 'epochs', epochs, 1);
@@ -122,13 +134,14 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
           const clean = model.forward(x, true);
           const adv = model.forward(xAdv, true);
           const agree = routerAgreement(clean.expertIndex, adv.expertIndex);
+          const balance = (loss: tf.Scalar) => balanceWeight === 0 ? loss : tf.add(loss, tf.mul(balanceWeight, switchBalance(clean.routerScores, clean.expertIndex))) as tf.Scalar;
           if (lossKind === 'trades') {
             const t = tradesLoss({ cleanLogits: clean.logits, adversarialLogits: adv.logits, labels: y, beta });
-            return { loss: t.total, parts: [t.natural, t.robust, agree] };
+            return { loss: balance(t.total), parts: [t.natural, t.robust, agree] };
           }
           const robust = crossEntropy(adv.logits, y); // Madry Eq. 2.1
-          return { loss: robust, parts: [crossEntropy(clean.logits, y), robust, agree] };
-        });
+          return { loss: balance(robust), parts: [crossEntropy(clean.logits, y), robust, agree] };
+        }, weightDecay);
         tf.dispose([x, y, xAdv]);
         const [cleanLoss, robustLoss, agreementPart] = step.parts;
         const metrics: AdversarialStepMetrics = { epoch, batch, step: history.length + 1, totalSteps, loss: step.loss, cleanLoss: cleanLoss!, robustLoss: robustLoss!, routerAgreement: agreementPart! };
@@ -140,4 +153,10 @@ export function adversarialTrain(model: AdvMoEModel, data: LabelledImages, args:
     if (args.optimizer === undefined) optimizer.dispose();
   }
   return { history, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Switch's `E · Σ_i f_i · P_i` (Fedus et al. 2021, Eq. 4) of one image-level top-1 choice: `scores` `[B, E]`, `expertIndex` `[B]`. */
+function switchBalance(scores: tf.Tensor2D, expertIndex: tf.Tensor1D): tf.Scalar {
+  const E = scores.shape[1]!;
+  return loadBalancingLoss(tf.softmax(scores) as tf.Tensor2D, tf.reshape(expertIndex, [-1, 1]) as tf.Tensor2D, E);
 }

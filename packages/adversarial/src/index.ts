@@ -16,6 +16,6 @@ export { crossEntropy } from './cross-entropy.js';
 export { softmaxKlDivergence } from './softmax-kl-divergence.js';
 export { tradesLoss, type TradesLossArgs, type TradesLoss } from './trades-loss.js';
 export type { TrainingAttackArgs } from './training-attack.js';
-export { advMoETrain, type AdvMoETrainArgs, type AdvMoEStepMetrics, type AdvMoETrainResult } from './adv-moe-train.js';
+export { advMoETrain, type AdvMoERouterLoss, type AdvMoETrainArgs, type AdvMoEStepMetrics, type AdvMoETrainResult } from './adv-moe-train.js';
 export { adversarialTrain, type AdversarialTrainArgs, type AdversarialLoss, type AdversarialStepMetrics, type AdversarialTrainResult } from './adversarial-train.js';
 export { robustEvaluate, type RobustEvaluateOptions, type RobustEvaluation } from './robust-evaluate.js';

@@ -21,6 +21,12 @@ function run(moe: MixtureOfExperts, training: boolean) {
 
 afterEach(() => vi.restoreAllMocks());
 
+/** Lets the drop check finish: synchronous on host backends, chained on `metrics.read()` on GPU ones (registered before this await). */
+async function settled(metrics: { read(): Promise<unknown> }) {
+  await metrics.read();
+  await Promise.resolve();
+}
+
 describe("droppedTokens: 'residual'", () => {
   it('passes a token no expert kept through unchanged (hand-computed)', () => {
     // capacity ceil(0.5 · 4 · 2 / 2) = 2 per expert: t0 keeps both, t1 and t2 their first, t3 none
@@ -50,13 +56,9 @@ describe('evaluation drop warning', () => {
   it('warns once per MoE when an evaluation call drops more than dropWarning, naming the MoE and the cure', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacity: { train: 0.5, eval: 0.5 }, name: 'moe_block_3' });
-    run(moe, true); // training drops are expected (capacity factor): no warning
-    await new Promise((r) => setTimeout(r, 0));
+    await settled(run(moe, true).metrics); // training drops are expected (capacity factor): no warning
     expect(warn).not.toHaveBeenCalled();
-    for (let i = 0; i < 3; i++) {
-      run(moe, false);
-      await new Promise((r) => setTimeout(r, 0)); // the check reads the metrics asynchronously
-    }
+    for (let i = 0; i < 3; i++) await settled(run(moe, false).metrics);
     expect(warn).toHaveBeenCalledTimes(1);
     // 4 of the 8 pairs dropped (t1, t2 second choices, t3 both)
     expect(warn.mock.calls[0]![0]).toMatch(/^moekit: moe_block_3 dropped 50\.0 % of its \(token, expert\) pairs in an evaluation call \(capacity 2 slots per expert, load 2 2, asked 4 4\); dropped tokens pass on zeros\. Evaluate dropless with capacity: \{ eval: 0 \}/);
@@ -68,7 +70,7 @@ describe('evaluation drop warning', () => {
     for (const args of [{ capacity: { eval: 0 } }, { capacity: { eval: 0.5 }, dropWarning: 1 }]) {
       const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), ...args });
       const { metrics } = run(moe, false);
-      await new Promise((r) => setTimeout(r, 0));
+      await settled(metrics);
       expect(metrics.droppedCount).toBe(args.capacity.eval === 0 ? 0 : 4);
       moe.dispose();
     }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkOneOf, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
+import { sparseCleanGates } from './sparse-clean-gates.js';
 
 /** How the hard constraint tracks utilisation: the running sum of relative deviations, or the running mean of shares. */
 export type HardConstraintMode = 'relative' | 'absolute';
@@ -12,21 +13,32 @@ export interface HardConstraintRouterArgs {
   mode?: HardConstraintMode;
   /** Experts whose tracked utilisation exceeds it are excluded for the next batch; in (0, 1]. Default 0.1. */
   threshold?: number;
+  /**
+   * Also exclude the over-threshold experts at evaluation, from the tracked state (which evaluation does
+   * not update). Default `false`: the paper constrains training only, and the state at the end of
+   * training is a snapshot of the last batches that takes whole experts out for every test image; set it
+   * to evaluate the routing the constraint trained (an expert over its share then takes no test image).
+   */
+  applyInEvaluation?: boolean;
 }
 
 /**
  * Pavlitska et al. 2022 (arXiv:2204.10598, §3.3) hard constraint on expert utilisation. Over training
- * batches it tracks each expert's importance `I_i = Σ_x G(x)_i` (the clean gates `softmax(logits)`,
- * excluded experts at 0, summed over the batch's `T` images) against the uniform share `T/E`:
- * - relative: `u_i = Σ_batches (I_i − T/E) / (T/E)`, the running sum of relative deviations;
- * - absolute: `u_i = mean_batches(I_i / T) − 1/E`, the running mean share minus the uniform share.
+ * batches it tracks each expert's importance `I_i = Σ_x G̃(x)_i` over the sparse gates of what is
+ * dispatched — each image's clean softmax value at its noise-free top-k experts, 0 elsewhere
+ * ({@link sparseCleanGates}; Shazeer et al. 2017 Eq. 6 sums the sparse gates, and the full softmax can
+ * look balanced while every image goes to one expert) — as a share `s_i = I_i / Σ_j I_j` against the
+ * uniform share `1/E`:
+ * - relative: `u_i = Σ_batches (s_i − 1/E) / (1/E)`, the running sum of relative deviations;
+ * - absolute: `u_i = mean_batches(s_i) − 1/E`, the running mean share minus the uniform share.
  *
  * Experts with `u_i > threshold` get gate logits −∞ for the next training batch
- * (`RouteOptions.excludedExperts`); evaluation routes unmasked and updates nothing.
+ * (`RouteOptions.excludedExperts`), at most `E − k` of them (the most over-used), so every image keeps
+ * `k` experts to choose. Evaluation updates nothing; it routes unmasked unless `applyInEvaluation`.
  *
  * @example
  * ```ts
- * const router = new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 1, noise: 'shazeer' }), mode: 'absolute', threshold: 0.1 });
+ * const router = new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 2, noise: 'shazeer' }), mode: 'relative', threshold: 0.1, applyInEvaluation: true });
  * ```
  */
 export class HardConstraintRouter extends RouterWrapper {
@@ -34,13 +46,15 @@ export class HardConstraintRouter extends RouterWrapper {
   readonly mode: HardConstraintMode;
   /** The threshold. */
   readonly threshold: number;
+  /** Whether evaluation excludes the over-threshold experts too; may be switched between evaluations (e.g. to compare both). */
+  applyInEvaluation: boolean;
   private sum: number[];
   private batches = 0;
 
   /** Validates the arguments (unknown options rejected by name). */
   constructor(args: HardConstraintRouterArgs) {
     const where = 'HardConstraintRouter';
-    rejectUnknownOptions(where, args, ['router', 'mode', 'threshold']);
+    rejectUnknownOptions(where, args, ['router', 'mode', 'threshold', 'applyInEvaluation']);
     if (args.router === undefined) throw new MoEArgumentError(where, 'router', 'a Router', 'undefined');
     if (args.router.supportsExcludedExperts !== true) {
       throw new MoEArgumentError(where, 'router', 'a router that honours excludedExperts (supportsExcludedExperts: true)', `${args.router.constructor.name}, which does not`);
@@ -48,6 +62,7 @@ export class HardConstraintRouter extends RouterWrapper {
     super(args.router);
     this.mode = args.mode ?? 'relative';
     this.threshold = args.threshold ?? 0.1;
+    this.applyInEvaluation = args.applyInEvaluation ?? false;
     checkOneOf(where, 'mode', this.mode, ['relative', 'absolute']);
     if (!(this.threshold > 0 && this.threshold <= 1)) throw new MoEArgumentError(where, 'threshold', 'a number in (0, 1]', String(this.threshold));
     this.sum = new Array<number>(args.router.numExperts).fill(0);
@@ -60,14 +75,18 @@ export class HardConstraintRouter extends RouterWrapper {
     return this.sum.map((s) => (this.batches === 0 ? 0 : s / this.batches - 1 / E));
   }
 
-  /** The experts the next training batch excludes: `u_i > threshold`. */
+  /** The experts the next training batch excludes: `u_i > threshold`, at most `E − k` (the largest `u_i`; ties to the lower index). */
   get excludedExperts(): boolean[] {
-    return this.utilization.map((u) => u > this.threshold);
+    const u = this.utilization;
+    const over = u.map((_, i) => i).filter((i) => u[i]! > this.threshold).sort((a, b) => u[b]! - u[a]! || a - b);
+    const excluded = new Array<boolean>(u.length).fill(false);
+    for (const i of over.slice(0, this.numExperts - this.k)) excluded[i] = true;
+    return excluded;
   }
 
   /**
-   * Sets the tracked state, e.g. to resume training: `sum` is `Σ (I_i − T/E)/(T/E)` (relative) or
-   * `Σ I_i/T` (absolute) over `batches` batches.
+   * Sets the tracked state, e.g. to resume training: `sum` is `Σ (s_i − 1/E)/(1/E)` (relative) or
+   * `Σ s_i` (absolute) over `batches` batches.
    */
   setState(sum: number[], batches: number): void {
     if (sum.length !== this.numExperts || !sum.every(Number.isFinite)) {
@@ -84,16 +103,18 @@ export class HardConstraintRouter extends RouterWrapper {
     this.batches = 0;
   }
 
-  /** Routes with over-used experts excluded (training only), then adds this batch's importance to the tracker. */
+  /** Routes with over-used experts excluded (in training, and in evaluation with `applyInEvaluation`); training adds this batch's shares to the tracker. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
-    if (!options.training) return this.router.route(gateInput, options);
+    if (!options.training && !this.applyInEvaluation) return this.router.route(gateInput, options);
     const excluded = this.excludedExperts;
     const out = this.router.route(gateInput, { ...options, excludedExperts: excluded.includes(true) ? excluded : undefined });
-    const importance = tf.tidy(() => tf.sum(tf.softmax(out.logits), 0).dataSync()); // [E] I_i = Σ_x G(x)_i over the clean gates
-    const T = gateInput.shape[0];
+    if (!options.training) return out;
+    const importance = Array.from(tf.tidy(() => tf.sum(sparseCleanGates(out.logits, this.k), 0).dataSync())); // [E] I_i = Σ_x G̃(x)_i
+    const total = importance.reduce((a, b) => a + b, 0);
     const E = this.numExperts;
     for (let i = 0; i < E; i++) {
-      this.sum[i]! += this.mode === 'relative' ? (importance[i]! - T / E) / (T / E) : importance[i]! / T;
+      const share = total > 0 ? importance[i]! / total : 1 / E; // s_i
+      this.sum[i]! += this.mode === 'relative' ? (share - 1 / E) / (1 / E) : share;
     }
     this.batches += 1;
     return out;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkFiniteNumber, checkInteger, checkOneOf, importanceLoss, klToUniformLoss, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
+import { checkFiniteNumber, checkInteger, checkOneOf, importanceLoss, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
+import { sparseCleanGates } from './sparse-clean-gates.js';
 
 /** Which soft utilisation constraint: Shazeer's importance CV² or the KL divergence from uniform. */
 export type SoftConstraintLoss = 'importance' | 'klUniform';
@@ -8,27 +9,50 @@ export type SoftConstraintLoss = 'importance' | 'klUniform';
 export interface SoftConstraintRouterArgs {
   /** The router to constrain. */
   router: Router;
-  /** The loss. Default `'importance'`. */
+  /**
+   * The loss. Default `'klUniform'`: once every image goes to the same `k` experts, the importance CV²
+   * of the sparse gates is scale-invariant (e.g. `E/k − 1` when `k` experts share the mass equally) and has no gradient, while the
+   * KL with `ε` still lowers the over-used experts' gates until the top-k changes.
+   */
   loss?: SoftConstraintLoss;
-  /** Its weight in `auxLosses.total`. Default 0.1. */
+  /** Its weight in `auxLosses.total`. Default 0.1 (Shazeer et al. 2017's `w_importance`). */
   weight?: number;
   /** From this epoch on ({@link SoftConstraintRouter.setEpoch}) the loss is no longer added. Default: never lifted. */
   liftAfterEpoch?: number;
+  /** `ε` of `'klUniform'`, added to every expert's mean gate before normalising. Default 1e-6. */
+  epsilon?: number;
+}
+
+/**
+ * `KL(U ‖ s) = Σ_i (1/E) · ln((1/E) / s_i)` with `s_i = (m_i + ε) / (Σ_j m_j + E·ε)` and `m = mean_x G̃(x)`
+ * `[E]`: the divergence of the normalised mean sparse gate from uniform. `ε` keeps the value finite when
+ * an expert gets no gate mass (then `s_i ≈ ε / Σ m`); it is negligible once every expert has a token.
+ */
+function klUniformOfMeanGates(gates: tf.Tensor2D, epsilon: number): tf.Scalar {
+  return tf.tidy(() => {
+    const E = gates.shape[1];
+    const mean = tf.add(tf.mean(gates, 0), epsilon); // [E] m + ε
+    const share = tf.div(mean, tf.sum(mean)); // [E] s
+    return tf.mul(1 / E, tf.sum(tf.sub(Math.log(1 / E), tf.log(share)))) as tf.Scalar;
+  });
 }
 
 /**
  * Pavlitska et al. 2022 (arXiv:2204.10598, §3.3) soft constraint on expert utilisation: adds
- * `weight · L(G)` to the wrapped router's aux loss in training, with `L` the importance loss
- * `CV(Σ_x G(x))²` (Shazeer et al. 2017, Eqs. 6–7) or `KL(U ‖ mean_x G(x))` ({@link klToUniformLoss}),
- * over the clean gates `G = softmax(logits)` (as `TopKRouter`'s own importance term: training noise
- * would otherwise make a router whose noise-free choice always falls on one expert look balanced);
- * switched off once the epoch reaches `liftAfterEpoch`, so experts may specialise freely after the
- * balanced start. The parts are reported as `auxLosses.softConstraint` (unweighted).
+ * `weight · L(G̃)` to the wrapped router's aux loss in training, where `G̃` are the sparse gates of what
+ * is dispatched — each token's clean softmax value at its noise-free top-k experts, 0 elsewhere
+ * ({@link sparseCleanGates}) — and `L` is the importance loss `CV(Σ_x G̃(x))²` (Shazeer et al. 2017,
+ * arXiv:1701.06538, Eqs. 6–7, whose importance is over the sparse gates) or `KL(U ‖ s)` with `s` the
+ * normalised mean of `G̃` plus `ε`. Balancing the full softmax instead is satisfied by near-uniform
+ * probabilities while every image goes to the same expert; and the noise-free choice is the one
+ * evaluation makes, so balancing it balances the evaluation load. The loss is switched off once the
+ * epoch reaches `liftAfterEpoch`, so experts may specialise freely after the balanced start. The parts
+ * are reported as `auxLosses.softConstraint` (unweighted).
  *
  * @example
  * ```ts
- * const router = new SoftConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 1, noise: 'shazeer' }), loss: 'klUniform', liftAfterEpoch: 5 });
- * router.setEpoch(epoch); // each epoch
+ * const router = new SoftConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 2, noise: 'shazeer' }), loss: 'klUniform', weight: 0.1 });
+ * router.setEpoch(epoch); // each epoch, when liftAfterEpoch is set
  * ```
  */
 export class SoftConstraintRouter extends RouterWrapper {
@@ -38,21 +62,26 @@ export class SoftConstraintRouter extends RouterWrapper {
   readonly weight: number;
   /** The epoch from which the loss is lifted (`Infinity`: never). */
   readonly liftAfterEpoch: number;
+  /** `ε` of `'klUniform'`. */
+  readonly epsilon: number;
   private epoch = 0;
 
   /** Validates the arguments (unknown options rejected by name). */
   constructor(args: SoftConstraintRouterArgs) {
     const where = 'SoftConstraintRouter';
-    rejectUnknownOptions(where, args, ['router', 'loss', 'weight', 'liftAfterEpoch']);
+    rejectUnknownOptions(where, args, ['router', 'loss', 'weight', 'liftAfterEpoch', 'epsilon']);
     if (args.router === undefined) throw new MoEArgumentError(where, 'router', 'a Router', 'undefined');
     super(args.router);
-    this.loss = args.loss ?? 'importance';
+    this.loss = args.loss ?? 'klUniform';
     this.weight = args.weight ?? 0.1;
     this.liftAfterEpoch = args.liftAfterEpoch ?? Infinity;
+    this.epsilon = args.epsilon ?? 1e-6;
     checkOneOf(where, 'loss', this.loss, ['importance', 'klUniform']);
     checkFiniteNumber(where, 'weight', this.weight);
     if (this.weight < 0) throw new MoEArgumentError(where, 'weight', 'a number ≥ 0', String(this.weight));
     if (this.liftAfterEpoch !== Infinity) checkInteger(where, 'liftAfterEpoch', this.liftAfterEpoch, 0);
+    checkFiniteNumber(where, 'epsilon', this.epsilon);
+    if (this.epsilon <= 0) throw new MoEArgumentError(where, 'epsilon', 'a number > 0', String(this.epsilon));
   }
 
   /** True while the loss is added (the current epoch is before `liftAfterEpoch`). */
@@ -71,8 +100,8 @@ export class SoftConstraintRouter extends RouterWrapper {
     const out = this.router.route(gateInput, options);
     if (!options.training || !this.active) return out;
     const softConstraint = tf.tidy(() => {
-      const gates = tf.softmax(out.logits) as tf.Tensor2D; // [T, E] the clean gates: noise neither hides nor fakes an imbalance
-      return this.loss === 'importance' ? importanceLoss(gates) : klToUniformLoss(gates);
+      const gates = sparseCleanGates(out.logits, this.k); // [T, E] G̃: what the noise-free router dispatches
+      return this.loss === 'importance' ? importanceLoss(gates) : klUniformOfMeanGates(gates, this.epsilon);
     });
     const total = tf.tidy(() => tf.add(out.auxLosses.total, tf.mul(this.weight, softConstraint)) as tf.Scalar);
     out.auxLosses.total.dispose();

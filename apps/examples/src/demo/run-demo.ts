@@ -69,7 +69,7 @@ export interface DemoResult {
   /** First-choice expert × class counts on the test images. */
   matrix: ExpertClassMatrix;
   /** Test accuracy of every seed run (the first is the one above), when the demo ran more than one seed. */
-  seeds?: { seed: number; moe: number; dense: number; moeLoadCv: number; moeDeadExperts: number }[];
+  seeds?: { seed: number; moe: number; dense: number; moeTrainLoss: number; denseTrainLoss: number; moeLoadCv: number; moeDeadExperts: number }[];
 }
 
 /** The router the options describe, over the conv gate's features, wrapped in the constraint when one applies. */
@@ -197,8 +197,14 @@ export function runDemo(o: DemoOptions, backend: string, machine: string, stream
     machine,
     date: new Date().toISOString(),
     ...first,
-    ...(o.seeds > 1 ? { seeds: runs.map((r, i) => ({ seed: o.seed + i, moe: r.moe.accuracy, dense: r.dense.accuracy, ...testHealth(r.moe.testLoad) })) } : {}),
+    ...(o.seeds > 1 ? { seeds: runs.map((r, i) => ({ seed: o.seed + i, moe: r.moe.accuracy, dense: r.dense.accuracy, moeTrainLoss: lastEpochLoss(r.moe.history), denseTrainLoss: lastEpochLoss(r.dense.history), ...testHealth(r.moe.testLoad) })) } : {}),
   };
+}
+
+/** Mean training cross-entropy over the last epoch's steps. */
+export function lastEpochLoss(history: TrainStep[]): number {
+  const last = history.filter((s) => s.epoch === history[history.length - 1]?.epoch);
+  return last.reduce((a, s) => a + s.loss, 0) / Math.max(1, last.length);
 }
 
 /** Load CV and dead experts of a test load. */

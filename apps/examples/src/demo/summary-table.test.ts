@@ -25,10 +25,14 @@ describe('the demo summary', () => {
   it('states the verdict by the two-standard-error rule over seeds, or says it is one seed', () => {
     expect(verdictLine(result())).toBe('One seed: the MoE-CNN scores 1.00 points above the dense CNN of the same active compute on test accuracy (run --seeds 3 for mean ± sd and the two-standard-error rule).');
     // MoE 0.95 0.96 0.97 (mean 0.96, sd 0.01), dense 0.93 0.94 0.95 (mean 0.94, sd 0.01): se = sqrt(2 · 0.0001 / 3) = 0.00816, 2·se = 1.63 points < 2
-    const seeds = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.02, moeLoadCv: 0.1, moeDeadExperts: 0 }));
+    const seeds = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.02, moeTrainLoss: 0.1, denseTrainLoss: 0.1, moeLoadCv: 0.1, moeDeadExperts: 0 }));
     expect(verdictLine(result(seeds))).toBe('Over 3 seeds the MoE-CNN beats the dense CNN of the same active compute by 2.00 points (beyond two standard errors ±1.63) on test accuracy.');
     expect(summaryTable(result(seeds))).toContain('| MoE-CNN | 0.9600 ± 0.0100 |');
-    const close = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.005, moeLoadCv: 0.1, moeDeadExperts: 0 }));
+    const close = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.005, moeTrainLoss: 0.1, denseTrainLoss: 0.1, moeLoadCv: 0.1, moeDeadExperts: 0 }));
     expect(verdictLine(result(close))).toBe('Over 3 seeds the MoE-CNN matches the dense CNN of the same active compute (difference 0.50 points, within two standard errors ±1.63) on test accuracy.');
+    // trailing: the same runs' last-epoch training losses say whether the MoE underfits (mean 0.12 against 0.07)
+    const trailing = [0.91, 0.92, 0.93].map((moe, i) => ({ seed: i + 1, moe, dense: moe + 0.03, moeTrainLoss: 0.11 + 0.01 * i, denseTrainLoss: 0.07, moeLoadCv: 0.1, moeDeadExperts: 0 }));
+    const withHistory = { ...result(trailing), dense: { ...model(0.95), history: [{ epoch: 0, batch: 0, batchesPerEpoch: 1, loss: 0.07, accuracy: 1 }] } };
+    expect(verdictLine(withHistory)).toBe('Over 3 seeds the MoE-CNN trails the dense CNN of the same active compute by 3.00 points (beyond two standard errors ±1.63) on test accuracy. It also fits its training images worse (last-epoch training loss 0.120 against 0.070): each expert trains on about 1/4 of the images, so at this size the extra capacity is not used yet.');
   });
 });

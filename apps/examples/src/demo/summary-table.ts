@@ -1,6 +1,6 @@
 /** The demo's summary: one row per model, as a markdown table (the terminal) or an HTML table (the report). */
 import { compareMeans, formatMeanSd, loadHealth } from '../stats/seed-statistics.js';
-import type { DemoModelResult, DemoResult } from './run-demo.js';
+import { lastEpochLoss, type DemoModelResult, type DemoResult } from './run-demo.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -44,19 +44,38 @@ export function summaryTableHtml(result: DemoResult): string {
 }
 
 /**
- * One sentence: how the MoE compares with the dense model of equal active compute on test accuracy —
- * over seeds by the two-standard-error rule when the demo ran several, else for the one seed, saying so.
+ * How the MoE compares with the dense model of equal active compute on test accuracy — over seeds by
+ * the two-standard-error rule when the demo ran several, else for the one seed, saying so — and, when
+ * the MoE trails, what the same runs measured of why: whether it also fits its training images worse
+ * (last-epoch training loss), i.e. its extra capacity is not used yet, or fits them better and
+ * generalises worse.
  */
 export function verdictLine(result: DemoResult): string {
   const seeds = result.seeds;
+  const points = (x: number) => (100 * x).toFixed(2);
+  let sentence: string;
+  let trails: boolean;
+  let moeLoss: number;
+  let denseLoss: number;
   if (seeds === undefined || seeds.length < 2) {
     const diff = result.moe.accuracy - result.dense.accuracy;
-    return `One seed: the MoE-CNN scores ${(100 * Math.abs(diff)).toFixed(2)} points ${diff >= 0 ? 'above' : 'below'} the dense CNN of the same active compute on test accuracy (run --seeds 3 for mean ± sd and the two-standard-error rule).`;
+    trails = diff < 0;
+    moeLoss = lastEpochLoss(result.moe.history);
+    denseLoss = lastEpochLoss(result.dense.history);
+    sentence = `One seed: the MoE-CNN scores ${points(Math.abs(diff))} points ${diff >= 0 ? 'above' : 'below'} the dense CNN of the same active compute on test accuracy (run --seeds 3 for mean ± sd and the two-standard-error rule).`;
+  } else {
+    const d = compareMeans(seeds.map((s) => s.moe), seeds.map((s) => s.dense));
+    trails = d.significant && d.diff < 0;
+    moeLoss = seeds.reduce((a, s) => a + s.moeTrainLoss, 0) / seeds.length;
+    denseLoss = seeds.reduce((a, s) => a + s.denseTrainLoss, 0) / seeds.length;
+    const where = d.significant
+      ? `${d.diff > 0 ? 'beats' : 'trails'} the dense CNN of the same active compute by ${points(Math.abs(d.diff))} points (beyond two standard errors ±${points(2 * d.se)})`
+      : `matches the dense CNN of the same active compute (difference ${points(d.diff)} points, within two standard errors ±${points(2 * d.se)})`;
+    sentence = `Over ${seeds.length} seeds the MoE-CNN ${where} on test accuracy.`;
   }
-  const d = compareMeans(seeds.map((s) => s.moe), seeds.map((s) => s.dense));
-  const points = (x: number) => (100 * x).toFixed(2);
-  const where = d.significant
-    ? d.diff > 0 ? `beats the dense CNN of the same active compute by ${points(d.diff)} points` : `trails the dense CNN of the same active compute by ${points(-d.diff)} points`
-    : `matches the dense CNN of the same active compute (difference ${points(d.diff)} points, within two standard errors ±${points(2 * d.se)})`;
-  return `Over ${seeds.length} seeds the MoE-CNN ${where}${d.significant ? ` (beyond two standard errors ±${points(2 * d.se)})` : ''} on test accuracy.`;
+  if (!trails || result.dense.history.length === 0) return sentence;
+  const losses = `last-epoch training loss ${moeLoss.toFixed(3)} against ${denseLoss.toFixed(3)}`;
+  return `${sentence} ${moeLoss > denseLoss
+    ? `It also fits its training images worse (${losses}): each expert trains on about 1/${result.options.experts} of the images, so at this size the extra capacity is not used yet.`
+    : `It fits its training images at least as well (${losses}) but generalises worse.`}`;
 }
