@@ -27,7 +27,7 @@ describe('the demo summary', () => {
     // MoE 0.95 0.96 0.97 (mean 0.96, sd 0.01), dense 0.93 0.94 0.95 (mean 0.94, sd 0.01): se = sqrt(2 · 0.0001 / 3) = 0.00816, 2·se = 1.63 points < 2
     const seeds = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.02, moeTrainLoss: 0.1, denseTrainLoss: 0.1, moeLoadCv: 0.1, moeDeadExperts: 0 }));
     expect(verdictLine(result(seeds))).toBe('Over 3 seeds the MoE-CNN beats the dense CNN of the same active compute by 2.00 points (beyond two standard errors ±1.63) on test accuracy.');
-    expect(summaryTable(result(seeds))).toContain('| MoE-CNN | 0.9600 ± 0.0100 |');
+    expect(summaryTable(result(seeds))).toContain('| MoE-CNN | 0.9600 ± 0.0100 | 100 | 50 | 60.0% 20.0% 0.0% 20.0% | 0.10 ± 0.00 / 0.0 ± 0.0 |');
     const close = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.005, moeTrainLoss: 0.1, denseTrainLoss: 0.1, moeLoadCv: 0.1, moeDeadExperts: 0 }));
     expect(verdictLine(result(close))).toBe('Over 3 seeds the MoE-CNN matches the dense CNN of the same active compute (difference 0.50 points, within two standard errors ±1.63) on test accuracy.');
     // trailing: the same runs' last-epoch training losses say whether the MoE underfits (mean 0.12 against 0.07)

@@ -15,13 +15,13 @@ export function summaryRows(result: DemoResult): string[][] {
       String(m.parameters),
       String(Math.round(m.activeParameters)),
       health ? health.shares.map(pct).join(' ') : '— (no routing)',
-      health ? `${health.cv.toFixed(2)} / ${health.dead}` : '—',
+      !health ? '—' : seeds ? `${formatMeanSd(seeds.map((x) => x.moeLoadCv), 2)} / ${formatMeanSd(seeds.map((x) => x.moeDeadExperts), 1)}` : `${health.cv.toFixed(2)} / ${health.dead}`,
       health ? `${m.trainDropped} / ${m.testDropped}` : '—',
       `${m.seconds.toFixed(1)} s`,
     ];
   };
   return [
-    ['model', seeds ? `test accuracy (mean ± sd, ${seeds.length} seeds)` : 'test accuracy (one seed)', 'parameters', 'active params / image', 'test load per expert', 'test load CV / dead experts', 'pairs dropped (train / test)', 'train time'],
+    ['model', seeds ? `test accuracy (mean ± sd, ${seeds.length} seeds)` : 'test accuracy (one seed)', 'parameters', 'active params / image', seeds ? 'test load per expert (first seed)' : 'test load per expert', seeds ? 'test load CV / dead experts (mean ± sd)' : 'test load CV / dead experts', 'pairs dropped (train / test)', 'train time'],
     row('MoE-CNN', result.moe, seeds?.map((s) => s.moe)),
     row('dense CNN', result.dense, seeds?.map((s) => s.dense)),
   ];
