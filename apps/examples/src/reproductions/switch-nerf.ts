@@ -46,6 +46,6 @@ export async function run(options: { quick: boolean }): Promise<string> {
     '',
     runStamp(),
     '',
-    `Verdict: ${verdict} What differs from the paper: Switch-NeRF++ trains on large real scenes (Mega-NeRF, Block-NeRF scale) with many experts and reports PSNR/SSIM/LPIPS; here an analytic scene of a few spheres and boxes in a unit cube, two experts, ${o.size} × ${o.size} views and ${o.steps} steps.`,
+    `Verdict: ${verdict} What differs from the paper: Switch-NeRF++ trains on large-scale scenes with more experts and far more rays, and reports PSNR, SSIM and LPIPS; here an analytic scene of a few spheres and boxes in a unit cube, two experts, ${o.size} × ${o.size} views and ${o.steps} steps.`,
   ].join('\n');
 }
