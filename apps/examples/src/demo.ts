@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { DemoOptionsError, demoConstraint, demoHelp, parseDemoOptions, routerLabel, type DemoOptions } from './demo/demo-options.js';
 import { demoReportHtml } from './demo/demo-report-html.js';
 import { runDemo } from './demo/run-demo.js';
-import { summaryTable } from './demo/summary-table.js';
+import { summaryTable, verdictLine } from './demo/summary-table.js';
 
 let options: DemoOptions;
 try {
@@ -31,13 +31,14 @@ const started = performance.now();
 const choice = await selectBackend();
 const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`;
 const o = options;
-console.log(`moekit demo: MNIST, ${o.experts} conv experts (${routerLabel(o)}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor}), ${demoConstraint(o)} constraint) vs a dense CNN of the same active compute`);
-console.log(`${o.trainSize} training images x ${o.epochs} epochs, ${o.testSize} test images; backend ${choice.backend} (${choice.reason}); ${machine}\n`);
+console.log(`moekit demo: MNIST, ${o.experts} conv experts (${routerLabel(o)}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor === 'auto' ? 'auto: dropless on cpu/wasm' : o.evalCapacityFactor}), ${demoConstraint(o)} constraint) vs a dense CNN of the same active compute`);
+console.log(`${o.trainSize} training images x ${o.epochs} epochs, ${o.testSize} test images, ${o.seeds === 1 ? 'one seed' : `${o.seeds} seeds`}; backend ${choice.backend} (${choice.reason}); ${machine}\n`);
 const result = runDemo(o, `${choice.backend} (${choice.reason})`, machine, process.stdout);
 const table = summaryTable(result);
 console.log(`\n${table}\n`);
+console.log(verdictLine(result));
 console.log(`expert x class on the test images: I(E; C) = ${result.matrix.mutualInformation.toFixed(3)} bits, load ${result.matrix.load.map((l) => l.toFixed(2)).join(' ')}`);
 const path = resolve(o.report);
-writeFileSync(path, demoReportHtml(result, table, result.matrix));
+writeFileSync(path, demoReportHtml(result, result.matrix));
 console.log(`report: ${path} (open it in a browser; it needs no network)`);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -18,8 +18,14 @@ import { checkFiniteNumber, checkInteger, checkOneOf, describe, rejectUnknownOpt
 export interface CapacityConfig {
   /** Capacity factor while training. Default 1.25 (Switch). */
   train?: number;
-  /** Capacity factor in evaluation. Default 2.0 (Switch); 0 is dropless (every choice kept, one `[E]` read per call). */
-  eval?: number;
+  /**
+   * Capacity factor in evaluation, or `'auto'` (default): dropless (0, every choice kept) where a
+   * call already reads the load on the host (the `cpu` and `wasm` backends, the grouped layout),
+   * {@link AUTO_EVAL_CAPACITY_FACTOR} on a GPU backend's padded layout, where a dropless capacity
+   * would cost a read that stalls the device. An evaluation that drops pairs is counted in the
+   * metrics and warned about (see `MixtureOfExpertsArgs.dropWarning`).
+   */
+  eval?: number | 'auto';
   /** A library's capacity convention (see {@link capacityPresets}). Default: none (moekit's own). */
   preset?: CapacityPresetName;
   /** Rounding of the even share, without a preset. Default `'ceil'`. */
@@ -36,18 +42,21 @@ export interface CapacityConfig {
 export interface ResolvedCapacityConfig extends Readonly<CapacityConfig> {
   /** Capacity factor while training. */
   readonly train: number;
-  /** Capacity factor in evaluation. */
-  readonly eval: number;
+  /** Capacity factor in evaluation, or `'auto'`. */
+  readonly eval: number | 'auto';
 }
 
 const KNOWN = ['train', 'eval', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'min'];
 
-/** The defaults of {@link CapacityConfig}: train 1.25, eval 2.0. */
-export const DEFAULT_CAPACITY: ResolvedCapacityConfig = Object.freeze({ train: 1.25, eval: 2.0 });
+/** The defaults of {@link CapacityConfig}: train 1.25 (Switch), eval `'auto'` (dropless where it costs no extra read). */
+export const DEFAULT_CAPACITY: ResolvedCapacityConfig = Object.freeze({ train: 1.25, eval: 'auto' });
+
+/** The evaluation capacity factor `'auto'` falls back to where dropless would stall the device: Switch's 2.0. */
+export const AUTO_EVAL_CAPACITY_FACTOR = 2.0;
 
 /**
  * Validates a capacity config and fills in the factors: `config`'s fields first, then `fallback`'s
- * (a router's own, e.g. Switch's 1.25 / 2.0), then {@link DEFAULT_CAPACITY}. Unknown fields, a
+ * (a router's own, e.g. hash routing's train 2), then {@link DEFAULT_CAPACITY}. Unknown fields, a
  * non-finite factor, an unknown preset or a preset with `rounding` / `multiplyByK` are errors naming
  * `where` and the field.
  */
@@ -59,7 +68,9 @@ export function resolveCapacityConfig(where: string, config: CapacityConfig | un
   }
   const merged = { ...DEFAULT_CAPACITY, ...definedOnly(fallback), ...definedOnly(config) };
   checkFiniteNumber(where, 'capacity.train', merged.train);
-  checkFiniteNumber(where, 'capacity.eval', merged.eval);
+  if (merged.eval !== 'auto' && !(typeof merged.eval === 'number' && Number.isFinite(merged.eval))) {
+    throw new MoEArgumentError(where, 'capacity.eval', "a finite number or 'auto'", describe(merged.eval));
+  }
   if (merged.preset !== undefined) {
     checkOneOf(where, 'capacity.preset', merged.preset, Object.keys(capacityPresets) as CapacityPresetName[]);
     for (const name of ['rounding', 'multiplyByK'] as const) {

@@ -36,7 +36,7 @@ export { checkExpertSelection, copyExpertSlices } from './expert-selection.js';
 export type { Combiner } from './combiner.js';
 export type { SharedBranch } from './shared-branch.js';
 export { computeCapacity, type CapacityOptions, type CapacityRounding } from './capacity.js';
-export { resolveCapacityConfig, DEFAULT_CAPACITY, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
+export { resolveCapacityConfig, DEFAULT_CAPACITY, AUTO_EVAL_CAPACITY_FACTOR, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
 export { capacityPresets, type CapacityPreset, type CapacityPresetName } from './capacity-presets.js';
 export { assignSlots, type AssignSlotsOptions, type SecondChoiceOffset, type SlotAssignment } from './assign-slots.js';
 export { planRouting, type PlanRoutingOptions, type CallCapacity, type Renormalize } from './plan-routing.js';
@@ -57,7 +57,7 @@ export { importanceLoss, type ImportanceLossOptions } from './losses/importance-
 export { routerZLoss } from './losses/router-z-loss.js';
 export { klToUniformLoss } from './losses/kl-to-uniform-loss.js';
 export { routingMetrics, RoutingMetrics, type RoutingMetricsValues } from './routing-metrics.js';
-export { MixtureOfExperts, type MixtureOfExpertsArgs, type MixtureOfExpertsConfig, type FiniteCheck, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';
+export { MixtureOfExperts, type MixtureOfExpertsArgs, type MixtureOfExpertsConfig, type DroppedTokens, type FiniteCheck, type MoEApplyOptions, type MoEOutput } from './mixture-of-experts.js';
 export { registerMoekitKernels, unregisterMoekitKernels } from './kernels/register-moekit-kernels.js';
 export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type BackendChoice, type BackendAttempt, type SelectBackendOptions } from './backends/select-backend.js';
 export { keepTopKOnDevice } from './backends/keep-top-k-on-device.js';
@@ -65,4 +65,7 @@ export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOpt
 export { SeedStream } from './seed-stream.js';
 export { createGateKernel, type GateInitializer } from './gate-kernel.js';
 export { MoELayer, type MoELayerArgs } from './layers/moe-layer.js';
+export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth } from './layers/routing-health-callback.js';
+export { RoutingHealth, type RoutingHealthSummary } from './routing-health.js';
+export { keptChoicesPerToken } from './kept-choices-per-token.js';
 export { fileSystem } from './io/file-system.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 import type { SecondChoiceOffset } from './assign-slots.js';
 import { planBufferRows, type BufferLayout } from './buffer-rows.js';
-import { resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
+import { AUTO_EVAL_CAPACITY_FACTOR, resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
 import { countInvalidExperts, readExpertIndex } from './check-expert-index.js';
 import { weightedSumCombiner } from './combine.js';
 import type { Combiner } from './combiner.js';
@@ -13,7 +13,9 @@ import { countChoices, planRouting, type Renormalize } from './plan-routing.js';
 import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './router.js';
 import type { SharedBranch } from './shared-branch.js';
 import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan } from './routing-plan.js';
-import { RoutingMetrics, routingMetrics } from './routing-metrics.js';
+import { keptChoicesPerToken } from './kept-choices-per-token.js';
+import { RoutingHealth } from './routing-health.js';
+import { RoutingMetrics, routingMetrics, type RoutingMetricsValues } from './routing-metrics.js';
 import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './validate.js';
 
 /**
@@ -23,6 +25,14 @@ import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, descr
  * factor, which must not stall a GPU backend); `false` — never.
  */
 export type FiniteCheck = boolean | 'auto';
+
+/**
+ * What a token none of whose choices was kept passes on (dropped by every expert it asked for, or
+ * chosen by no expert): `'zero'` — nothing, as Switch, GShard and DeepSpeed, whose blocks carry such a
+ * token by the residual around the MoE; `'residual'` — the token itself, for an MoE with no residual
+ * around it (the experts' output feature shape must equal the input's).
+ */
+export type DroppedTokens = 'zero' | 'residual';
 
 /** Configuration of a {@link MixtureOfExperts}. */
 export interface MixtureOfExpertsArgs {
@@ -36,7 +46,8 @@ export interface MixtureOfExpertsArgs {
   shared?: SharedBranch;
   /**
    * Token-choice capacity: train/eval factors and a library's rounding rules, in one object (see
-   * {@link CapacityConfig}). Each field defaults to the router's `capacity`, then to train 1.25 / eval 2.0.
+   * {@link CapacityConfig}). Each field defaults to the router's `capacity`, then to train 1.25 / eval `'auto'`
+   * (dropless where the load is read on the host anyway, else 2.0).
    * Routers that plan themselves (expert choice, Soft MoE, balanced assignment) size their own buffers.
    */
   capacity?: CapacityConfig;
@@ -53,6 +64,17 @@ export interface MixtureOfExpertsArgs {
    * where reading group sizes would stall the device).
    */
   layout?: BufferLayout | 'auto';
+  /** What a token none of whose choices was kept passes on (see {@link DroppedTokens}). Default `'zero'`. */
+  droppedTokens?: DroppedTokens;
+  /**
+   * At evaluation, warn once (`console.warn`) when a call drops more than this fraction of the
+   * (token, expert) pairs for lack of capacity — drops change predictions silently. Checked without
+   * blocking (an asynchronous read of the call's metrics) and only where evaluation can drop (a
+   * positive `capacity.eval`). In [0, 1]; 1 never warns. Default 0.01.
+   */
+  dropWarning?: number;
+  /** Names the MoE in warnings and errors (an `MoELayer` passes its layer name). Default `'MixtureOfExperts'`. */
+  name?: string;
 }
 
 /** A {@link MixtureOfExperts}' validated configuration, defaults filled in. */
@@ -67,6 +89,12 @@ export interface MixtureOfExpertsConfig {
   checkFinite: FiniteCheck;
   /** The buffer layout, or `'auto'`. */
   layout: BufferLayout | 'auto';
+  /** What a token none of whose choices was kept passes on. */
+  droppedTokens: DroppedTokens;
+  /** The dropped fraction above which evaluation warns once. */
+  dropWarning: number;
+  /** The MoE's name in messages. */
+  name: string;
 }
 
 /** Options of {@link MixtureOfExperts.apply}. */
@@ -92,7 +120,7 @@ export interface MoEOutput {
   metrics: RoutingMetrics;
 }
 
-const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout'];
+const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'name'];
 const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
 
 /**
@@ -124,6 +152,9 @@ export class MixtureOfExperts {
   lastMetrics: RoutingMetrics | undefined;
   /** The validated configuration, defaults filled in. */
   readonly config: Readonly<MixtureOfExpertsConfig>;
+  /** Routing health accumulated over calls, per mode, while `health.tracking` is set (see {@link RoutingHealth}). */
+  readonly health: RoutingHealth;
+  private dropWarned = false;
 
   /** Validates `args` (unknown options are rejected by name) and fills in the defaults. */
   constructor(args: MixtureOfExpertsArgs) {
@@ -150,7 +181,15 @@ export class MixtureOfExperts {
       secondChoiceOffset: args.secondChoiceOffset ?? 'kept',
       checkFinite: args.checkFinite ?? 'auto',
       layout: args.layout ?? 'auto',
+      droppedTokens: args.droppedTokens ?? 'zero',
+      dropWarning: args.dropWarning ?? 0.01,
+      name: args.name ?? 'MixtureOfExperts',
     };
+    checkOneOf(where, 'droppedTokens', this.config.droppedTokens, ['zero', 'residual']);
+    if (!(typeof this.config.dropWarning === 'number' && this.config.dropWarning >= 0 && this.config.dropWarning <= 1)) {
+      throw new MoEArgumentError(where, 'dropWarning', 'a fraction in [0, 1]', describe(this.config.dropWarning));
+    }
+    this.health = new RoutingHealth(this.numExperts);
     checkOneOf(where, 'renormalize', this.config.renormalize, ['none', 'beforeDrop', 'afterDrop']);
     checkOneOf(where, 'secondChoiceOffset', this.config.secondChoiceOffset, ['all', 'kept']);
     if (![true, false, 'auto'].includes(this.config.checkFinite)) {
@@ -167,6 +206,18 @@ export class MixtureOfExperts {
     if (this.config.layout !== 'auto') return this.config.layout;
     const hostBackend = ['cpu', 'wasm'].includes(tf.getBackend());
     return hostBackend && this.experts.applyGrouped !== undefined ? 'grouped' : 'padded';
+  }
+
+  /**
+   * The capacity factor of a call: the training factor, or the evaluation one with `'auto'` resolved —
+   * dropless (0) where the load is read on the host anyway (`cpu`, `wasm`, the grouped layout),
+   * {@link AUTO_EVAL_CAPACITY_FACTOR} on a GPU backend's padded layout.
+   */
+  capacityFactor(training: boolean, layout: BufferLayout = this.resolveLayout()): number {
+    const { train, eval: evaluation } = this.config.capacity;
+    if (training) return train;
+    if (evaluation !== 'auto') return evaluation;
+    return layout === 'grouped' || ['cpu', 'wasm'].includes(tf.getBackend()) ? 0 : AUTO_EVAL_CAPACITY_FACTOR;
   }
 
   /** Number of experts `E`. */
@@ -206,6 +257,7 @@ export class MixtureOfExperts {
     this.lastMetrics?.dispose(); // the previous call's metrics, if nobody read them
 
     let metrics: RoutingMetrics | undefined;
+    let plannedHere = false; // token choice, placed by the core's capacity (the only kind evaluation capacity can drop)
     const result = tf.tidy(() => {
       const tokens = tf.reshape(x, [numTokens, ...featureShape]); // [T, ...F]
       const gate2d = tf.reshape(gateInput, [numTokens, gateInput.shape[gateInput.rank - 1]!]) as tf.Tensor2D; // [T, Dg]
@@ -215,6 +267,7 @@ export class MixtureOfExperts {
       const plan = isPlannedOutput(routing)
         ? this.checkedPlan(routing.plan, numTokens, layout, x, gateInput, routing.logits)
         : this.planTokenChoice(routing, options.training, layout, x, gateInput);
+      plannedHere = !isPlannedOutput(routing);
       const expertOptions = { training: options.training };
       let routed: tf.Tensor;
       if (isSparsePlan(plan)) {
@@ -223,6 +276,7 @@ export class MixtureOfExperts {
           ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped', rows), plan.groupSizes!, expertOptions) // [N, ...F']
           : this.experts.apply(dispatch(tokens, plan, 'padded', rows), expertOptions); // [E, C, ...F']
         routed = this.combiner.combine(expertOutput, plan, layout, rows); // [T, ...F']
+        if (this.config.droppedTokens === 'residual') routed = this.passDroppedTokens(tokens, routed, plan, numTokens);
       } else {
         const groupSizes = new Array<number>(plan.numExperts).fill(plan.capacity); // Soft MoE fills every slot
         const expertOutput = layout === 'grouped'
@@ -232,18 +286,51 @@ export class MixtureOfExperts {
       }
       const combined = this.shared === undefined ? routed : tf.add(routed, this.shared.apply(tokens, expertOptions)); // + shared branch
       metrics = routingMetrics(plan, routing.probs);
+      this.health.record(options.training ? 'train' : 'eval', metrics, numTokens);
       disposeRoutingPlan(plan);
       const output = tf.reshape(combined, [...tokenShape, ...combined.shape.slice(1)]);
       return { output, auxLosses: routing.auxLosses };
     });
     this.lastMetrics = metrics;
+    if (!options.training && plannedHere) this.warnOnDrops(metrics!);
     return { output: result.output, auxLosses: result.auxLosses, metrics: metrics! };
+  }
+
+  /** `routed + x` for the tokens no expert kept (`droppedTokens: 'residual'`). */
+  private passDroppedTokens(tokens: tf.Tensor, routed: tf.Tensor, plan: SparseRoutingPlan, numTokens: number): tf.Tensor {
+    if (routed.shape.slice(1).join() !== tokens.shape.slice(1).join()) {
+      throw new MoEArgumentError(`${this.config.name}.apply`, 'droppedTokens', `'zero' (the experts' output features ${describe(routed.shape.slice(1))} differ from the input's, so a dropped token cannot pass through)`, "'residual'");
+    }
+    const withoutExpert = tf.cast(tf.equal(keptChoicesPerToken(plan, numTokens), 0), tokens.dtype); // [T] 1 where no expert kept the token
+    return tf.add(routed, tf.mul(tokens, tf.reshape(withoutExpert, [numTokens, ...tokens.shape.slice(1).map(() => 1)])));
+  }
+
+  /**
+   * At evaluation, where capacity can drop, checks the call's dropped fraction and warns once if it is
+   * above `dropWarning`: read synchronously on a host backend (`cpu`, `wasm`: the values are on the
+   * host already), without blocking on a GPU backend (`metrics.read()`).
+   */
+  private warnOnDrops(metrics: RoutingMetrics): void {
+    const threshold = this.config.dropWarning;
+    if (this.dropWarned || threshold >= 1 || this.capacityFactor(false) <= 0) return;
+    const check = (values: RoutingMetricsValues) => {
+      if (this.dropWarned || values.droppedFraction <= threshold) return;
+      this.dropWarned = true;
+      console.warn(
+        `moekit: ${this.config.name} dropped ${(100 * values.droppedFraction).toFixed(1)} % of its (token, expert) pairs in an evaluation call ` +
+          `(capacity ${values.capacity} slots per expert, load ${values.load.join(' ')}, asked ${values.needed.join(' ')}); ` +
+          `dropped tokens pass on ${this.config.droppedTokens === 'residual' ? 'themselves' : 'zeros'}. Evaluate dropless with capacity: { eval: 0 }, ` +
+          `or raise capacity.eval${this.config.droppedTokens === 'zero' ? ", or pass droppedTokens: 'residual' if the MoE has no residual around it" : ''}. (Warned once per MoE.)`,
+      );
+    };
+    if (['cpu', 'wasm'].includes(tf.getBackend())) check(metrics.toJSON());
+    else void metrics.read().then(check, () => undefined);
   }
 
   /** Places token choices on the device; at most one host read (dropless capacity or grouped sizes, with the folded checks). */
   private planTokenChoice(routing: TokenChoiceOutput, training: boolean, layout: BufferLayout, x: tf.Tensor, gateInput: tf.Tensor): SparseRoutingPlan {
     const { capacity, checkFinite } = this.config;
-    const factor = training ? capacity.train : capacity.eval;
+    const factor = this.capacityFactor(training, layout);
     const E = this.numExperts;
     const options = {
       capacityFactor: factor,
@@ -323,9 +410,10 @@ export class MixtureOfExperts {
     if (this.config.checkFinite === true) checkAllFinite(where, 'logits', routing.logits);
   }
 
-  /** Releases the router's, the experts' and the shared branch's variables, and unread metrics. */
+  /** Releases the router's, the experts' and the shared branch's variables, unread metrics and the health accumulators. */
   dispose(): void {
     this.lastMetrics?.dispose();
+    this.health.dispose();
     this.router.dispose();
     this.experts.dispose();
     this.shared?.dispose();

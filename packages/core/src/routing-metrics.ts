@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from './errors.js';
+import { keptChoicesPerToken } from './kept-choices-per-token.js';
 import { isSparsePlan, planNumTokens, type RoutingPlan } from './routing-plan.js';
 import { checkShape } from './validate.js';
 import { offTape } from './without-gradient.js';
@@ -71,6 +72,11 @@ export class RoutingMetrics implements RoutingMetricsValues {
   get expertsPerToken(): number { return this.sync().expertsPerToken; }
   /** Fraction of tokens no expert processed. */
   get tokensWithoutExpert(): number { return this.sync().tokensWithoutExpert; }
+
+  /** The packed `[3E + 4]` tensor while unread (load, needed, importance, dropped, entropy, experts per token, tokens without expert). @internal */
+  packedTensor(): tf.Tensor1D {
+    return this.alive('packedTensor');
+  }
 
   /** True once the values are on the host (reading them again costs nothing). */
   get isRead(): boolean {
@@ -166,8 +172,7 @@ export function routingMetrics(plan: RoutingPlan, probs: tf.Tensor2D): RoutingMe
       load = tf.cast(plan.load, 'float32');
       needed = tf.cast(plan.needed, 'float32');
       dropped = tf.cast(plan.dropped, 'float32');
-      const kept = tf.cast(tf.greaterEqual(plan.slot, 0), 'float32'); // [P0, P1]
-      const perToken = plan.token === undefined ? tf.sum(kept, 1) : tf.unsortedSegmentSum(tf.reshape(kept, [-1]), tf.reshape(plan.token, [-1]), numTokens); // [T]
+      const perToken = keptChoicesPerToken(plan, numTokens); // [T]
       expertsPerToken = tf.div(tf.sum(perToken), T);
       tokensWithoutExpert = tf.div(tf.sum(tf.cast(tf.equal(perToken, 0), 'float32')), T);
     } else {

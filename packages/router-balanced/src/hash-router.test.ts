@@ -155,10 +155,10 @@ describe('HashRouter arguments and memory', () => {
     features.dispose();
   });
 
-  it('hands MixtureOfExperts its capacity (2 / 2), leaks nothing, and frees its tensors on dispose', async () => {
+  it("hands MixtureOfExperts its capacity (2 / 'auto'), leaks nothing, and frees its tensors on dispose", async () => {
     const router = new HashRouter({ numExperts: 4, vocabSize: 32, seed: 2 });
     const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 3 }) });
-    expect(moe.config.capacity).toMatchObject({ train: 2, eval: 2 });
+    expect(moe.config.capacity).toMatchObject({ train: 2, eval: 'auto' });
     const ids = tf.tensor2d(Array.from({ length: 20 }, (_, t) => [t]), [20, 1], 'int32');
     const x = tf.randomNormal([20, 3]);
     for (const training of [true, false]) {

@@ -43,8 +43,9 @@ export interface HashRouterArgs {
   /** Frequency of each table entry in the training data, for `table: 'balanced'` (the paper's greedy balancing). */
   tokenFrequencies?: number[];
   /**
-   * Token-choice capacity, adopted by `MixtureOfExperts`. Default `{ train: 2, eval: 2 }`: a fixed
-   * factor, so a step makes no host read; `{ train: 0, eval: 0 }` is dropless (the paper's layer drops
+   * Token-choice capacity, adopted by `MixtureOfExperts`. Default `{ train: 2, eval: 'auto' }`: a
+   * fixed training factor, so a step makes no host read, and evaluation dropless where that costs no
+   * extra read; `{ train: 0, eval: 0 }` is dropless (the paper's layer drops
    * nothing) at one `[E]` read per step.
    */
   capacity?: CapacityConfig;
@@ -91,7 +92,7 @@ function resolve(args: HashRouterArgs): HashRouterConfig {
     numExperts: args.numExperts,
     hashOf,
     table,
-    capacity: resolveCapacityConfig(where, args.capacity, { train: 2, eval: 2 }),
+    capacity: resolveCapacityConfig(where, args.capacity, { train: 2 }),
     seed,
   };
   if (hashOf === 'tokenId') {
@@ -178,7 +179,7 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** The capacity MixtureOfExperts adopts (default `{ train: 2, eval: 2 }`). */
+  /** The capacity MixtureOfExperts adopts (default `{ train: 2, eval: 'auto' }`). */
   get capacity(): CapacityConfig {
     return this.config.capacity;
   }

@@ -53,10 +53,10 @@ describe('SwitchRouter', () => {
     router.dispose();
   });
 
-  it("hands MixtureOfExperts its capacity factors (1.25 / 2.0)", () => {
+  it("hands MixtureOfExperts its capacity factors (1.25 / 'auto')", () => {
     const router = new SwitchRouter({ numExperts: 4, inputDim: 3 });
     const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 3 }) });
-    expect(moe.config).toMatchObject({ capacity: { train: 1.25, eval: 2 } });
+    expect(moe.config).toMatchObject({ capacity: { train: 1.25, eval: 'auto' } });
     moe.dispose();
   });
 

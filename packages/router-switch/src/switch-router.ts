@@ -38,7 +38,11 @@ export interface SwitchRouterArgs {
   inputDim?: number;
   /** Multiplicative input jitter ε: the router input is multiplied by `U(1 − ε, 1 + ε)` in training. Default 1e-2. */
   jitter?: number;
-  /** Capacity, adopted by `MixtureOfExperts` field by field. Default the paper's `{ train: 1.25, eval: 2.0 }`. */
+  /**
+   * Capacity, adopted by `MixtureOfExperts` field by field. Default `{ train: 1.25, eval: 'auto' }`: the
+   * paper's training factor, and evaluation dropless where that costs no extra read (the paper
+   * evaluates at 2.0: pass `eval: 2` to match it; drops at evaluation are counted and warned about).
+   */
   capacity?: CapacityConfig;
   /** α of the load-balancing loss `α·E·Σ f_i·P_i`. Default 0.01. */
   loadBalancingWeight?: number;
@@ -63,7 +67,7 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
     numExperts: args.numExperts,
     inputDim: args.inputDim,
     jitter: args.jitter ?? 1e-2,
-    capacity: resolveCapacityConfig(where, args.capacity, { train: 1.25, eval: 2.0 }),
+    capacity: resolveCapacityConfig(where, args.capacity, { train: 1.25 }),
     loadBalancingWeight: args.loadBalancingWeight ?? 0.01,
     zLossWeight: args.zLossWeight ?? 0,
     dropPolicy: args.dropPolicy ?? 'position',

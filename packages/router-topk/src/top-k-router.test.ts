@@ -78,12 +78,38 @@ describe('TopKRouter noise', () => {
       const router = routerWith({ k: 2, noise, seed: 3 });
       const input = x();
       const out = router.route(input, { training: true });
-      expect(Object.keys(out.auxLosses).sort()).toEqual(['importance', 'load', 'total']);
+      expect(Object.keys(out.auxLosses).sort()).toEqual(['cleanLoadBalancing', 'importance', 'load', 'total']);
       expect(Number.isFinite(out.auxLosses['load']!.dataSync()[0])).toBe(true);
       release(out);
       input.dispose();
       router.dispose();
     }
+  });
+});
+
+describe('TopKRouter balancing of the noise-free choice', () => {
+  it('adds Switch\'s E·Σ f·P over the clean top-1 while training with noise (hand-computed)', () => {
+    // every token: clean logits [0, ln 0.25] → clean softmax [0.8, 0.2], clean top-1 expert 0 for all:
+    // f = [1, 0], P = [0.8, 0.2], E·Σ f·P = 2 · 0.8 = 1.6, whatever the noise chose
+    const router = new TopKRouter({ numExperts: 2, inputDim: 1, k: 1, noise: 'gaussian', noiseStd: 1, seed: 5, cleanLoadWeight: 0.5 });
+    router.trainableVariables[0]!.assign(tf.tensor2d([[0, Math.log(0.25)]]));
+    const xs = tf.ones([8, 1]) as tf.Tensor2D;
+    const out = router.route(xs, { training: true });
+    const value = (name: string) => out.auxLosses[name]!.dataSync()[0]!;
+    expect(value('cleanLoadBalancing')).toBeCloseTo(1.6, 5);
+    expect(value('total')).toBeCloseTo(0.01 * value('importance') + 0.01 * value('load') + 0.5 * 1.6, 5);
+    release(out);
+    const evaluation = router.route(xs, { training: false }); // evaluation draws no noise: its own loadBalancing is already on the clean choice
+    expect(Object.keys(evaluation.auxLosses).sort()).toEqual(['importance', 'loadBalancing', 'total']);
+    release(evaluation);
+    const paperOnly = new TopKRouter({ numExperts: 2, inputDim: 1, k: 1, noise: 'gaussian', seed: 5, cleanLoadWeight: 0 });
+    const paperOut = paperOnly.route(xs, { training: true });
+    expect(Object.keys(paperOut.auxLosses).sort()).toEqual(['importance', 'load', 'total']);
+    release(paperOut);
+    expect(() => new TopKRouter({ numExperts: 2, cleanLoadWeight: -1 })).toThrow(/cleanLoadWeight/);
+    xs.dispose();
+    router.dispose();
+    paperOnly.dispose();
   });
 });
 

@@ -67,13 +67,21 @@ export interface TopKRouterArgs {
   importanceWeight?: number;
   /** Weight of the load loss: Shazeer's smooth load (Eqs. 8-11), V-MoE's, or, without noise, Switch's `E·Σ f·P`. Default 0.01. */
   loadWeight?: number;
+  /**
+   * Weight of Switch's `E·Σ_i f_i·P_i` (Fedus et al. 2021, Eq. 4) over the NOISE-FREE choice — `f` the
+   * share of tokens whose clean top-1 is expert `i`, `P` the clean softmax's mean — added in training
+   * whenever noise is drawn (`auxLosses.cleanLoadBalancing`). Evaluation dispatches the noise-free
+   * choice; the paper's terms balance the noisy one (Eqs. 8–11), which a router can satisfy by its noise
+   * alone and collapse without it. 0 gives the paper's losses exactly. Default 0.01 (Switch's α).
+   */
+  cleanLoadWeight?: number;
   /** Gate kernel initialiser. Default `'zeros'` for `'shazeer'` (tensor2tensor zero-initialises W_g and W_noise), else `'glorotUniform'`. */
   kernelInitializer?: GateInitializer;
   /** Seed of the initialiser and of every training-time draw; unseeded draws differ run to run. */
   seed?: number;
 }
 
-const KNOWN = ['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed'];
+const KNOWN = ['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'cleanLoadWeight', 'kernelInitializer', 'seed'];
 
 /** A {@link TopKRouter}'s arguments with every default filled in. */
 export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
@@ -94,6 +102,7 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
     secondExpertThreshold: args.secondExpertThreshold ?? 0.5,
     importanceWeight: args.importanceWeight ?? 0.01,
     loadWeight: args.loadWeight ?? 0.01,
+    cleanLoadWeight: args.cleanLoadWeight ?? 0.01,
     kernelInitializer: args.kernelInitializer ?? (noise === 'shazeer' ? 'zeros' : 'glorotUniform'),
     seed: args.seed,
   };
@@ -104,7 +113,7 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
   checkOneOf(where, 'gates', r.gates, ['topKSoftmax', 'softmax']);
   checkOneOf(where, 'secondExpertPolicy', r.secondExpertPolicy, ['all', 'none', 'threshold', 'random']);
   checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-  for (const name of ['noiseStd', 'noiseEpsilon', 'importanceWeight', 'loadWeight'] as const) checkNonNegative(where, name, r[name]);
+  for (const name of ['noiseStd', 'noiseEpsilon', 'importanceWeight', 'loadWeight', 'cleanLoadWeight'] as const) checkNonNegative(where, name, r[name]);
   if (!(r.secondExpertThreshold > 0 && r.secondExpertThreshold <= 1)) {
     throw new MoEArgumentError(where, 'secondExpertThreshold', 'a number in (0, 1]', String(r.secondExpertThreshold));
   }
@@ -123,6 +132,8 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
  * (Eqs. 6-7) on the gates of the clean logits, so noise does not enter it; and a load term —
  * Shazeer's smooth `CV(Load)²` (Appendix A) with `'shazeer'` noise, V-MoE's with `'gaussian'`, and
  * Switch's `E·Σ f_i·P_i` (`loadBalancing`) when no noise is drawn (`'none'`, `'gumbel'`, evaluation).
+ * While training with noise it also adds Switch's term over the noise-free choice (`cleanLoadBalancing`,
+ * weight `cleanLoadWeight`), so that the load evaluation sees stays balanced.
  *
  * @example
  * ```ts
@@ -173,7 +184,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const wg = this.gateKernel!;
     checkGateInput('TopKRouter.route', gateInput, wg.shape[0]!);
-    const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
+    const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, cleanLoadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
     const numTokens = gateInput.shape[0];
     return tf.tidy(() => {
       const clean = excludeExperts(tf.matMul(gateInput, wg as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] x·W_g (−∞ for excluded experts)
@@ -219,8 +230,15 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
       } else {
         loadPart = ['loadBalancing', loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, chosen, numExperts)];
       }
-      const total = tf.add(tf.mul(importanceWeight, importance), tf.mul(loadWeight, loadPart[1])) as tf.Scalar;
-      return { logits: clean, probs: gateValues, expertIndex, auxLosses: { total, importance, [loadPart[0]]: loadPart[1] } };
+      let total = tf.add(tf.mul(importanceWeight, importance), tf.mul(loadWeight, loadPart[1])) as tf.Scalar;
+      const auxLosses: Record<string, tf.Scalar> = { importance, [loadPart[0]]: loadPart[1] };
+      if (options.training && noise !== 'none' && cleanLoadWeight > 0) {
+        // balance what evaluation dispatches: the noise-free choice (Switch Eq. 4 on the clean logits)
+        const cleanLoadBalancing = loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, selectTopK(clean, k), numExperts);
+        auxLosses['cleanLoadBalancing'] = cleanLoadBalancing;
+        total = tf.add(total, tf.mul(cleanLoadWeight, cleanLoadBalancing));
+      }
+      return { logits: clean, probs: gateValues, expertIndex, auxLosses: { total, ...auxLosses } };
     });
   }
 

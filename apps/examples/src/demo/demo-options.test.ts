@@ -4,12 +4,13 @@ import { DemoOptionsError, demoDefaults, demoHelp, parseDemoOptions } from './de
 describe('parseDemoOptions', () => {
   it('gives the defaults for no arguments', () => {
     expect(parseDemoOptions([])).toEqual(demoDefaults);
-    expect(demoDefaults).toMatchObject({ router: 'topk', experts: 4, k: 1, capacityFactor: 1.25, constraint: 'auto' });
+    expect(demoDefaults).toMatchObject({ router: 'sigmoid', experts: 4, k: 1, capacityFactor: 1.25, evalCapacityFactor: 'auto', constraint: 'auto', seeds: 1 });
   });
 
   it('reads every option, as "--name value" and "--name=value"', () => {
-    const o = parseDemoOptions(['--router', 'switch', '--experts=8', '--capacity-factor', '0', '--eval-capacity-factor=1.5', '--constraint', 'hard', '--epochs', '2', '--train-size=500', '--test-size', '200', '--report', 'out.html', '--seed', '7']);
-    expect(o).toEqual({ ...demoDefaults, router: 'switch', experts: 8, k: 1, capacityFactor: 0, evalCapacityFactor: 1.5, constraint: 'hard', epochs: 2, trainSize: 500, testSize: 200, report: 'out.html', seed: 7 });
+    const o = parseDemoOptions(['--router', 'switch', '--experts=8', '--capacity-factor', '0', '--eval-capacity-factor=1.5', '--constraint', 'hard', '--epochs', '2', '--train-size=500', '--test-size', '200', '--report', 'out.html', '--seed', '7', '--seeds=3']);
+    expect(o).toEqual({ ...demoDefaults, router: 'switch', experts: 8, k: 1, capacityFactor: 0, evalCapacityFactor: 1.5, constraint: 'hard', epochs: 2, trainSize: 500, testSize: 200, report: 'out.html', seed: 7, seeds: 3 });
+    expect(parseDemoOptions(['--eval-capacity-factor', 'auto']).evalCapacityFactor).toBe('auto');
     expect(parseDemoOptions(['--k', '2', '--experts', '4']).k).toBe(2);
     expect(parseDemoOptions(['--help']).help).toBe(true);
   });
@@ -25,6 +26,8 @@ describe('parseDemoOptions', () => {
       [['--k', '5'], '--k: expected at most --experts (4), got 5'],
       [['--router', 'switch', '--k', '2'], '--k: the switch router chooses 1 expert per image, got 2'],
       [['--capacity-factor', '-1'], "--capacity-factor: expected a number >= 0 (0 = dropless), got '-1'"],
+      [['--eval-capacity-factor', 'dropless'], "--eval-capacity-factor: expected a number >= 0 (0 = dropless) or 'auto', got 'dropless'"],
+      [['--seeds', '0'], "--seeds: expected an integer in [1, 10], got '0'"],
       [['--constraint', 'both'], "--constraint: expected one of auto, none, soft, hard, got 'both'"],
       [['--epochs'], '--epochs: expected a value, got nothing'],
       [['--train-size', '50'], "--train-size: expected an integer in [100, 60000], got '50'"],
@@ -36,7 +39,7 @@ describe('parseDemoOptions', () => {
   });
 
   it('documents every option in --help', () => {
-    for (const name of ['--router', '--experts', '--k', '--capacity-factor', '--eval-capacity-factor', '--constraint', '--epochs', '--train-size', '--test-size', '--report', '--seed', '--help']) {
+    for (const name of ['--router', '--experts', '--k', '--capacity-factor', '--eval-capacity-factor', '--constraint', '--epochs', '--train-size', '--test-size', '--report', '--seed', '--seeds', '--help']) {
       expect(demoHelp).toContain(name);
     }
   });

@@ -15,7 +15,7 @@ afterAll(leaveWasmTestBackend);
 describe('the demo at a tiny size', () => {
   it('trains both models, fills the table and writes a self-contained report', () => {
     const lines: string[] = [];
-    const options = { ...demoDefaults, trainSize: 100, testSize: 100, epochs: 2, experts: 3, k: 2, constraint: 'hard' as const };
+    const options = { ...demoDefaults, router: 'topk' as const, trainSize: 100, testSize: 100, epochs: 2, experts: 3, k: 2, constraint: 'hard' as const };
     runDemo(options, 'wasm', 'test machine', { write: () => {}, isTTY: false }); // primes lazily built constants
     const before = tf.memory().numTensors;
     const result = runDemo(options, 'wasm', 'test machine', { write: (t: string) => lines.push(t), isTTY: false });
@@ -24,7 +24,14 @@ describe('the demo at a tiny size', () => {
     expect(result.moe.history).toHaveLength(4);
     expect(result.dense.history).toHaveLength(4);
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^MoE-CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d%\n$/);
+    // each epoch ends with the test images routed as at evaluation: accuracy and each expert's share
+    expect(lines[0]).toMatch(/^MoE-CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d% \| test acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d%( dropped \d+)?\n$/);
+    expect(lines[2]).toMatch(/^dense CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} \| test acc \d\.\d{3}\n$/);
+    expect(result.moe.epochs.map((t) => t.epoch)).toEqual([0, 1]);
+    expect(result.moe.epochs[1]!.accuracy).toBe(result.moe.accuracy);
+    expect(result.moe.testLoad!.reduce((a, b) => a + b, 0) + result.moe.testDropped).toBe(100 * 2); // every test image asks k = 2 experts
+    expect(result.moe.testDropped).toBe(0); // evaluation is dropless on wasm ('auto')
+    expect(result.seeds).toBeUndefined();
     for (const step of result.moe.history) expect(step.load!.reduce((a, b) => a + b, 0) + step.dropped!).toBe(50 * 2); // k = 2 choices per image
     expect(result.matrix.total).toBe(100);
     expect(result.moe.accuracy).toBeGreaterThanOrEqual(0);
@@ -38,8 +45,10 @@ describe('the demo at a tiny size', () => {
     const table = summaryTable(result);
     expect(table.split('\n')).toHaveLength(4);
     expect(table).toContain(`| MoE-CNN | ${result.moe.accuracy.toFixed(4)} | ${result.moe.parameters} |`);
-    const html = demoReportHtml(result, table, result.matrix);
-    expect(html.match(/<svg /g)).toHaveLength(4); // loss, accuracy, expert load, expert × class
+    const html = demoReportHtml(result, result.matrix);
+    expect(html.match(/<svg /g)).toHaveLength(6); // test accuracy, loss, accuracy, training load, test load, expert × class
+    expect(html).toContain(`<td>MoE-CNN</td><td>${result.moe.accuracy.toFixed(4)}</td>`); // the summary as an HTML table
+    expect(html).toMatch(/One seed: the MoE-CNN scores \d+\.\d\d points (above|below) the dense CNN/);
     expect(html).not.toMatch(/<script|<link|\bsrc=|href=|url\(/); // nothing to fetch
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toContain('http');
   });

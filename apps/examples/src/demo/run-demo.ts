@@ -11,25 +11,42 @@ import { balancedAssignmentRouter, expertChoiceRouter, HashRouter, softMoERouter
 import { CosineGate, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { MnistDenseCnn, MnistMoECnn, type MnistClassifier } from '../models/mnist-moe-cnn.js';
 import { evaluateMnistClassifier, trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
+import { loadHealth } from '../stats/seed-statistics.js';
 import { demoConstraint, type DemoOptions } from './demo-options.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 
 /** Filters of the conv gate, the routers' input width. */
 const GATE_FILTERS = 16;
 
+/** A model on the test images after one epoch. */
+export interface EpochTest {
+  /** 0-based epoch. */
+  epoch: number;
+  /** Test accuracy. */
+  accuracy: number;
+  /** Kept (image, expert) pairs per expert on the test images (MoE only). */
+  load?: number[];
+  /** (Image, expert) pairs dropped by capacity on the test images (MoE only). */
+  dropped?: number;
+}
+
 /** One model's measurements. */
 export interface DemoModelResult {
   /** Every training step. */
   history: TrainStep[];
-  /** Test accuracy. */
+  /** The test set after each epoch (the routing at evaluation, without noise, beside training's). */
+  epochs: EpochTest[];
+  /** Test accuracy (after the last epoch). */
   accuracy: number;
+  /** Kept (image, expert) pairs per expert on the test images after the last epoch (MoE only). */
+  testLoad?: number[];
   /** Trainable parameters. */
   parameters: number;
   /** Parameters one image's forward pass uses. */
   activeParameters: number;
   /** Images dropped by capacity over all training steps (each step counts its batch). */
   trainDropped: number;
-  /** Test images dropped by capacity. */
+  /** (Test image, expert) pairs dropped by capacity. */
   testDropped: number;
   /** Training seconds. */
   seconds: number;
@@ -51,6 +68,8 @@ export interface DemoResult {
   dense: DemoModelResult;
   /** First-choice expert × class counts on the test images. */
   matrix: ExpertClassMatrix;
+  /** Test accuracy of every seed run (the first is the one above), when the demo ran more than one seed. */
+  seeds?: { seed: number; moe: number; dense: number; moeLoadCv: number; moeDeadExperts: number }[];
 }
 
 /** The router the options describe, over the conv gate's features, wrapped in the constraint when one applies. */
@@ -96,8 +115,14 @@ export function demoRouter(o: Pick<DemoOptions, 'router' | 'experts' | 'k' | 'co
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-function train(name: string, model: MnistClassifier, data: ReturnType<typeof loadMnist>, o: DemoOptions, stream: ProgressStream, onEpochStart?: (epoch: number) => void) {
+const share = (load: number[]) => {
+  const total = load.reduce((a, b) => a + b, 0);
+  return load.map((l) => pct(total === 0 ? 0 : l / total)).join(' ');
+};
+
+function train(name: string, model: MnistClassifier, data: ReturnType<typeof loadMnist>, test: ReturnType<typeof loadMnist>, o: DemoOptions, stream: ProgressStream, onEpochStart?: (epoch: number) => void) {
   const history: TrainStep[] = [];
+  const epochs: EpochTest[] = [];
   const batchesPerEpoch = Math.floor(data.count / 50);
   const progress = new ProgressBar(stream, name.padEnd(9), o.epochs * batchesPerEpoch);
   let epochLoss = 0;
@@ -114,41 +139,40 @@ function train(name: string, model: MnistClassifier, data: ReturnType<typeof loa
       epochCorrect += s.accuracy;
       if (s.load) epochLoad = s.load.map((l, e) => l + (epochLoad[e] ?? 0));
       const n = s.batch + 1;
-      const total = epochLoad.reduce((a, b) => a + b, 0);
-      const load = s.load ? ` load ${epochLoad.map((l) => pct(l / total)).join(' ')}` : '';
-      progress.update(s.epoch * s.batchesPerEpoch + n, `epoch ${s.epoch + 1}/${o.epochs} loss ${(epochLoss / n).toFixed(4)} acc ${(epochCorrect / n).toFixed(3)}${load}`, n === s.batchesPerEpoch);
+      const load = s.load ? ` load ${share(epochLoad)}` : '';
+      let testPart = '';
+      if (n === s.batchesPerEpoch) { // the epoch's end: the test images, routed as at evaluation (no noise)
+        const t = evaluateMnistClassifier(model, test);
+        epochs.push({ epoch: s.epoch, accuracy: t.accuracy, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) });
+        testPart = ` | test acc ${t.accuracy.toFixed(3)}${t.load ? ` load ${share(t.load)}${t.dropped > 0 ? ` dropped ${t.dropped}` : ''}` : ''}`;
+      }
+      progress.update(s.epoch * s.batchesPerEpoch + n, `epoch ${s.epoch + 1}/${o.epochs} loss ${(epochLoss / n).toFixed(4)} acc ${(epochCorrect / n).toFixed(3)}${load}${testPart}`, n === s.batchesPerEpoch);
     },
   });
   progress.finish();
-  return { history, seconds };
+  return { history, epochs, seconds };
 }
 
-/** Trains both models as `o` says, writing progress to `stream`. */
-export function runDemo(o: DemoOptions, backend: string, machine: string, stream: ProgressStream): DemoResult {
-  const trainData = loadMnist({ split: 'train', count: o.trainSize });
-  const testData = loadMnist({ split: 'test', count: o.testSize });
+/** One seed's run of both models. */
+function runSeed(o: DemoOptions, trainData: ReturnType<typeof loadMnist>, testData: ReturnType<typeof loadMnist>, stream: ProgressStream) {
   const router = demoRouter(o);
   const moe = new MnistMoECnn({ router, capacityFactor: o.capacityFactor, evalCapacityFactor: o.evalCapacityFactor, gateFilters: GATE_FILTERS, seed: o.seed });
   const dense = new MnistDenseCnn({ paths: o.k, seed: o.seed });
-  const moeRun = train('MoE-CNN', moe, trainData, o, stream, (epoch) => { if (router instanceof SoftConstraintRouter) router.setEpoch(epoch); });
-  const denseRun = train('dense CNN', dense, trainData, o, stream);
-  const moeTest = evaluateMnistClassifier(moe, testData);
-  const denseTest = evaluateMnistClassifier(dense, testData);
+  const moeRun = train('MoE-CNN', moe, trainData, testData, o, stream, (epoch) => { if (router instanceof SoftConstraintRouter) router.setEpoch(epoch); });
+  const denseRun = train('dense CNN', dense, trainData, testData, o, stream);
+  const moeTest = moeRun.epochs[moeRun.epochs.length - 1]!;
+  const denseTest = denseRun.epochs[denseRun.epochs.length - 1]!;
   const images = tf.tensor4d(testData.images, [testData.count, 28, 28, 1]);
   const matrix = expertClassMatrix((x) => moe.assign(x), { images, labels: testData.labels }, { numExperts: o.experts, numClasses: 10, batchSize: 250 });
   images.dispose();
-  const result: DemoResult = {
-    options: o,
-    backend,
-    machine,
-    date: new Date().toISOString(),
+  const result = {
     moe: {
-      history: moeRun.history, seconds: moeRun.seconds, accuracy: moeTest.accuracy, testDropped: moeTest.dropped,
+      history: moeRun.history, epochs: moeRun.epochs, seconds: moeRun.seconds, accuracy: moeTest.accuracy, testLoad: moeTest.load!, testDropped: moeTest.dropped ?? 0,
       trainDropped: moeRun.history.reduce((a, s) => a + (s.dropped ?? 0), 0),
       parameters: moe.parameterCount(), activeParameters: moe.activeParameterCount(),
     },
     dense: {
-      history: denseRun.history, seconds: denseRun.seconds, accuracy: denseTest.accuracy, testDropped: 0, trainDropped: 0,
+      history: denseRun.history, epochs: denseRun.epochs, seconds: denseRun.seconds, accuracy: denseTest.accuracy, testDropped: 0, trainDropped: 0,
       parameters: dense.parameterCount(), activeParameters: dense.activeParameterCount(),
     },
     matrix,
@@ -156,4 +180,29 @@ export function runDemo(o: DemoOptions, backend: string, machine: string, stream
   moe.dispose();
   dense.dispose();
   return result;
+}
+
+/** Trains both models as `o` says (for `o.seeds` seeds from `o.seed`), writing progress to `stream`; curves and matrix from the first seed. */
+export function runDemo(o: DemoOptions, backend: string, machine: string, stream: ProgressStream): DemoResult {
+  const trainData = loadMnist({ split: 'train', count: o.trainSize });
+  const testData = loadMnist({ split: 'test', count: o.testSize });
+  const runs = Array.from({ length: o.seeds }, (_, i) => {
+    if (o.seeds > 1) stream.write(`seed ${o.seed + i} (${i + 1} of ${o.seeds})\n`);
+    return runSeed({ ...o, seed: o.seed + i }, trainData, testData, stream);
+  });
+  const first = runs[0]!;
+  return {
+    options: o,
+    backend,
+    machine,
+    date: new Date().toISOString(),
+    ...first,
+    ...(o.seeds > 1 ? { seeds: runs.map((r, i) => ({ seed: o.seed + i, moe: r.moe.accuracy, dense: r.dense.accuracy, ...testHealth(r.moe.testLoad) })) } : {}),
+  };
+}
+
+/** Load CV and dead experts of a test load. */
+export function testHealth(load: number[]): { moeLoadCv: number; moeDeadExperts: number } {
+  const { cv, dead } = loadHealth(load);
+  return { moeLoadCv: cv, moeDeadExperts: dead };
 }

@@ -69,8 +69,8 @@ export interface MnistMoECnnArgs extends MnistCnnSizes {
   router: Router;
   /** Capacity factor in training (0: dropless). Default 1.25. */
   capacityFactor?: number;
-  /** Capacity factor in evaluation (0: dropless). Default 2. */
-  evalCapacityFactor?: number;
+  /** Capacity factor in evaluation (0: dropless), or `'auto'` (default): dropless on cpu / wasm, 2 on a GPU backend. */
+  evalCapacityFactor?: number | 'auto';
   /** Filters of the conv gate. Default 16. */
   gateFilters?: number;
 }
@@ -91,7 +91,7 @@ export class MnistMoECnn implements MnistClassifier {
     const channels = args.channels ?? 16;
     this.base = new StemAndHead(channels, seed);
     this.experts = new ConvExperts({ numExperts: args.router.numExperts, inputChannels: channels, width: args.width ?? 16, stride: 2, seed: seed + 2 });
-    this.moe = new MixtureOfExperts({ router: args.router, experts: this.experts, layout: 'grouped', capacity: { train: args.capacityFactor ?? 1.25, eval: args.evalCapacityFactor ?? 2 } });
+    this.moe = new MixtureOfExperts({ router: args.router, experts: this.experts, layout: 'grouped', capacity: { train: args.capacityFactor ?? 1.25, eval: args.evalCapacityFactor ?? 'auto' } });
     this.gate = new ConvGate({ inputChannels: channels, filters: args.gateFilters ?? 16, stride: 2, seed: seed + 3 });
   }
 

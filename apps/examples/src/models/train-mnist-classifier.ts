@@ -76,20 +76,34 @@ export function trainMnistClassifier(model: MnistClassifier, data: MnistData, op
   return (performance.now() - started) / 1000;
 }
 
-/** Test accuracy and, for an MoE, the images dropped by capacity, evaluated in batches. */
-export function evaluateMnistClassifier(model: MnistClassifier, data: MnistData, batchSize = 250): { accuracy: number; dropped: number } {
+/** What {@link evaluateMnistClassifier} measured. */
+export interface MnistEvaluation {
+  /** Fraction of the images classified correctly. */
+  accuracy: number;
+  /** (Image, expert) pairs dropped by capacity (MoE only; 0 for a dense model). */
+  dropped: number;
+  /** Kept (image, expert) pairs per expert over the whole set (MoE only). */
+  load?: number[];
+}
+
+/** Accuracy and, for an MoE, its evaluation routing (load per expert, pairs dropped by capacity), evaluated in batches. */
+export function evaluateMnistClassifier(model: MnistClassifier, data: MnistData, batchSize = 250): MnistEvaluation {
   let correct = 0;
   let dropped = 0;
+  let load: number[] | undefined;
   for (let start = 0; start < data.count; start += batchSize) {
     const count = Math.min(batchSize, data.count - start);
     const { x, y } = mnistBatch(data, start, count);
     const result = tf.tidy(() => {
       const { logits, metrics } = model.forward(x, false);
-      dropped += metrics?.droppedCount ?? 0;
+      if (metrics) {
+        dropped += metrics.droppedCount;
+        load = metrics.load.map((l, e) => l + (load?.[e] ?? 0));
+      }
       return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'));
     });
     correct += result.dataSync()[0]!;
     tf.dispose([x, y, result]);
   }
-  return { accuracy: correct / data.count, dropped };
+  return { accuracy: correct / data.count, dropped, ...(load ? { load } : {}) };
 }

@@ -11,7 +11,7 @@ import type { SharedBranch } from '../shared-branch.js';
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 
 /** Configuration of a {@link MoELayer}: the MoE's components and options, plus tfjs-layers' own (`name`, `inputShape`, …). */
-export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'combiner'> {
+export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'combiner' | 'name'> {
   /**
    * What each routing decision covers for an input `[B, S, D]`: `'position'` (default) routes every
    * position (the MoE "applied convolutionally" between sequence layers); `'sample'` routes each
@@ -22,7 +22,7 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
 }
 
 // the MoE's own options (the flat capacity names of moekit 0.1 are passed on, so MixtureOfExperts can say what replaced them)
-const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'] as const;
+const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'] as const;
 
 /**
  * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
@@ -67,7 +67,7 @@ export class MoELayer extends tfl.layers.Layer {
       throw new MoEArgumentError('MoELayer', 'routeOver', "one of 'position' | 'sample'", `'${this.routeOver}'`);
     }
     this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
-    this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions });
+    this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions, name: this.name });
     this.supportsMasking = false;
     // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
     this.addLoss(() => this.auxLoss ?? tf.scalar(0));

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { demoDefaults } from './demo-options.js';
+import type { DemoModelResult, DemoResult } from './run-demo.js';
+import { summaryTable, summaryTableHtml, verdictLine } from './summary-table.js';
+
+const model = (accuracy: number, testLoad?: number[]): DemoModelResult => ({
+  history: [], epochs: [{ epoch: 0, accuracy }], accuracy, ...(testLoad ? { testLoad } : {}), parameters: 100, activeParameters: 50, trainDropped: 3, testDropped: 0, seconds: 1.5,
+});
+const result = (seeds?: DemoResult['seeds']): DemoResult => ({
+  options: demoDefaults, backend: 'wasm', machine: 'test', date: '2026-12-01T00:00:00.000Z',
+  moe: model(0.95, [300, 100, 0, 100]), dense: model(0.94),
+  matrix: { counts: [], load: [], total: 0, mutualInformation: 0 } as unknown as DemoResult['matrix'],
+  ...(seeds ? { seeds } : {}),
+});
+
+describe('the demo summary', () => {
+  it('shows test routing health per model, as markdown and as an HTML table', () => {
+    // load 300 100 0 100: shares 60 20 0 20 %, mean 125, population sd sqrt((175² + 25² + 125² + 25²)/4) = 108.25, CV 0.87, one dead expert
+    const table = summaryTable(result());
+    expect(table.split('\n')[2]).toBe('| MoE-CNN | 0.9500 | 100 | 50 | 60.0% 20.0% 0.0% 20.0% | 0.87 / 1 | 3 / 0 | 1.5 s |');
+    expect(table.split('\n')[3]).toBe('| dense CNN | 0.9400 | 100 | 50 | — (no routing) | — | — | 1.5 s |');
+    expect(summaryTableHtml(result())).toContain('<tr><td>MoE-CNN</td><td>0.9500</td><td>100</td><td>50</td><td>60.0% 20.0% 0.0% 20.0%</td><td>0.87 / 1</td>');
+  });
+
+  it('states the verdict by the two-standard-error rule over seeds, or says it is one seed', () => {
+    expect(verdictLine(result())).toBe('One seed: the MoE-CNN scores 1.00 points above the dense CNN of the same active compute on test accuracy (run --seeds 3 for mean ± sd and the two-standard-error rule).');
+    // MoE 0.95 0.96 0.97 (mean 0.96, sd 0.01), dense 0.93 0.94 0.95 (mean 0.94, sd 0.01): se = sqrt(2 · 0.0001 / 3) = 0.00816, 2·se = 1.63 points < 2
+    const seeds = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.02, moeLoadCv: 0.1, moeDeadExperts: 0 }));
+    expect(verdictLine(result(seeds))).toBe('Over 3 seeds the MoE-CNN beats the dense CNN of the same active compute by 2.00 points (beyond two standard errors ±1.63) on test accuracy.');
+    expect(summaryTable(result(seeds))).toContain('| MoE-CNN | 0.9600 ± 0.0100 |');
+    const close = [0.95, 0.96, 0.97].map((moe, i) => ({ seed: i + 1, moe, dense: moe - 0.005, moeLoadCv: 0.1, moeDeadExperts: 0 }));
+    expect(verdictLine(result(close))).toBe('Over 3 seeds the MoE-CNN matches the dense CNN of the same active compute (difference 0.50 points, within two standard errors ±1.63) on test accuracy.');
+  });
+});
