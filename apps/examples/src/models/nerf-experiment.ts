@@ -4,6 +4,7 @@
  * parameter count, both trained on the analytic synthetic scene and scored by PSNR on held-out views.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { RoutingMetrics } from '@moekit/core';
 import { HashGate, HashGridExperts, MoENeRF, SyntheticScene, generateRays, orbitCameras, psnr, type HashExpertSpec } from '@moekit/experts-hash-nerf';
 
 /** Sizes of {@link nerfExperiment}. */
@@ -18,7 +19,7 @@ export interface NeRFExperimentOptions {
   steps: number;
   /** Rays per step. */
   batch: number;
-  /** Seed of the gates and experts. */
+  /** Seed of the gates and experts and of the training samples' jitter (the same for both models). */
   seed: number;
 }
 
@@ -68,6 +69,10 @@ export interface NeRFResult {
   testPsnr: number;
   /** Training seconds. */
   seconds: number;
+  /** `[E]` sample points each expert kept when rendering the held-out views (the gate's evaluation load). */
+  load: number[];
+  /** Dropped (point, expert) pairs / pairs asked for, rendering the held-out views. */
+  droppedFraction: number;
 }
 
 /** Trains both models on the same rays and returns their PSNRs. */
@@ -98,15 +103,22 @@ export function nerfExperiment(o: NeRFExperimentOptions): NeRFResult[] {
         const batch = { origins: tf.gather(train.origins, idx) as tf.Tensor2D, directions: tf.gather(train.directions, idx) as tf.Tensor2D };
         const y = tf.gather(train.target, idx);
         optimizer.minimize(() => {
-          const out = nerf.render(batch, { near: NEAR, far: FAR, numSamples: o.samples, training: true, seed: step });
+          const out = nerf.render(batch, { near: NEAR, far: FAR, numSamples: o.samples, training: true, seed: o.seed * 1_000_003 + step });
           return tf.add(tf.mean(tf.squaredDifference(out.rgb, y)), out.auxLosses.total) as tf.Scalar; // photometric MSE + balance loss
         }, false, nerf.trainableVariables);
       });
     }
     const seconds = (performance.now() - started) / 1000;
     // PSNR = 10·log10(1 / MSE) (NeRF's metric), rendered without sampling jitter
-    const score = (s: typeof train) => tf.tidy(() => psnr(nerf.render({ origins: s.origins, directions: s.directions }, { near: NEAR, far: FAR, numSamples: o.samples, training: false }).rgb, s.target));
-    const result = { name, parameters: count(nerf.trainableVariables), trainPsnr: score(train), testPsnr: score(test), seconds };
+    let metrics: RoutingMetrics | undefined;
+    const score = (s: typeof train) => tf.tidy(() => {
+      const rendered = nerf.render({ origins: s.origins, directions: s.directions }, { near: NEAR, far: FAR, numSamples: o.samples, training: false });
+      metrics = rendered.metrics;
+      return psnr(rendered.rgb, s.target);
+    });
+    const trainPsnr = score(train);
+    const testPsnr = score(test); // its routing metrics are the held-out views'
+    const result = { name, parameters: count(nerf.trainableVariables), trainPsnr, testPsnr, seconds, load: metrics!.load, droppedFraction: metrics!.droppedFraction };
     optimizer.dispose();
     nerf.dispose();
     return result;
