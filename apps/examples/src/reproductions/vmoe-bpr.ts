@@ -24,7 +24,7 @@ function judge(runs: VMoESweepResult[]): { holds: 'holds' | 'does not fully hold
   const vanilla = lowCapacityLoss(runs, 'vanilla');
   const bpr = lowCapacityLoss(runs, 'bpr');
   const d = compareMeans(vanilla, bpr);
-  const numbers = `at ratios ≤ ${LOW} vanilla routing loses ${formatMeanSd(vanilla, 1)} accuracy points against the dropless evaluation, BPR ${formatMeanSd(bpr, 1)} (difference ${d.diff.toFixed(1)}, two standard errors ${(2 * d.se).toFixed(1)})`;
+  const numbers = `at ratios ≤ ${LOW} vanilla routing loses ${formatMeanSd(vanilla, 2)} accuracy points against the dropless evaluation, BPR ${formatMeanSd(bpr, 2)} (difference ${d.diff.toFixed(2)}, two standard errors ${(2 * d.se).toFixed(2)})`;
   const lessByRule = d.significant && d.diff > 0;
   if (lessByRule && meanSd(bpr).mean <= meanSd(vanilla).mean / 2) return { holds: 'holds', text: `BPR degrades far less (under half, beyond two standard errors): ${numbers}` };
   if (lessByRule) return { holds: 'does not fully hold', text: `BPR degrades less beyond two standard errors, but not far less (more than half of vanilla's loss): ${numbers}` };
