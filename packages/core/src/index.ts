@@ -65,7 +65,7 @@ export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOpt
 export { SeedStream } from './seed-stream.js';
 export { createGateKernel, type GateInitializer } from './gate-kernel.js';
 export { MoELayer, type MoELayerArgs } from './layers/moe-layer.js';
-export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth } from './layers/routing-health-callback.js';
-export { RoutingHealth, type RoutingHealthSummary } from './routing-health.js';
+export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth, type LayerRoutingHealth } from './layers/routing-health-callback.js';
+export { RoutingHealth, type RoutingHealthSummary, type RoutingHealthMode } from './routing-health.js';
 export { keptChoicesPerToken } from './kept-choices-per-token.js';
 export { fileSystem } from './io/file-system.js';

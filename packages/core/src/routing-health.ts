@@ -22,7 +22,8 @@ export interface RoutingHealthSummary {
   tokensWithoutExpert: number;
 }
 
-type Mode = 'train' | 'eval';
+/** Which calls a summary covers: training (`training: true`) or evaluation. */
+export type RoutingHealthMode = 'train' | 'eval';
 
 /**
  * Accumulates routing health on the device over many calls — per mode, so that a `fit` with
@@ -40,13 +41,13 @@ type Mode = 'train' | 'eval';
 export class RoutingHealth {
   /** Whether calls are accumulated. Default false. */
   tracking = false;
-  private readonly sums: Partial<Record<Mode, { packed: tf.Tensor1D; calls: number; tokens: number }>> = {};
+  private readonly sums: Partial<Record<RoutingHealthMode, { packed: tf.Tensor1D; calls: number; tokens: number }>> = {};
 
   /** @param numExperts experts `E` of the MoE whose calls this tracks. */
   constructor(readonly numExperts: number) {}
 
   /** Adds one call's metrics (when tracking), on the device; the metrics stay unread. @internal */
-  record(mode: Mode, metrics: RoutingMetrics, numTokens: number): void {
+  record(mode: RoutingHealthMode, metrics: RoutingMetrics, numTokens: number): void {
     if (!this.tracking) return;
     const E = this.numExperts;
     const previous = this.sums[mode];
@@ -61,7 +62,7 @@ export class RoutingHealth {
   }
 
   /** The summary of `mode`'s calls since the last take (`undefined` if none), read without blocking; then starts afresh. */
-  async take(mode: Mode): Promise<RoutingHealthSummary | undefined> {
+  async take(mode: RoutingHealthMode): Promise<RoutingHealthSummary | undefined> {
     if (mode !== 'train' && mode !== 'eval') throw new MoEArgumentError('RoutingHealth.take', 'mode', "'train' | 'eval'", String(mode));
     const sum = this.sums[mode];
     if (sum === undefined) return undefined;

@@ -10,9 +10,18 @@ export interface RoutingHealthCallbackArgs {
 
 /** The per-epoch routing health of every MoE layer of the model, training and validation apart. */
 export interface EpochRoutingHealth {
+  /** 0-based epoch. */
   epoch: number;
   /** Per MoE layer (by name): its training summary and, when `fit` validates, its validation one. */
-  layers: Record<string, { train?: RoutingHealthSummary; val?: RoutingHealthSummary }>;
+  layers: Record<string, LayerRoutingHealth>;
+}
+
+/** One MoE layer's routing health over an epoch. */
+export interface LayerRoutingHealth {
+  /** Over the epoch's training steps. */
+  train?: RoutingHealthSummary;
+  /** Over the epoch's validation (evaluation mode), when `fit` validates. */
+  val?: RoutingHealthSummary;
 }
 
 /**
