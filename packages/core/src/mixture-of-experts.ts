@@ -68,9 +68,10 @@ export interface MixtureOfExpertsArgs {
   droppedTokens?: DroppedTokens;
   /**
    * At evaluation, warn once (`console.warn`) when a call drops more than this fraction of the
-   * (token, expert) pairs for lack of capacity — drops change predictions silently. Checked without
-   * blocking (an asynchronous read of the call's metrics) and only where evaluation can drop (a
-   * positive `capacity.eval`). In [0, 1]; 1 never warns. Default 0.01.
+   * (token, expert) pairs for lack of capacity — drops change predictions silently. Checked only where
+   * evaluation can drop (a positive evaluation capacity factor), from the call's metrics: read at once
+   * on a host backend, without blocking (`metrics.read()`) on a GPU one. In [0, 1]; 1 never warns.
+   * Default 0.01.
    */
   dropWarning?: number;
   /** Names the MoE in warnings and errors (an `MoELayer` passes its layer name). Default `'MixtureOfExperts'`. */
