@@ -101,9 +101,17 @@ export class RoutingMetrics implements RoutingMetricsValues {
     return { capacity: this.capacity, ...this.sync() };
   }
 
-  /** Releases the packed tensor if it was never read; reading afterwards is an error. */
+  /**
+   * Releases the packed tensor if it was never read; reading afterwards is an error. An asynchronous
+   * read already in flight still resolves: the backend keeps the data until the read completes (webgl
+   * and webgpu defer the disposal; cpu, wasm and tfjs-node have read it at once).
+   */
   dispose(): void {
-    if (this.pending !== undefined && this.values === undefined) return; // an async read owns it now
+    if (this.pending !== undefined && this.values === undefined) {
+      this.packed?.dispose(); // the engine forgets the tensor now; the in-flight read keeps its data
+      this.packed = undefined;
+      return;
+    }
     this.packed?.dispose();
     this.packed = undefined;
     this.released = true;
