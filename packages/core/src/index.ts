@@ -67,5 +67,6 @@ export { createGateKernel, type GateInitializer } from './gate-kernel.js';
 export { MoELayer, type MoELayerArgs } from './layers/moe-layer.js';
 export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth, type LayerRoutingHealth } from './layers/routing-health-callback.js';
 export { RoutingHealth, type RoutingHealthSummary, type RoutingHealthMode } from './routing-health.js';
+export { loadHealth, type LoadHealth } from './load-health.js';
 export { keptChoicesPerToken } from './kept-choices-per-token.js';
 export { fileSystem } from './io/file-system.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from './errors.js';
+import { loadHealth } from './load-health.js';
 import type { RoutingMetrics } from './routing-metrics.js';
 
 /** Routing health over a span of calls of one mode (training or evaluation), as plain numbers. */
@@ -92,16 +93,15 @@ function summarise(values: number[], numExperts: number, calls: number, tokens: 
   const E = numExperts;
   const load = values.slice(0, E).map(Math.round);
   const needed = values.slice(E, 2 * E).map(Math.round);
-  const total = load.reduce((a, b) => a + b, 0);
-  const mean = total / E;
+  const { shares, cv, dead } = loadHealth(load);
   const totalNeeded = needed.reduce((a, b) => a + b, 0);
   return {
     calls,
     tokens,
     load,
-    shares: load.map((l) => (total === 0 ? 0 : l / total)),
-    loadCv: mean === 0 ? 0 : Math.sqrt(load.reduce((a, l) => a + (l - mean) ** 2, 0) / E) / mean,
-    deadExperts: load.filter((l) => l === 0).length,
+    shares,
+    loadCv: cv,
+    deadExperts: dead,
     droppedFraction: totalNeeded === 0 ? 0 : Math.round(values[2 * E]!) / totalNeeded,
     tokensWithoutExpert: tokens === 0 ? 0 : values[2 * E + 1]! / tokens,
   };

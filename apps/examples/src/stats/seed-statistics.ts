@@ -47,24 +47,5 @@ export function compareMeans(a: readonly number[], b: readonly number[]): Differ
   return { diff, se, significant: Math.abs(diff) > 2 * se };
 }
 
-/** Routing health of one evaluation: shares per expert, their coefficient of variation, dead experts. */
-export interface LoadHealth {
-  /** `load_i / Σ load` per expert (all 0 when nothing was routed). */
-  shares: number[];
-  /** Coefficient of variation of the load over experts (population sd / mean; 0 when balanced). */
-  cv: number;
-  /** Experts that received no token. */
-  dead: number;
-}
-
-/** Shares, CV and dead experts of a per-expert load (counts of kept tokens). */
-export function loadHealth(load: readonly number[]): LoadHealth {
-  if (load.length === 0 || !load.every((l) => Number.isFinite(l) && l >= 0)) {
-    throw new Error(`loadHealth: load must be at least one count ≥ 0, got [${load.join(', ')}]`);
-  }
-  const total = load.reduce((a, b) => a + b, 0);
-  const mean = total / load.length;
-  const shares = load.map((l) => (total === 0 ? 0 : l / total));
-  const cv = mean === 0 ? 0 : Math.sqrt(load.reduce((a, l) => a + (l - mean) ** 2, 0) / load.length) / mean;
-  return { shares, cv, dead: load.filter((l) => l === 0).length };
-}
+/** Shares, CV and dead experts of a per-expert load: core's, re-exported so a reproduction imports its statistics from one place. */
+export { loadHealth, type LoadHealth } from '@moekit/core';
