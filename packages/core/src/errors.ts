@@ -28,3 +28,26 @@ export class MoEArgumentError extends Error {
     this.actual = actual;
   }
 }
+
+/**
+ * The error a component throws when it is used after `dispose()` released its variables: it names
+ * the method and the component, so a stale reference is found at once instead of as a tfjs
+ * "Tensor is disposed" deep inside a kernel.
+ *
+ * @example
+ * ```ts
+ * router.dispose();
+ * router.route(x, { training: false }); // MoEDisposedError: TopKRouter.route: this TopKRouter was disposed …
+ * ```
+ */
+export class MoEDisposedError extends Error {
+  /** The method that was called, e.g. `'TopKRouter.route'`. */
+  readonly where: string;
+
+  /** Builds the error for `where` on a disposed `className`. */
+  constructor(where: string, className: string) {
+    super(`${where}: this ${className} was disposed (dispose() released its variables); create a new one`);
+    this.name = 'MoEDisposedError';
+    this.where = where;
+  }
+}

@@ -13,7 +13,7 @@ export const EXCLUDED_LOGIT = -1e9;
  * Pavlitska et al. 2022 (§3.3, hard constraint): experts over their utilisation threshold "get gate
  * logits −∞ for the next batch". Returns `scores` `[T, E]` with the excluded experts' columns set to
  * {@link EXCLUDED_LOGIT}, or `scores` itself when nothing is excluded. Routers call it on their clean
- * logits before noise, softmax and top-k when they declare `supportsExcludedExperts`.
+ * logits before noise, softmax and top-k when they declare the `'excludedExperts'` capability.
  *
  * @example
  * ```ts

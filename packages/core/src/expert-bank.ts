@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Capability } from './components/capabilities.js';
 
 /** Options passed to every {@link ExpertBank.apply} call. */
 export interface ExpertApplyOptions {
@@ -26,12 +27,10 @@ export interface ExpertBank {
    * lets {@link MixtureOfExperts} run with `layout: 'grouped'`.
    */
   applyGrouped?(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor;
-  /**
-   * Optional (expert pruning): a new, independent bank of the experts `keep` (distinct indices in
-   * `[0, E)`; expert `keep[i]` becomes expert `i`), their weights copied exactly, every other option
-   * unchanged. This bank is left untouched.
-   */
-  selectExperts?(keep: readonly number[]): ExpertBank;
+  /** What the bank can do beyond its contract (`'selectExperts'` for expert pruning). See {@link Capability}. */
+  readonly capabilities?: ReadonlySet<Capability>;
+  /** Creates the weights for per-token inputs of shape `inputFeatureShape` (e.g. `[D]`), if the bank builds lazily (a no-op once built). */
+  build?(inputFeatureShape: number[]): void;
   /** Releases the experts' variables. */
   dispose(): void;
 }

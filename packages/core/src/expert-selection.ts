@@ -6,7 +6,7 @@ import { checkShape, describe } from './validate.js';
 
 /**
  * Throws unless `keep` is a non-empty list of distinct integer expert indices in `[0, numExperts)`:
- * the argument of every `selectExperts(keep)` (see {@link Router.selectExperts}).
+ * the argument of every `selectExperts(keep)` (see {@link Capability}).
  */
 export function checkExpertSelection(where: string, keep: readonly number[], numExperts: number): void {
   if (!Array.isArray(keep) || keep.length < 1 || keep.length > numExperts) {

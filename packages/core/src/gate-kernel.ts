@@ -8,6 +8,9 @@ import { checkInteger, checkOneOf } from './validate.js';
  */
 export type GateInitializer = 'zeros' | 'glorotUniform' | 'switch';
 
+/** Every {@link GateInitializer}. */
+export const gateInitializers: readonly GateInitializer[] = ['zeros', 'glorotUniform', 'switch'];
+
 /** Creates a router's gate kernel `[inputDim, numExperts]` as a trainable variable (see {@link GateInitializer}), drawn from `seed`. */
 export function createGateKernel(inputDim: number, numExperts: number, initializer: GateInitializer, seed?: number): tf.Variable {
   checkInteger('createGateKernel', 'inputDim', inputDim, 1);

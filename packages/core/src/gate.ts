@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
+import type { Capability } from './components/capabilities.js';
 import type { RouteOptions } from './router.js';
 
 /** What a {@link Gate} returns: scores, and losses that belong to the gate itself (if any). */
@@ -25,10 +26,8 @@ export interface Gate {
   build?(inputDim: number): void;
   /** `[T, Dg]` → `[T, N]` scores. Excluded experts (if honoured) score `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput;
-  /** Optional (expert pruning): a copy of the `[Dg, N]` per-column weight vectors. */
-  gateWeights?(): tf.Tensor2D;
-  /** Optional (expert pruning): a new gate over the columns `keep`, weights copied. */
-  selectExperts?(keep: readonly number[]): Gate;
+  /** What the gate can do beyond scoring (`'excludedExperts'`, `'gateWeights'`, `'selectExperts'`). See {@link Capability}. */
+  readonly capabilities?: ReadonlySet<Capability>;
   /** Releases the gate's variables. */
   dispose(): void;
 }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { componentConfig, fromComponentConfig } from './component-config.js';
+import { arg, type ArgsTable } from './components/args-table.js';
+import { requireCapability, type Capability } from './components/capabilities.js';
+import { Component } from './components/component.js';
 import { MoEArgumentError } from './errors.js';
 import type { Gate } from './gate.js';
 import type { CapacityConfig } from './capacity-config.js';
@@ -20,36 +22,44 @@ export interface GatedRouterArgs {
  * A router made of a {@link Gate} (scores) and a {@link RoutingAlgorithm} (decisions): the v2 way to
  * compose routing, so any gate (linear, cosine, convolutional) works with any algorithm (top-k,
  * expert choice, Soft MoE, balanced assignment). The gate's and the algorithm's aux losses are summed.
+ * Variables are saved as `gate/…` and `algorithm/…`.
  *
  * @example
  * ```ts
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new ExpertChoice({ numExperts: 8 }) });
  * ```
  */
-export class GatedRouter extends tf.serialization.Serializable implements Router {
+export class GatedRouter extends Component<GatedRouterArgs> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'GatedRouter';
-  /** The gate. */
-  readonly gate: Gate;
-  /** The routing algorithm. */
-  readonly algorithm: RoutingAlgorithm;
-  /** Token-choice capacity, if given. */
-  readonly capacity: CapacityConfig | undefined;
+  /** The arguments: the gate, the algorithm (scoring as many columns as the gate gives) and the capacity. */
+  static readonly argsTable: ArgsTable<GatedRouterArgs> = {
+    gate: arg.component<Gate>(),
+    algorithm: arg.component<RoutingAlgorithm>({
+      check: (where, _name, algorithm, resolved) => {
+        const wanted = algorithm.numScores ?? algorithm.numExperts;
+        const gate = resolved['gate'] as Gate;
+        if (gate.numOutputs !== wanted) {
+          throw new MoEArgumentError(where, 'gate.numOutputs', `${wanted} (the algorithm's ${algorithm.numScores === undefined ? 'numExperts' : 'numScores'})`, String(gate.numOutputs));
+        }
+      },
+    }),
+    capacity: arg.value<CapacityConfig>({ optional: true }),
+  };
 
-  /** Checks that the gate scores as many columns as the algorithm reads. */
-  constructor(args: GatedRouterArgs) {
-    super();
-    const where = 'GatedRouter';
-    for (const name of ['gate', 'algorithm'] as const) {
-      if (args?.[name] === undefined) throw new MoEArgumentError(where, name, 'a value', 'undefined');
-    }
-    const wanted = args.algorithm.numScores ?? args.algorithm.numExperts;
-    if (args.gate.numOutputs !== wanted) {
-      throw new MoEArgumentError(where, 'gate.numOutputs', `${wanted} (the algorithm's ${args.algorithm.numScores === undefined ? 'numExperts' : 'numScores'})`, String(args.gate.numOutputs));
-    }
-    this.gate = args.gate;
-    this.algorithm = args.algorithm;
-    this.capacity = args.capacity;
+  /** The gate. */
+  get gate(): Gate {
+    return this.config.gate;
+  }
+
+  /** The routing algorithm. */
+  get algorithm(): RoutingAlgorithm {
+    return this.config.algorithm;
+  }
+
+  /** Token-choice capacity, if given. */
+  get capacity(): CapacityConfig | undefined {
+    return this.config.capacity;
   }
 
   /** Experts `E`. */
@@ -62,23 +72,20 @@ export class GatedRouter extends tf.serialization.Serializable implements Router
     return this.algorithm.k;
   }
 
-  /** The gate's variables. */
-  get trainableVariables(): tf.Variable[] {
-    return this.gate.trainableVariables;
-  }
-
-  /** True: the gate scores excluded experts {@link EXCLUDED_LOGIT} (when it honours them). */
-  get supportsExcludedExperts(): boolean {
-    return (this.gate as { supportsExcludedExperts?: boolean }).supportsExcludedExperts === true;
+  /** The gate's `excludedExperts` and `gateWeights` capabilities. */
+  override get capabilities(): ReadonlySet<Capability> {
+    return new Set([...(this.gate.capabilities ?? [])].filter((c) => c !== 'selectExperts'));
   }
 
   /** Builds the gate for inputs of width `inputDim`. */
   build(inputDim: number): void {
+    this.assertLive('GatedRouter.build');
     this.gate.build?.(inputDim);
   }
 
   /** Scores with the gate, routes with the algorithm, and sums their aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+    this.assertLive('GatedRouter.route');
     const scored = this.gate.scores(gateInput, options);
     const out = this.algorithm.route(scored.logits, options);
     scored.logits.dispose();
@@ -101,33 +108,7 @@ export class GatedRouter extends tf.serialization.Serializable implements Router
 
   /** The gate's per-expert weight vectors `[Dg, E]` (expert pruning); an error if the gate has none. */
   gateWeights(): tf.Tensor2D {
-    if (typeof this.gate.gateWeights !== 'function') {
-      throw new MoEArgumentError('GatedRouter.gateWeights', 'gate', 'a gate with gateWeights()', 'a gate without it');
-    }
-    return this.gate.gateWeights();
-  }
-
-  /** Releases the gate's variables and the algorithm's state. */
-  dispose(): void {
-    this.gate.dispose();
-    this.algorithm.dispose?.();
-  }
-
-  /** The gate's and the algorithm's class names and configs. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return {
-      gate: componentConfig(this.gate, 'GatedRouter.getConfig', 'gate') as unknown as tf.serialization.ConfigDict,
-      algorithm: componentConfig(this.algorithm, 'GatedRouter.getConfig', 'algorithm') as unknown as tf.serialization.ConfigDict,
-      ...(this.capacity ? { capacity: this.capacity as tf.serialization.ConfigDict } : {}),
-    };
-  }
-
-  /** Rebuilds the gate and the algorithm from the serialisation registry. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls({
-      gate: fromComponentConfig<Gate>(config['gate'], 'GatedRouter.fromConfig', 'gate'),
-      algorithm: fromComponentConfig<RoutingAlgorithm>(config['algorithm'], 'GatedRouter.fromConfig', 'algorithm'),
-      ...(config['capacity'] ? { capacity: config['capacity'] } : {}),
-    });
+    this.assertLive('GatedRouter.gateWeights');
+    return requireCapability(this.gate, 'gateWeights', 'GatedRouter.gateWeights', 'gate').gateWeights();
   }
 }

@@ -7,7 +7,7 @@
  */
 import './register.js';
 
-export { MoEArgumentError } from './errors.js';
+export { MoEArgumentError, MoEDisposedError } from './errors.js';
 export {
   checkAllFinite,
   checkDtype,
@@ -29,7 +29,10 @@ export type { Gate, GateOutput } from './gate.js';
 export type { RoutingAlgorithm } from './routing-algorithm.js';
 export { GatedRouter, type GatedRouterArgs } from './gated-router.js';
 export { LinearGate, type LinearGateArgs, type LinearGateConfig } from './linear-gate.js';
-export { componentConfig, fromComponentConfig, type ComponentConfig } from './component-config.js';
+export { componentConfig, fromComponentConfig, registerComponent, registeredPackage, type ComponentConfig, type RegistrableClass } from './components/component-registry.js';
+export { Component, type ComponentClass, type NamedVariable } from './components/component.js';
+export { arg, resolveArgs, type ArgSpec, type ArgsTable, type ResolvedSoFar } from './components/args-table.js';
+export { hasCapability, requireCapability, type Capability, type CapabilityMethods, type Capable } from './components/capabilities.js';
 export { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan, type SoftRoutingPlan } from './routing-plan.js';
 export type { ExpertBank, ExpertApplyOptions } from './expert-bank.js';
 export { checkExpertSelection, copyExpertSlices } from './expert-selection.js';
@@ -48,7 +51,7 @@ export { clampIndex } from './clamp-index.js';
 export { offTape, withoutGradient } from './without-gradient.js';
 export { selectTopK } from './select-top-k.js';
 export { excludeExperts, EXCLUDED_LOGIT } from './exclude-experts.js';
-export { RouterWrapper } from './router-wrapper.js';
+export { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from './router-wrapper.js';
 export { oneHotFloat } from './one-hot-float.js';
 export { applyPerGroup, perExpert } from './per-expert.js';
 export { groupedMatMul } from './grouped-mat-mul.js';
@@ -63,7 +66,7 @@ export { selectBackend, backendNames, BACKEND_ENV_VAR, type BackendName, type Ba
 export { keepTopKOnDevice } from './backends/keep-top-k-on-device.js';
 export { initWasmBackend, autoWasmThreads, MAX_WASM_THREADS, type WasmBackendOptions, type WasmBackendInfo } from './backends/wasm-threads.js';
 export { SeedStream } from './seed-stream.js';
-export { createGateKernel, type GateInitializer } from './gate-kernel.js';
+export { createGateKernel, gateInitializers, type GateInitializer } from './gate-kernel.js';
 export { MoELayer, type MoELayerArgs } from './layers/moe-layer.js';
 export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth, type LayerRoutingHealth } from './layers/routing-health-callback.js';
 export { RoutingHealth, type RoutingHealthSummary, type RoutingHealthMode } from './routing-health.js';

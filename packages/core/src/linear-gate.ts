@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError } from './errors.js';
+import { arg, type ArgsTable } from './components/args-table.js';
+import type { Capability } from './components/capabilities.js';
+import { Component } from './components/component.js';
 import { checkExpertSelection, copyExpertSlices } from './expert-selection.js';
 import { excludeExperts } from './exclude-experts.js';
 import type { Gate, GateOutput } from './gate.js';
-import { createGateKernel, type GateInitializer } from './gate-kernel.js';
+import { createGateKernel, gateInitializers, type GateInitializer } from './gate-kernel.js';
 import type { RouteOptions } from './router.js';
 import { SeedStream } from './seed-stream.js';
-import { checkGateInput, checkInteger, checkOneOf, definedConfig, rejectUnknownOptions } from './validate.js';
+import { checkGateInput } from './validate.js';
 
 /** Configuration of a {@link LinearGate}. */
 export interface LinearGateArgs {
@@ -26,8 +28,6 @@ export interface LinearGateConfig extends LinearGateArgs {
   kernelInitializer: GateInitializer;
 }
 
-const KNOWN = ['numOutputs', 'inputDim', 'kernelInitializer', 'seed'];
-
 /**
  * The linear gate `scores = x · W_g` (`W_g` `[Dg, N]`, no bias), computed in float32 — the gate of
  * Shazeer 2017, GShard, Switch and expert choice. Honours `excludedExperts`.
@@ -37,46 +37,42 @@ const KNOWN = ['numOutputs', 'inputDim', 'kernelInitializer', 'seed'];
  * const gate = new LinearGate({ numOutputs: 8, seed: 1 });
  * ```
  */
-export class LinearGate extends tf.serialization.Serializable implements Gate {
+export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> implements Gate {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'LinearGate';
-  /** Score columns `N`. */
-  readonly numOutputs: number;
-  /** Honours {@link RouteOptions.excludedExperts}. */
-  readonly supportsExcludedExperts = true;
-  /** The validated arguments. */
-  readonly config: Readonly<LinearGateConfig>;
-  private kernel: tf.Variable | undefined;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<LinearGateArgs> = {
+    numOutputs: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    kernelInitializer: arg.oneOf(gateInitializers, { default: 'glorotUniform' }),
+    seed: arg.number({ optional: true }),
+  };
+  /** Selects experts, gives its weights, honours excluded experts. */
+  static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
   private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: LinearGateArgs) {
-    super();
-    const where = 'LinearGate';
-    rejectUnknownOptions(where, args, KNOWN);
-    this.config = { ...args, kernelInitializer: args.kernelInitializer ?? 'glorotUniform' };
-    checkInteger(where, 'numOutputs', args.numOutputs, 1);
-    if (args.inputDim !== undefined) checkInteger(where, 'inputDim', args.inputDim, 1);
-    checkOneOf(where, 'kernelInitializer', this.config.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-    this.numOutputs = args.numOutputs;
-    this.seeds = new SeedStream(args.seed);
-    if (args.inputDim !== undefined) this.build(args.inputDim);
+    super(args);
+    this.seeds = new SeedStream(this.config.seed);
+    if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
+  }
+
+  /** Score columns `N`. */
+  get numOutputs(): number {
+    return this.config.numOutputs;
   }
 
   /** Creates `W_g` `[Dg, N]`; a second call is a no-op. */
   build(inputDim: number): void {
-    if (this.kernel === undefined) this.kernel = createGateKernel(inputDim, this.numOutputs, this.config.kernelInitializer, this.seeds.next());
-  }
-
-  /** `[W_g]`; empty before the gate is built. */
-  get trainableVariables(): tf.Variable[] {
-    return this.kernel === undefined ? [] : [this.kernel];
+    this.assertLive('LinearGate.build');
+    if (!this.hasVariable('kernel')) this.addVariable('kernel', createGateKernel(inputDim, this.numOutputs, this.config.kernelInitializer, this.seeds.next()));
   }
 
   /** `[T, Dg]` → `[T, N]` = `x · W_g`, excluded experts at `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput {
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const kernel = this.kernel!;
+    const kernel = this.variable('kernel', 'LinearGate.scores');
     checkGateInput('LinearGate.scores', gateInput, kernel.shape[0]!);
     const logits = tf.tidy(() => excludeExperts(tf.matMul(tf.cast(gateInput, 'float32'), kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts)); // [T, N]
     return { logits };
@@ -84,37 +80,16 @@ export class LinearGate extends tf.serialization.Serializable implements Gate {
 
   /** A copy of `W_g` `[Dg, N]`. */
   gateWeights(): tf.Tensor2D {
-    return tf.clone(this.builtKernel('LinearGate.gateWeights')) as tf.Tensor2D;
+    return tf.clone(this.variable('kernel', 'LinearGate.gateWeights')) as tf.Tensor2D;
   }
 
   /** A new gate over the columns `keep`, their weights copied; this gate is unchanged. */
   selectExperts(keep: readonly number[]): LinearGate {
     const where = 'LinearGate.selectExperts';
-    const kernel = this.builtKernel(where);
+    const kernel = this.variable('kernel', where);
     checkExpertSelection(where, keep, this.numOutputs);
     const gate = new LinearGate({ ...this.config, numOutputs: keep.length, inputDim: kernel.shape[0]! });
-    copyExpertSlices(gate.kernel!, kernel, keep, 1);
+    copyExpertSlices(gate.variable('kernel', where), kernel, keep, 1);
     return gate;
-  }
-
-  private builtKernel(where: string): tf.Variable {
-    if (this.kernel === undefined) throw new MoEArgumentError(where, 'this', 'a built gate (give inputDim, call build or scores once)', 'a gate without weights');
-    return this.kernel;
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a gate (fresh weights) from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases `W_g`. */
-  dispose(): void {
-    this.kernel?.dispose();
-    this.kernel = undefined;
   }
 }

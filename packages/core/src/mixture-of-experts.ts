@@ -8,6 +8,7 @@ import { weightedSumCombiner } from './combine.js';
 import type { Combiner } from './combiner.js';
 import { dispatch } from './dispatch.js';
 import { MoEArgumentError } from './errors.js';
+import { Component, type NamedVariable } from './components/component.js';
 import type { ExpertBank } from './expert-bank.js';
 import { countChoices, planRouting, type Renormalize } from './plan-routing.js';
 import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './router.js';
@@ -232,6 +233,33 @@ export class MixtureOfExperts {
   }
 
   /**
+   * Every variable of the router, the experts and the shared branch with its path —
+   * `router/kernel`, `router/gate/kernel`, `experts/w1`, `shared/w1` — trainable and not (an
+   * aux-loss-free bias): what {@link MoELayer} saves under these names. A component that is not a
+   * {@link Component} gives its trainable variables as `router/0`, `router/1`, ….
+   */
+  namedVariables(): NamedVariable[] {
+    const named: NamedVariable[] = [];
+    for (const [name, component] of [['router', this.router], ['experts', this.experts], ['shared', this.shared]] as const) {
+      if (component === undefined) continue;
+      if (component instanceof Component) named.push(...component.namedVariables().map(([path, v]) => [`${name}/${path}`, v] as const));
+      else component.trainableVariables.forEach((v, i) => named.push([`${name}/${i}`, v]));
+    }
+    return named;
+  }
+
+  /**
+   * Creates the weights of lazily built components for per-token inputs of shape `featureShape`
+   * (`[D]`) and gate inputs of width `gateWidth` (default: the last of `featureShape`); a no-op for
+   * components already built. {@link apply} calls it.
+   */
+  build(featureShape: number[], gateWidth = featureShape[featureShape.length - 1]!): void {
+    this.router.build?.(gateWidth);
+    this.experts.build?.(featureShape);
+    this.shared?.build?.(featureShape);
+  }
+
+  /**
    * Routes `x` (rank ≥ 2, tokens first), runs the experts and combines their outputs.
    * The caller owns the returned tensors (`output` and every aux loss); the metrics are released
    * at the next call unless read (see {@link RoutingMetrics}).
@@ -255,6 +283,7 @@ export class MixtureOfExperts {
       if (gateInput !== x) checkAllFinite(where, 'gateInput', gateInput);
     }
     const numTokens = tokenShape.reduce((a, b) => a * b, 1);
+    this.build(featureShape, gateInput.shape[gateInput.rank - 1]!);
     this.lastMetrics?.dispose(); // the previous call's metrics, if nobody read them
 
     let metrics: RoutingMetrics | undefined;

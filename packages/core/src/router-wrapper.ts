@@ -1,26 +1,39 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CapacityConfig } from './capacity-config.js';
+import { arg, type ArgSpec } from './components/args-table.js';
+import { requireCapability, type Capability } from './components/capabilities.js';
+import { Component } from './components/component.js';
 import type { RouteOptions, Router, RouterOutput } from './router.js';
+
+/** The argument every {@link RouterWrapper} has: the router it wraps. */
+export interface RouterWrapperArgs {
+  /** The wrapped router (saved and loaded with the wrapper). */
+  router: Router;
+}
+
+/** The args-table entry of the wrapped router, for a wrapper's own table. */
+export const wrappedRouterArg: ArgSpec<Router> = arg.component<Router>();
 
 /**
  * Base of routers that wrap another router and change what it returns or how it is called (a
- * utilisation constraint, a priority): `E`, `K`, the variables, the capacity factors, lazy building,
- * `supportsExcludedExperts` and `dispose` are the wrapped router's. Subclasses implement `route`.
+ * utilisation constraint, a priority): `E`, `K`, the capacity, lazy building and the
+ * `excludedExperts` / `gateWeights` capabilities are the wrapped router's; its variables are the
+ * wrapper's under `router/`, it is disposed with the wrapper, and it is saved and loaded inside the
+ * wrapper's config. Subclasses declare `router: wrappedRouterArg` in their args table and implement `route`.
  *
  * @example
  * ```ts
  * class LoggingRouter extends RouterWrapper {
+ *   static readonly className = 'LoggingRouter';
+ *   static readonly argsTable: ArgsTable<RouterWrapperArgs> = { router: wrappedRouterArg };
  *   route(x: tf.Tensor2D, options: RouteOptions) { console.log(x.shape); return this.router.route(x, options); }
  * }
  * ```
  */
-export abstract class RouterWrapper implements Router {
+export abstract class RouterWrapper<A extends RouterWrapperArgs = RouterWrapperArgs, C extends RouterWrapperArgs = A> extends Component<A, C> implements Router {
   /** The wrapped router. */
-  readonly router: Router;
-
-  /** Wraps `router`. */
-  constructor(router: Router) {
-    this.router = router;
+  get router(): Router {
+    return this.config.router;
   }
 
   /** `E` of the wrapped router. */
@@ -38,26 +51,25 @@ export abstract class RouterWrapper implements Router {
     return this.router.capacity;
   }
 
-  /** The wrapped router's variables. */
-  get trainableVariables(): tf.Variable[] {
-    return this.router.trainableVariables;
+  /** The wrapped router's `excludedExperts` and `gateWeights` capabilities (a wrapper does not select experts unless it says so). */
+  override get capabilities(): ReadonlySet<Capability> {
+    const inner = this.router.capabilities ?? new Set<Capability>();
+    return new Set([...super.capabilities, ...[...inner].filter((c) => c !== 'selectExperts')]);
   }
 
-  /** Whether the wrapped router honours {@link RouteOptions.excludedExperts}. */
-  get supportsExcludedExperts(): boolean {
-    return this.router.supportsExcludedExperts === true;
+  /** The wrapped router's per-expert weight vectors `[Dg, E]`. */
+  gateWeights(): tf.Tensor2D {
+    const where = `${this.getClassName()}.gateWeights`;
+    this.assertLive(where);
+    return requireCapability(this.router, 'gateWeights', where, 'router').gateWeights();
   }
 
   /** Builds the wrapped router, if it builds lazily. */
   build(inputDim: number): void {
+    this.assertLive(`${this.getClassName()}.build`);
     this.router.build?.(inputDim);
   }
 
   /** Scores and chooses experts (see {@link Router.route}). */
   abstract route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
-
-  /** Releases the wrapped router. */
-  dispose(): void {
-    this.router.dispose();
-  }
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 import type { CapacityConfig } from './capacity-config.js';
+import type { Capability } from './components/capabilities.js';
 import { MoEArgumentError } from './errors.js';
 import type { RoutingPlan } from './routing-plan.js';
 
@@ -11,7 +12,7 @@ export interface RouteOptions {
   /**
    * `[E]` experts this call must not choose (Pavlitska et al. 2022's hard utilisation constraint):
    * their gate logits become −∞ before noise, softmax and selection (see {@link excludeExperts}).
-   * Only routers with `supportsExcludedExperts` honour it; {@link MixtureOfExperts} never sets it.
+   * Only routers with the `'excludedExperts'` capability honour it; {@link MixtureOfExperts} never sets it.
    */
   excludedExperts?: readonly boolean[];
 }
@@ -96,25 +97,15 @@ export interface Router {
    * choice; {@link MixtureOfExperts} adopts each field unless its own `capacity` sets it.
    */
   readonly capacity?: CapacityConfig;
-  /** True when {@link RouteOptions.excludedExperts} is honoured. */
-  readonly supportsExcludedExperts?: boolean;
+  /**
+   * What the router can do beyond routing: `'excludedExperts'` (honours {@link RouteOptions.excludedExperts}),
+   * `'gateWeights'` and `'selectExperts'` (expert pruning). See {@link Capability}.
+   */
+  readonly capabilities?: ReadonlySet<Capability>;
   /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
   build?(inputDim: number): void;
   /** Scores `gateInput` `[T, Dg]` and chooses experts (token choice) or plans the whole routing. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput;
-  /**
-   * Optional (expert pruning): the per-expert router weight vectors as the columns of a `[Dg, E]`
-   * tensor, column `e` being the gate kernel's column `w_e` that scores expert `e` (`logit_e = x · w_e`).
-   * A copy the caller owns.
-   */
-  gateWeights?(): tf.Tensor2D;
-  /**
-   * Optional (expert pruning): a new, independent router over the experts `keep` (distinct indices in
-   * `[0, E)`; expert `keep[i]` becomes expert `i`), its gate columns copied, `numExperts = keep.length`
-   * and `k = min(k, keep.length)`, every other option unchanged. This router is left untouched.
-   * Its logits are the kept columns of this router's logits.
-   */
-  selectExperts?(keep: readonly number[]): Router;
   /** Releases the router's variables. */
   dispose(): void;
 }

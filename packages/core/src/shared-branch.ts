@@ -9,6 +9,8 @@ import type { ExpertApplyOptions } from './expert-bank.js';
 export interface SharedBranch {
   /** The branch's trainable variables. */
   readonly trainableVariables: tf.Variable[];
+  /** Creates the weights for per-token inputs of shape `inputFeatureShape`, if the branch builds lazily (a no-op once built). */
+  build?(inputFeatureShape: number[]): void;
   /** Applies the branch to every token: `[T, ...in]` → `[T, ...out]`. */
   apply(tokens: tf.Tensor, options: ExpertApplyOptions): tf.Tensor;
   /** Releases the branch's variables. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { componentConfig, fromComponentConfig } from '../component-config.js';
+import { componentConfig, fromComponentConfig } from '../components/component-registry.js';
 import { MoEArgumentError } from '../errors.js';
 import type { ExpertBank } from '../expert-bank.js';
 import { MixtureOfExperts, type MixtureOfExpertsArgs } from '../mixture-of-experts.js';

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExpertBank } from '../expert-bank.js';
 import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
 import { applyPerGroup, perExpert } from '../per-expert.js';
-import { checkInteger, checkRank, checkShape } from '../validate.js';
+import { checkRank, checkShape } from '../validate.js';
+import { arg, type ArgsTable } from '../components/args-table.js';
+import type { Capability } from '../components/capabilities.js';
+import { Component } from '../components/component.js';
 
 /** Configuration of a {@link LinearExpertBank}. */
 export interface LinearExpertBankArgs {
@@ -22,42 +25,42 @@ export interface LinearExpertBankArgs {
  * `E` linear experts `y = x · W_e` applied with one batched matMul `[E, C, D] × [E, D, D']`: the
  * smallest real expert bank, for tests that must not depend on `@moekit/experts-ffn`.
  */
-export class LinearExpertBank extends tf.serialization.Serializable implements ExpertBank {
+export class LinearExpertBank extends Component<LinearExpertBankArgs> implements ExpertBank {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'LinearExpertBank';
-  /** `E`. */
-  readonly numExperts: number;
-  /** `[E, D, D']` weights. */
-  readonly kernel: tf.Variable;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<LinearExpertBankArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1 }),
+    outputDim: arg.integer({ min: 1, defaultFrom: (r) => r['inputDim'] as number }),
+    weights: arg.value<number[][][]>({ optional: true }),
+    seed: arg.number({ default: 0 }),
+  };
+  /** Selects experts. */
+  static readonly capabilities: readonly Capability[] = ['selectExperts'];
 
-  private readonly args: LinearExpertBankArgs;
-
-  /** Creates the weights. */
+  /** Creates the weights `[E, D, D']`. */
   constructor(args: LinearExpertBankArgs) {
-    super();
-    this.args = args;
-    checkInteger('LinearExpertBank', 'numExperts', args.numExperts, 1);
-    checkInteger('LinearExpertBank', 'inputDim', args.inputDim, 1);
-    const outputDim = args.outputDim ?? args.inputDim;
-    checkInteger('LinearExpertBank', 'outputDim', outputDim, 1);
-    this.numExperts = args.numExperts;
-    const shape: [number, number, number] = [args.numExperts, args.inputDim, outputDim];
-    const initial = args.weights
-      ? tf.tensor3d(args.weights, shape)
-      : tf.randomUniform(shape, -1 / Math.sqrt(args.inputDim), 1 / Math.sqrt(args.inputDim), 'float32', args.seed ?? 0);
-    this.kernel = tf.variable(initial, true);
-    initial.dispose();
+    super(args);
+    const { numExperts, inputDim, outputDim, weights, seed } = this.config;
+    const shape: [number, number, number] = [numExperts, inputDim, outputDim!];
+    this.addVariable('kernel', weights ? tf.tensor3d(weights, shape) : tf.randomUniform(shape, -1 / Math.sqrt(inputDim), 1 / Math.sqrt(inputDim), 'float32', seed));
+  }
+
+  /** `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** `[E, D, D']` weights. */
+  get kernel(): tf.Variable {
+    return this.variable('kernel', 'LinearExpertBank.kernel');
   }
 
   /** A bank of `E` identity maps of width `D`. */
   static identity(numExperts: number, dim: number): LinearExpertBank {
     const eye = Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0)));
     return new LinearExpertBank({ numExperts, inputDim: dim, weights: Array.from({ length: numExperts }, () => eye) });
-  }
-
-  /** `[W]`. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.kernel];
   }
 
   /** `[E, C, D]` → `[E, C, D']`. */
@@ -85,25 +88,15 @@ export class LinearExpertBank extends tf.serialization.Serializable implements E
   /** A new bank of the experts `keep` (their weights copied exactly); this one is unchanged. */
   selectExperts(keep: readonly number[]): LinearExpertBank {
     checkExpertSelection('LinearExpertBank.selectExperts', keep, this.numExperts);
-    const { weights: _weights, ...rest } = this.args;
-    const bank = new LinearExpertBank({ ...rest, numExperts: keep.length, outputDim: this.kernel.shape[2]! });
+    const { weights: _weights, ...rest } = this.config;
+    const bank = new LinearExpertBank({ ...rest, numExperts: keep.length });
     copyExpertSlices(bank.kernel, this.kernel, keep, 0);
     return bank;
   }
 
-  /** The constructor arguments (without explicit weights: those travel with the model's weights). */
+  /** The arguments without explicit weights (those travel with the model's weights). */
   override getConfig(): tf.serialization.ConfigDict {
-    const { weights: _weights, ...rest } = this.args;
-    return { ...rest, outputDim: this.kernel.shape[2]! };
-  }
-
-  /** Rebuilds the bank (fresh weights) from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the weights. */
-  dispose(): void {
-    this.kernel.dispose();
+    const { weights: _weights, ...rest } = super.getConfig();
+    return rest;
   }
 }

@@ -4,7 +4,10 @@ import type { Router, RouteOptions, TokenChoiceOutput } from '../router.js';
 import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
 import { selectTopK } from '../select-top-k.js';
 import { excludeExperts } from '../exclude-experts.js';
-import { checkInteger, checkShape } from '../validate.js';
+import { checkShape } from '../validate.js';
+import { arg, type ArgsTable } from '../components/args-table.js';
+import type { Capability } from '../components/capabilities.js';
+import { Component } from '../components/component.js';
 
 /** Configuration of a {@link LinearTopKRouter}. */
 export interface LinearTopKRouterArgs {
@@ -25,39 +28,41 @@ export interface LinearTopKRouterArgs {
  * load-balancing loss: a minimal trainable router for tests of gradients and training that must not
  * depend on `@moekit/router-topk` (which adds noise, policies and the paper losses).
  */
-export class LinearTopKRouter extends tf.serialization.Serializable implements Router {
+export class LinearTopKRouter extends Component<LinearTopKRouterArgs, Required<LinearTopKRouterArgs>> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'LinearTopKRouter';
-  /** `E`. */
-  readonly numExperts: number;
-  /** `K`. */
-  readonly k: number;
-  /** Honours {@link RouteOptions.excludedExperts}. */
-  readonly supportsExcludedExperts = true;
-  /** `[Dg, E]` gate weights. */
-  readonly kernel: tf.Variable;
-  private readonly balanceWeight: number;
-  private readonly args: LinearTopKRouterArgs;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<LinearTopKRouterArgs> = {
+    inputDim: arg.integer({ min: 1 }),
+    numExperts: arg.integer({ min: 1 }),
+    k: arg.integer({ min: 1, max: (r) => r['numExperts'] as number, default: 1 }),
+    balanceWeight: arg.number({ min: 0, default: 0.01 }),
+    seed: arg.number({ default: 0 }),
+  };
+  /** Honours excluded experts, gives its gate weights, selects experts. */
+  static readonly capabilities: readonly Capability[] = ['excludedExperts', 'gateWeights', 'selectExperts'];
 
-  /** Creates the gate weights. */
+  /** Creates the gate weights `[Dg, E]`, uniform in ±1/√Dg. */
   constructor(args: LinearTopKRouterArgs) {
-    super();
-    this.args = args;
-    checkInteger('LinearTopKRouter', 'inputDim', args.inputDim, 1);
-    checkInteger('LinearTopKRouter', 'numExperts', args.numExperts, 1);
-    this.numExperts = args.numExperts;
-    this.k = args.k ?? 1;
-    checkInteger('LinearTopKRouter', 'k', this.k, 1, this.numExperts);
-    this.balanceWeight = args.balanceWeight ?? 0.01;
-    const limit = 1 / Math.sqrt(args.inputDim);
-    const initial = tf.randomUniform([args.inputDim, args.numExperts], -limit, limit, 'float32', args.seed ?? 0);
-    this.kernel = tf.variable(initial, true);
-    initial.dispose();
+    super(args);
+    const { inputDim, numExperts, seed } = this.config;
+    const limit = 1 / Math.sqrt(inputDim);
+    this.addVariable('kernel', tf.randomUniform([inputDim, numExperts], -limit, limit, 'float32', seed));
   }
 
-  /** `[Wg]`. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.kernel];
+  /** `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** `K`. */
+  get k(): number {
+    return this.config.k;
+  }
+
+  /** `[Dg, E]` gate weights. */
+  get kernel(): tf.Variable {
+    return this.variable('kernel', 'LinearTopKRouter.kernel');
   }
 
   /** Scores `[T, Dg]` and picks the top `k` experts per token. */
@@ -72,7 +77,7 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
         logits,
         probs,
         expertIndex,
-        auxLosses: { total: tf.mul(this.balanceWeight, loadBalancing) as tf.Scalar, loadBalancing },
+        auxLosses: { total: tf.mul(this.config.balanceWeight, loadBalancing) as tf.Scalar, loadBalancing },
       };
     });
   }
@@ -85,23 +90,8 @@ export class LinearTopKRouter extends tf.serialization.Serializable implements R
   /** A new router over the experts `keep` (kept gate columns copied, `k = min(k, keep.length)`); this one is unchanged. */
   selectExperts(keep: readonly number[]): LinearTopKRouter {
     checkExpertSelection('LinearTopKRouter.selectExperts', keep, this.numExperts);
-    const router = new LinearTopKRouter({ ...this.args, numExperts: keep.length, k: Math.min(this.k, keep.length) });
+    const router = new LinearTopKRouter({ ...this.config, numExperts: keep.length, k: Math.min(this.k, keep.length) });
     copyExpertSlices(router.kernel, this.kernel, keep, 1);
     return router;
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.args };
-  }
-
-  /** Rebuilds the router (fresh weights) from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the gate weights. */
-  dispose(): void {
-    this.kernel.dispose();
   }
 }

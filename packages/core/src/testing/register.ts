@@ -1,8 +1,8 @@
-// Registers the test components with tfjs's serialisation registry, so models holding them save and
-// load. Imported by testing/index.ts; listed in package.json sideEffects.
-import * as tf from '@tensorflow/tfjs-core';
+// Registers the test components, so models holding them save and load. Imported by testing/index.ts;
+// listed in package.json sideEffects.
+import { registerComponent } from '../components/component-registry.js';
 import { LinearExpertBank } from './linear-expert-bank.js';
 import { LinearTopKRouter } from './linear-top-k-router.js';
 
-tf.serialization.registerClass(LinearTopKRouter);
-tf.serialization.registerClass(LinearExpertBank);
+registerComponent(LinearTopKRouter, '@moekit/core/testing');
+registerComponent(LinearExpertBank, '@moekit/core/testing');
