@@ -23,11 +23,11 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export default defineConfig({
   resolve: { conditions: ['@moekit/source'] },
   test: {
-    // core's top-level suites (its backends/, kernels/ and layers/ suites are about node, wasm and files)
-    // and every router's, plus the benchmark's webgl timing
-    include: ['packages/core/src/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
+    // core's engine suites (the platform's and the layers' are about node, wasm and files) and every
+    // router's, plus the benchmark's webgl timing
+    include: ['packages/core/src/*.test.ts', 'packages/core/src/{components,contracts,dispatch,metrics,routers,routing,util}/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
     // node-only checks: the page docs/architecture.md on disk (node:fs), and suites of the wasm backend
-    exclude: ['packages/core/src/routing-algorithm-example.test.ts', 'packages/core/src/clamp-index.test.ts', '**/*.wasm.test.ts'],
+    exclude: ['packages/core/src/routers/routing-algorithm-example.test.ts', 'packages/core/src/routing/clamp-index.test.ts', '**/*.wasm.test.ts'],
     testNamePattern: new RegExp(`^(?!.*(?:${notOnWebgl.map(escape).join('|')}))`),
     setupFiles: ['./vitest.browser.setup.ts'],
     testTimeout: 60_000,

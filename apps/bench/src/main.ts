@@ -12,7 +12,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { countHostReads } from '@moekit/core/testing';
 import { benchRouters } from './bench-routers.js';
 import { measure, measureSideBySide } from './measure.js';

@@ -3,7 +3,7 @@
  * matMul kernels (tf.profile kernel times), grouped and padded, k = 1 and 2, at the cpu benchmark size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { moekitStrategy, type BenchConfig } from './strategies.js';
 
 await selectBackend({ prefer: [(process.argv[2] ?? 'cpu') as 'cpu'] });

@@ -3,7 +3,8 @@
  * `Layer.addLoss`), save with core's `fileSystem` IO handler, load, and check the predictions match.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer, fileSystem } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
+import { fileSystem } from '@moekit/platform';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { SwitchRouter } from '@moekit/router-switch';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { advMoETrain, pgdAttack, robustEvaluate } from '@moekit/adversarial';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { advMoECnn, expertLoad, mnistTensors } from './models/advmoe-cnn.js';
 
 /** Trains with `advMoETrain` and prints the evaluation; `quick` is a tiny size that finishes in seconds. */

@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';

@@ -4,7 +4,7 @@
  */
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findExample, listExamples } from './discover-modules.js';

@@ -2,7 +2,8 @@
 // prints its result and leaks no tensor.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { listReproductions } from './discover-modules.js';

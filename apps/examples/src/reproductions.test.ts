@@ -2,7 +2,8 @@
 // section (heading, command, measured table, date and machine, verdict) without leaking tensors.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

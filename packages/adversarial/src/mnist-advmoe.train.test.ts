@@ -2,7 +2,7 @@
 // adversarial examples and with advMoETrain, both evaluated under the same PGD attack.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { loadMnist } from '@moekit/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advMoETrain } from './adv-moe-train.js';

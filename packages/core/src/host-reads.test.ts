@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BufferLayout } from './buffer-rows.js';
+import type { BufferLayout } from './dispatch/buffer-rows.js';
 import type { FiniteCheck } from './mixture-of-experts.js';
 import { MixtureOfExperts } from './mixture-of-experts.js';
 import { countHostReads, LinearExpertBank, LinearTopKRouter } from './testing/index.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { MixtureOfExperts } from './mixture-of-experts.js';
-import { selectTopK } from './select-top-k.js';
+import { selectTopK } from './routers/select-top-k.js';
 import { LinearExpertBank, LinearTopKRouter } from './testing/index.js';
 
 function makeMoE(k: number, balanceWeight: number, capacityFactorTrain = 1.25) {

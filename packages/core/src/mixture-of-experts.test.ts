@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { ExpertBank } from './expert-bank.js';
+import type { ExpertBank } from './contracts/expert-bank.js';
 import { MixtureOfExperts } from './mixture-of-experts.js';
 import { expectNoLeakedTensors, expectTensorsClose, FixedRouter, LinearExpertBank, LinearTopKRouter } from './testing/index.js';
 

@@ -1,23 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { AuxLosses } from './aux-losses.js';
-import type { SecondChoiceOffset } from './assign-slots.js';
-import { planBufferRows, type BufferLayout } from './buffer-rows.js';
-import { AUTO_EVAL_CAPACITY_FACTOR, resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './capacity-config.js';
-import { countInvalidExperts, readExpertIndex } from './check-expert-index.js';
-import { weightedSumCombiner } from './combine.js';
-import type { Combiner } from './combiner.js';
-import { dispatch } from './dispatch.js';
-import { MoEArgumentError } from './errors.js';
+import type { AuxLosses } from './contracts/aux-losses.js';
+import type { SecondChoiceOffset } from './routing/assign-slots.js';
+import { planBufferRows, type BufferLayout } from './dispatch/buffer-rows.js';
+import { AUTO_EVAL_CAPACITY_FACTOR, resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './routing/capacity-config.js';
+import { countInvalidExperts, readExpertIndex } from './routing/check-expert-index.js';
+import { weightedSumCombiner } from './dispatch/combine.js';
+import type { Combiner } from './contracts/combiner.js';
+import { dispatch } from './dispatch/dispatch.js';
+import { MoEArgumentError } from './util/errors.js';
 import { Component, type NamedVariable } from './components/component.js';
-import type { ExpertBank } from './expert-bank.js';
-import { countChoices, planRouting, type Renormalize } from './plan-routing.js';
-import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './router.js';
-import type { SharedBranch } from './shared-branch.js';
-import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan } from './routing-plan.js';
-import { keptChoicesPerToken } from './kept-choices-per-token.js';
-import { RoutingHealth } from './routing-health.js';
-import { RoutingMetrics, routingMetrics, type RoutingMetricsValues } from './routing-metrics.js';
-import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './validate.js';
+import type { ExpertBank } from './contracts/expert-bank.js';
+import { countChoices, planRouting, type Renormalize } from './routing/plan-routing.js';
+import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './contracts/router.js';
+import type { SharedBranch } from './contracts/shared-branch.js';
+import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan } from './contracts/routing-plan.js';
+import { keptChoicesPerToken } from './routing/kept-choices-per-token.js';
+import { RoutingHealth } from './metrics/routing-health.js';
+import { RoutingMetrics, routingMetrics, type RoutingMetricsValues } from './metrics/routing-metrics.js';
+import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './util/validate.js';
 
 /**
  * When inputs and gate logits are checked for NaN/Inf: `true` — eagerly, before routing (a host read

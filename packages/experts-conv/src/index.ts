@@ -17,3 +17,4 @@ export { ImageRouter, disposeSelection, type ImageRouterArgs, type ImageGateInpu
 export { MoEConv2D, type MoEConv2DArgs } from './moe-conv2d.js';
 export { expertClassMatrix, expertClassStatistics, type ExpertClassMatrix, type ExpertClassMatrixOptions, type LabelledImages } from './expert-class-matrix.js';
 export { expertClassMatrixSvg, type ExpertClassMatrixSvgOptions } from './expert-class-matrix-svg.js';
+export { registerConvKernels } from './kernels/register-conv-kernels.js';

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectTokenChoice, MixtureOfExperts, type Router } from '@moekit/core';
-import { expectNoLeakedTensors, leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { loadMnist } from '@moekit/datasets';
 import { TopKRouter } from '@moekit/router-topk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

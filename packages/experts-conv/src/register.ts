@@ -1,6 +1,8 @@
-// Registers the serialisable classes with tfjs's registry, so models holding them can be saved and
-// restored. Imported by index.ts; listed in package.json sideEffects.
-import * as tf from '@tensorflow/tfjs-core';
+// Registers the serialisable classes, so models holding them can be saved and restored, and the conv
+// training kernels the wasm backend lacks. Imported by index.ts; listed in package.json sideEffects.
+import { registerComponent } from '@moekit/core';
 import { ConvExperts } from './conv-experts.js';
+import { registerConvKernels } from './kernels/register-conv-kernels.js';
 
-tf.serialization.registerClass(ConvExperts);
+registerComponent(ConvExperts, '@moekit/experts-conv');
+registerConvKernels();

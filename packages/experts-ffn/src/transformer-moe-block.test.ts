@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { fileSystem, type MoELayerArgs } from '@moekit/core';
+import { fileSystem } from '@moekit/platform';
+import { type MoELayerArgs } from '@moekit/layers';
 import { LinearTopKRouter } from '@moekit/core/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { MoEArgumentError, MoELayer, type MoELayerArgs } from '@moekit/core';
+import { MoEArgumentError } from '@moekit/core';
+import { MoELayer, type MoELayerArgs } from '@moekit/layers';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 

@@ -1,6 +1,6 @@
 // Runs in a scratch project where the packages were installed from their npm tarballs.
 import * as tf from '@tensorflow/tfjs';
-import { registerMoekitKernels } from '@moekit/core';
+import { registerMoekitKernels } from '@moekit/platform';
 import { HashGate, HashGridExperts, MoENeRF, gateDecompositionImage, generateRays, orbitCameras, spatialHash } from '@moekit/experts-hash-nerf';
 import { writePng } from '@moekit/experts-hash-nerf/node';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

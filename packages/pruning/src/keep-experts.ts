@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkExpertSelection, definedConfig, MixtureOfExperts, MoEArgumentError, MoELayer, type ExpertBank, type MixtureOfExpertsArgs, type Router, type SharedBranch } from '@moekit/core';
+import { checkExpertSelection, definedConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type SharedBranch } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 
 /** A registered serialisable component (router, bank, shared branch), as `getConfig` / `fromConfig` see it. */
 type SerializableComponent = { getClassName(): string; getConfig(): tf.serialization.ConfigDict; readonly trainableVariables: tf.Variable[] };

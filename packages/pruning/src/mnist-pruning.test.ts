@@ -3,7 +3,8 @@
 // each beside Chowdhury et al. 2024's router-change criterion. apps/examples runs it at full size.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MixtureOfExperts, registerMoekitKernels } from '@moekit/core';
+import { MixtureOfExperts } from '@moekit/core';
+import { registerMoekitKernels } from '@moekit/platform';
 import { loadMnist } from '@moekit/datasets';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { TopKRouter } from '@moekit/router-topk';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoELayer, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, type Router } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';

@@ -1,4 +1,5 @@
-import { MixtureOfExperts, MoEArgumentError, MoELayer } from '@moekit/core';
+import { MixtureOfExperts, MoEArgumentError } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expertsToKeep, keptExpertCount, type PruningAmount } from './experts-to-keep.js';
 import { keepExperts } from './keep-experts.js';
 import { expertScores, type CriterionInputs, type PruningCriterion } from './pruning-criterion.js';

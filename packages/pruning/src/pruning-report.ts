@@ -1,4 +1,5 @@
-import { MixtureOfExperts, MoEArgumentError, MoELayer, describeValue } from '@moekit/core';
+import { MixtureOfExperts, MoEArgumentError, describeValue } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expertsToKeep, keptExpertCount } from './experts-to-keep.js';
 import { keepExperts } from './keep-experts.js';
 import { expertScores, pruningCriteria, type CriterionInputs, type PruningCriterion } from './pruning-criterion.js';

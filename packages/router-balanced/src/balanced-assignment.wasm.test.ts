@@ -1,7 +1,8 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { MixtureOfExperts, type SparseRoutingPlan } from '@moekit/core';
-import { leaveWasmTestBackend, LinearExpertBank, useWasmTestBackend } from '@moekit/core/testing';
+import { LinearExpertBank } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import './register.js';
 import { balancedAssignmentRouter } from './balanced-assignment-router.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { combine, dispatch, GatedRouter, LinearGate, MixtureOfExperts, MoEArgumentError, MoELayer, componentConfig, fromComponentConfig, routingMetrics, type PlannedRouterOutput, type SparseRoutingPlan } from '@moekit/core';
+import { combine, dispatch, GatedRouter, LinearGate, MixtureOfExperts, MoEArgumentError, componentConfig, fromComponentConfig, routingMetrics, type PlannedRouterOutput, type SparseRoutingPlan } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expectNoLeakedTensors, expectTensorsClose, LinearExpertBank, trainOnClusters, countHostReads } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';

@@ -1,7 +1,8 @@
 // Every router of this package inside tfjs-layers: MoELayer in tf.sequential trains with fit, and the
 // model predicts the same after a save and a load through tfjs's serialisation registry.
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer, type Router } from '@moekit/core';
+import { type Router } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expectNoLeakedTensors, expectTensorsClose, LinearExpertBank } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';

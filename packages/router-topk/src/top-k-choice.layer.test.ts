@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { GatedRouter, MoELayer } from '@moekit/core';
+import { GatedRouter } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { expectTensorsClose, LinearExpertBank } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';

@@ -1,4 +1,5 @@
 // Runs in a scratch project where the packages were installed from their npm tarballs.
+import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { GatedRouter, MixtureOfExperts } from '@moekit/core';
 import { LinearExpertBank } from '@moekit/core/testing';
@@ -25,3 +26,24 @@ if (
 hierarchical.dispose();
 restored.dispose();
 console.log(`TopKRouter routed 32 tokens, aux parts ${Object.keys(auxLosses).join(', ')}; CosineGate + TopKChoice routed 32 tokens, bias [${bias.map((b) => b.toFixed(2)).join(', ')}]; classes registered`);
+
+// Issue 16: a functional user who installs a router never loads tfjs-layers. A fresh Node process records
+// every module the import resolves (a module.register resolve hook) while importing only the router.
+const hook = 'let port; export function initialize(data) { port = data.port; } export async function resolve(specifier, context, next) { const r = await next(specifier, context); port.postMessage(r.url); return r; }';
+const probe = `
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const seen = new Set();
+port1.on('message', (url) => seen.add(url));
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
+await import('@moekit/router-topk');
+await new Promise((resolve) => setTimeout(resolve, 200));
+port1.close();
+const packages = [...seen].filter((u) => u.includes('/node_modules/')).map((u) => u.split('/node_modules/').pop().split('/').slice(0, 2).join('/'));
+console.log(JSON.stringify([...new Set(packages)].sort()));`;
+const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' }));
+if (!loaded.includes('@moekit/router-topk') || !loaded.includes('@moekit/core') || loaded.some((p) => p.includes('tfjs-layers') || p === '@moekit/layers')) {
+  throw new Error(`import '@moekit/router-topk' loaded ${loaded.join(', ')}: tfjs-layers must not be among them`);
+}
+console.log(`import '@moekit/router-topk' loads ${loaded.join(', ')} (no tfjs-layers)`);

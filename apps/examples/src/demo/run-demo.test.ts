@@ -2,7 +2,7 @@
 // table, and a report that needs no network.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/core/testing';
+import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDefaults } from './demo-options.js';
 import { demoReportHtml } from './demo-report-html.js';

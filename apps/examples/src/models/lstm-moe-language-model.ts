@@ -5,7 +5,8 @@
  * default, in training and in evaluation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer, type CapacityConfig, type Router } from '@moekit/core';
+import { type CapacityConfig, type Router } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { lstmLanguageModel, type LstmLanguageModelOptions } from './lstm-language-model.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { TopKRouter } from '@moekit/router-topk';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
  * over a split, and the MoE's routing health summed over every evaluation batch (not just the last).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MoELayer } from '@moekit/core';
+import type { MoELayer } from '@moekit/layers';
 
 /** What {@link evaluateRouted} measured. */
 export interface RoutedEvaluation {

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer, fileSystem, type Router } from '@moekit/core';
+import { type Router } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
+import { fileSystem } from '@moekit/platform';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
 import { SwitchRouter } from '@moekit/router-switch';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runStamp } from '../run-stamp.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { advMoETrain, adversarialTrain, pgdAttack, robustEvaluate, type AdvMoEModel, type LabelledImages, type RobustEvaluation } from '@moekit/adversarial';
-import { selectBackend } from '@moekit/core';
+import { selectBackend } from '@moekit/platform';
 import { advMoECnn, denseCnn, expertLoad, mnistTensors } from '../models/advmoe-cnn.js';
 import { compareMeans, formatMeanSd, loadHealth, meanSd, type Difference } from '../stats/seed-statistics.js';
 

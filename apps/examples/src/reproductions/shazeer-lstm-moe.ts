@@ -8,7 +8,7 @@
  * - memorising random key → value pairs, where capacity is the bottleneck by construction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MoELayer } from '@moekit/core';
+import { MoELayer } from '@moekit/layers';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { TopKRouter } from '@moekit/router-topk';
 import { cpus, loadavg } from 'node:os';

@@ -1,5 +1,5 @@
-import { MoEArgumentError } from '../errors.js';
-import { checkInteger, checkOneOf, describe, rejectUnknownOptions } from '../validate.js';
+import { MoEArgumentError } from '../util/errors.js';
+import { checkInteger, checkOneOf, describe, rejectUnknownOptions } from '../util/validate.js';
 
 /** The arguments resolved so far, in declaration order (what a later default or check may read). */
 export type ResolvedSoFar = Readonly<Record<string, unknown>>;

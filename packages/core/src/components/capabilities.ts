@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError } from '../errors.js';
-import { describe } from '../validate.js';
+import { MoEArgumentError } from '../util/errors.js';
+import { describe } from '../util/validate.js';
 
 /**
  * What a component can do beyond its contract, declared rather than guessed from optional methods:

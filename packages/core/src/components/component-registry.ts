@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError } from '../errors.js';
+import { MoEArgumentError } from '../util/errors.js';
 
 /** A component (router, gate, algorithm, expert bank) as saved inside its container's config. */
 export interface ComponentConfig {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import '../register.js';
-import { MoEArgumentError, MoEDisposedError } from '../errors.js';
-import { GatedRouter } from '../gated-router.js';
-import { LinearGate } from '../linear-gate.js';
-import type { RouteOptions, Router, RouterOutput } from '../router.js';
-import { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from '../router-wrapper.js';
+import { MoEArgumentError, MoEDisposedError } from '../util/errors.js';
+import { GatedRouter } from '../routers/gated-router.js';
+import { LinearGate } from '../routers/linear-gate.js';
+import type { RouteOptions, Router, RouterOutput } from '../contracts/router.js';
+import { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from '../routers/router-wrapper.js';
 import { expectNoLeakedTensors, LinearTopKRouter } from '../testing/index.js';
 import { arg, resolveArgs, type ArgsTable } from './args-table.js';
 import { hasCapability, requireCapability } from './capabilities.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, MoEDisposedError } from '../errors.js';
-import { definedConfig } from '../validate.js';
+import { MoEArgumentError, MoEDisposedError } from '../util/errors.js';
+import { definedConfig } from '../util/validate.js';
 import { resolveArgs, type ArgsTable } from './args-table.js';
 import type { Capability } from './capabilities.js';
 import { componentConfig, fromComponentConfig } from './component-registry.js';

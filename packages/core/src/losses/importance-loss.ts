@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, checkRank } from '../validate.js';
+import { checkOneOf, checkRank } from '../util/validate.js';
 
 /** Options of {@link importanceLoss}. */
 export interface ImportanceLossOptions {

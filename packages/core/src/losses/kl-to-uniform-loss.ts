@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRank } from '../validate.js';
+import { checkRank } from '../util/validate.js';
 
 /**
  * KL-to-uniform balance loss, the second soft constraint of Pavlitska et al. 2022 ("Sparsely-gated

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkExpertIndexShape } from '../check-expert-index.js';
-import { expertOneHot } from '../expert-one-hot.js';
-import { checkInteger, checkShape } from '../validate.js';
-import { offTape } from '../without-gradient.js';
+import { checkExpertIndexShape } from '../routing/check-expert-index.js';
+import { expertOneHot } from '../routing/expert-one-hot.js';
+import { checkInteger, checkShape } from '../util/validate.js';
+import { offTape } from '../util/without-gradient.js';
 
 /**
  * Switch Transformer load-balancing loss, Fedus et al. 2021 (arXiv:2101.03961), Eqs. 4-6:

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRank } from '../validate.js';
+import { checkRank } from '../util/validate.js';
 
 /**
  * Router z-loss, Zoph et al. 2022 (ST-MoE, arXiv:2202.08906) Eq. 5:

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Router, TokenChoiceOutput } from '../router.js';
-import { MoEArgumentError } from '../errors.js';
+import type { Router, TokenChoiceOutput } from '../contracts/router.js';
+import { MoEArgumentError } from '../util/errors.js';
 
 /** Configuration of a {@link FixedRouter}. */
 export interface FixedRouterArgs {

@@ -13,4 +13,3 @@ export { FixedRouter, type FixedRouterArgs } from './fixed-router.js';
 export { LinearExpertBank, type LinearExpertBankArgs } from './linear-expert-bank.js';
 export { LinearTopKRouter, type LinearTopKRouterArgs } from './linear-top-k-router.js';
 export { trainOnClusters, type TrainOnClustersOptions, type ClustersTrainingReport, type FirstAndLast } from './train-on-clusters.js';
-export { leaveWasmTestBackend, useWasmTestBackend } from './wasm-test-backend.js';

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExpertBank } from '../expert-bank.js';
-import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
-import { applyPerGroup, perExpert } from '../per-expert.js';
-import { checkRank, checkShape } from '../validate.js';
+import type { ExpertBank } from '../contracts/expert-bank.js';
+import { checkExpertSelection, copyExpertSlices } from '../routers/expert-selection.js';
+import { applyPerGroup, perExpert } from '../dispatch/per-expert.js';
+import { checkRank, checkShape } from '../util/validate.js';
 import { arg, type ArgsTable } from '../components/args-table.js';
 import type { Capability } from '../components/capabilities.js';
 import { Component } from '../components/component.js';

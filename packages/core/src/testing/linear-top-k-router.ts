@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBalancingLoss } from '../losses/load-balancing-loss.js';
-import type { Router, RouteOptions, TokenChoiceOutput } from '../router.js';
-import { checkExpertSelection, copyExpertSlices } from '../expert-selection.js';
-import { selectTopK } from '../select-top-k.js';
-import { excludeExperts } from '../exclude-experts.js';
-import { checkShape } from '../validate.js';
+import type { Router, RouteOptions, TokenChoiceOutput } from '../contracts/router.js';
+import { checkExpertSelection, copyExpertSlices } from '../routers/expert-selection.js';
+import { selectTopK } from '../routers/select-top-k.js';
+import { excludeExperts } from '../routers/exclude-experts.js';
+import { checkShape } from '../util/validate.js';
 import { arg, type ArgsTable } from '../components/args-table.js';
 import type { Capability } from '../components/capabilities.js';
 import { Component } from '../components/component.js';

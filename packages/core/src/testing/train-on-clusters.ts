@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MixtureOfExperts } from '../mixture-of-experts.js';
-import type { Router } from '../router.js';
+import type { Router } from '../contracts/router.js';
 import { LinearExpertBank } from './linear-expert-bank.js';
 
 /** Options of {@link trainOnClusters}. */

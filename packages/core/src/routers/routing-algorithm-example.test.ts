@@ -1,0 +1,48 @@
+// The smallest complete routing algorithm, exactly as docs/architecture.md shows it ("How a new
+// routing algorithm plugs in"): this file runs it, and checks that the page still shows this code.
+import { readFileSync } from 'node:fs';
+import { afterAll, expect, it } from 'vitest';
+// doc:start
+import * as tf from '@tensorflow/tfjs';
+import { GatedRouter, LinearGate, MixtureOfExperts, selectTopK, type RouteOptions, type RoutingAlgorithm, type TokenChoiceOutput } from '@moekit/core';
+import { LinearExpertBank } from '@moekit/core/testing';
+
+/** Switch Transformer top-1 (Fedus et al. 2021, Eqs. 1-2): the token goes to argmax p, weighted by p. */
+class Top1 extends tf.serialization.Serializable implements RoutingAlgorithm {
+  static readonly className = 'Top1';
+  readonly k = 1;
+  constructor(readonly config: { numExperts: number }) { super(); }
+  get numExperts(): number { return this.config.numExperts; }
+  route(logits: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
+    return tf.tidy(() => {
+      const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E]
+      const expertIndex = selectTopK(probs, 1); // [T, 1] int32, off the tape
+      return { logits: tf.clone(logits), probs, expertIndex, auxLosses: { total: tf.scalar(0) } };
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict { return { ...this.config }; }
+}
+tf.serialization.registerClass(Top1);
+
+const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new Top1({ numExperts: 8 }) });
+const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 8, inputDim: 16 }), capacity: { train: 1.25 } });
+const { output, metrics } = moe.apply(tf.randomNormal([64, 16]), { training: true });
+console.log(output.shape, metrics.load); // [64, 16] [...]
+// doc:end
+
+afterAll(() => moe.dispose());
+
+it('runs: routes 64 tokens to 8 experts under capacity ceil(1.25 · 64 / 8) = 10', () => {
+  expect(output.shape).toEqual([64, 16]);
+  expect(metrics.capacity).toBe(10);
+  expect(metrics.load.reduce((a, b) => a + b, 0) + metrics.droppedCount).toBe(64);
+  expect(router.getConfig()).toMatchObject({ algorithm: { className: 'Top1', config: { numExperts: 8 } } });
+});
+
+it('is the code docs/architecture.md shows, and at most 30 lines', () => {
+  const own = readFileSync(new URL(import.meta.url), 'utf8');
+  const code = own.slice(own.indexOf('// doc:start\n') + 13, own.indexOf('// doc:end'));
+  const doc = readFileSync(new URL('../../../../docs/architecture.md', import.meta.url), 'utf8');
+  expect(doc).toContain('```ts\n' + code + '```');
+  expect(code.trim().split('\n').length).toBeLessThanOrEqual(30);
+});

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { assignSlots } from './assign-slots.js';
+import { expectNoLeakedTensors } from '../testing/index.js';
+
+function slots(expertIndex: number[][], numExperts: number, capacity: number, priority?: number[], secondChoiceOffset?: 'all' | 'kept') {
+  const index = tf.tensor2d(expertIndex, undefined, 'int32');
+  const prio = priority ? tf.tensor1d(priority) : undefined;
+  const r = assignSlots(index, numExperts, capacity, { priority: prio, secondChoiceOffset });
+  const out = { slot: r.slot.arraySync(), load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.dropped.dataSync()[0] };
+  tf.dispose([index, prio, r.slot, r.load, r.needed, r.dropped]);
+  return out;
+}
+
+// T = 4 tokens, E = 2 experts, K = 2 choices, C = 2 slots each.
+const expertIndex = [[0, 1], [0, 1], [1, 0], [0, 1]];
+
+describe('assignSlots', () => {
+  it('places all first choices before any second choice, in token order', () => {
+    // first choices: t0→e0 slot 0, t1→e0 slot 1, t2→e1 slot 0, t3→e0 position 2 ≥ C: dropped
+    // second choices start after the kept first choices (load [2, 1]):
+    //   t0→e1 slot 1, t1→e1 position 2 dropped, t2→e0 position 2 dropped, t3→e1 position 3 dropped
+    expect(slots(expertIndex, 2, 2)).toEqual({
+      slot: [[0, 1], [1, -1], [0, -1], [-1, -1]],
+      load: [2, 2],
+      needed: [4, 4],
+      dropped: 4, // 8 needed − 4 kept
+    });
+  });
+
+  it('places tokens by descending priority (V-MoE BPR), first choices first', () => {
+    // priority [0.1, 0.9, 0.5, 0.7] → order t1, t3, t2, t0
+    // first choices: t1→e0 slot 0, t3→e0 slot 1, t2→e1 slot 0, t0→e0 dropped
+    // second choices (e1 has 1 kept): t1→e1 slot 1, t3→e1 dropped, t2→e0 dropped, t0→e1 dropped
+    expect(slots(expertIndex, 2, 2, [0.1, 0.9, 0.5, 0.7])).toEqual({
+      slot: [[-1, -1], [0, 1], [0, -1], [1, -1]],
+      load: [2, 2],
+      needed: [4, 4],
+      dropped: 4,
+    });
+  });
+
+  it('breaks priority ties in token order', () => {
+    // all equal: same as token order
+    expect(slots(expertIndex, 2, 2, [1, 1, 1, 1]).slot).toEqual([[0, 1], [1, -1], [0, -1], [-1, -1]]);
+  });
+
+  it("keeps the same pairs with secondChoiceOffset 'all'", () => {
+    expect(slots(expertIndex, 2, 2, undefined, 'all')).toEqual(slots(expertIndex, 2, 2, undefined, 'kept'));
+  });
+
+  it('skips unused choices (-1) without counting them', () => {
+    // t0 → e0 slot 0; t1 → e0 dropped (C = 1); second choices: t0 unused, t1 → e1 slot 0
+    expect(slots([[0, -1], [0, 1]], 2, 1)).toEqual({ slot: [[0, -1], [-1, 0]], load: [1, 1], needed: [2, 1], dropped: 1 });
+  });
+
+  it('rejects bad input with the argument named', () => {
+    const index = tf.tensor2d([[0], [2]], undefined, 'int32');
+    expect(() => assignSlots(index, 2, 1)).toThrow("assignSlots: argument 'expertIndex' expected values in [-1, 2) (-1 = choice not used), got 2 at flat index 1");
+    expect(() => assignSlots(index, 2, 0)).toThrow("assignSlots: argument 'capacity' expected an integer >= 1, got 0");
+    expect(() => assignSlots(index, 0, 1)).toThrow("argument 'numExperts' expected an integer >= 1, got 0");
+    const floatIndex = tf.tensor2d([[0], [1]]);
+    expect(() => assignSlots(floatIndex as tf.Tensor2D, 2, 1)).toThrow("argument 'expertIndex' expected dtype int32, got dtype float32");
+    const tooWide = tf.tensor2d([[0, 1, 0]], undefined, 'int32');
+    expect(() => assignSlots(tooWide, 2, 1)).toThrow("argument 'k (expertIndex.shape[1])' expected an integer in [1, 2], got 3");
+    const ok = tf.tensor2d([[0], [1]], undefined, 'int32');
+    expect(() => assignSlots(ok, 2, 1, { priority: tf.tensor1d([1, NaN]) })).toThrow("argument 'priority' expected finite values, got NaN at flat index 1");
+    expect(() => assignSlots(ok, 2, 1, { priority: tf.tensor1d([1, 2, 3]) })).toThrow("argument 'priority' expected shape [2], got shape [3]");
+    tf.dispose([index, floatIndex, tooWide, ok]);
+  });
+
+  it('leaks no tensors', async () => {
+    const index = tf.tensor2d(expertIndex, undefined, 'int32');
+    const priority = tf.tensor1d([0.1, 0.9, 0.5, 0.7]);
+    await expectNoLeakedTensors(() => {
+      const r = assignSlots(index, 2, 2, { priority });
+      tf.dispose([r.slot, r.load, r.needed, r.dropped]);
+    });
+    tf.dispose([index, priority]);
+  });
+});

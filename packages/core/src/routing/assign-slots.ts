@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
+import { expertOneHot } from './expert-one-hot.js';
+import { checkAllFinite, checkInteger, checkOneOf, checkShape } from '../util/validate.js';
+import { offTape } from '../util/without-gradient.js';
+
+/**
+ * Where a second (third, …) choice starts counting in an expert's buffer:
+ * `'all'` after every earlier choice that asked for the expert (Tutel: one cumsum over all choices),
+ * `'kept'` after the earlier choices it kept (GShard Algorithm 1: `locations2 += sum(mask1)` after
+ * `mask1` is capacity-masked). Both keep exactly the same (token, choice) pairs — an earlier choice
+ * is dropped only once the buffer is full, and then every later choice is too — so the option
+ * exists to make ported code read the same; the property tests check the equivalence.
+ */
+export type SecondChoiceOffset = 'all' | 'kept';
+
+/** Options of {@link assignSlots}. */
+export interface AssignSlotsOptions {
+  /** `[T]` priority: tokens are placed in descending priority (V-MoE BPR), by a device sort. */
+  priority?: tf.Tensor1D;
+  /** See {@link SecondChoiceOffset}. Default `'kept'`. */
+  secondChoiceOffset?: SecondChoiceOffset;
+  /**
+   * Check the values of `expertIndex` (in `[-1, E)`) and `priority` (finite) before placing: two
+   * host reads, for standalone use. Default `true`; the MoE engine places with `false` and folds its
+   * checks into the one read a step may have (see `MixtureOfExperts`' `checkFinite`).
+   */
+  validate?: boolean;
+}
+
+/** The slot part of a routing plan, as {@link assignSlots} returns it: tensors on the device. */
+export interface SlotAssignment {
+  /** `[T, K]` int32 slot in the chosen expert's buffer, `-1` when dropped or not used. */
+  slot: tf.Tensor2D;
+  /** `[E]` int32 kept pairs per expert. */
+  load: tf.Tensor1D;
+  /** `[E]` int32 pairs that asked for each expert. */
+  needed: tf.Tensor1D;
+  /** int32 scalar: pairs dropped for lack of capacity, `Σ needed − Σ load`. */
+  dropped: tf.Scalar;
+}
+
+/**
+ * Assigns each (token, choice) pair a slot in its expert's buffer of `capacity` rows, on the device:
+ * all first choices before any second choice (K-major), tokens in order or by descending `priority`,
+ * pairs past the capacity dropped (`slot = -1`) and counted. Positions are cumulative sums over the
+ * choices' one-hot masks, as GShard (Lepikhin et al. 2020, Algorithm 1: `locations1 = cumsum(mask1)`)
+ * and Tutel (`fast_cumsum_sub_one`) compute them; priority order is a device sort (`topk` over all
+ * tokens; ties in token order on the cpu backend), all off the gradient tape. No host read unless `validate`.
+ *
+ * @param expertIndex `[T, K]` int32 chosen experts (`-1` = choice not used).
+ * @param numExperts `E`.
+ * @param capacity slots per expert, ≥ 1.
+ * @example
+ * ```ts
+ * // tokens 0..3 choose experts [0, 0, 1, 0] with capacity 2: token 3 is dropped
+ * const { slot, dropped } = assignSlots(tf.tensor2d([[0], [0], [1], [0]], [4, 1], 'int32'), 2, 2);
+ * // slot = [[0], [1], [0], [-1]], dropped = 1
+ * ```
+ */
+export function assignSlots(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, options: AssignSlotsOptions = {}): SlotAssignment {
+  const where = 'assignSlots';
+  checkInteger(where, 'numExperts', numExperts, 1);
+  checkInteger(where, 'capacity', capacity, 1);
+  const secondChoiceOffset = options.secondChoiceOffset ?? 'kept';
+  checkOneOf(where, 'secondChoiceOffset', secondChoiceOffset, ['all', 'kept']);
+  checkExpertIndexShape(where, expertIndex, numExperts);
+  if (options.priority !== undefined) checkShape(where, 'priority', options.priority, [expertIndex.shape[0]]);
+  if (options.validate ?? true) {
+    readExpertIndex(where, expertIndex, numExperts);
+    if (options.priority !== undefined) checkAllFinite(where, 'priority', options.priority);
+  }
+  return placeChoices(expertIndex, numExperts, capacity, options.priority, secondChoiceOffset);
+}
+
+/** {@link assignSlots} without checks: the engine's placement, all on the device. @internal */
+export function placeChoices(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, priority: tf.Tensor1D | undefined, secondChoiceOffset: SecondChoiceOffset): SlotAssignment {
+  const [numTokens, k] = expertIndex.shape;
+  return offTape(() => tf.tidy(() => {
+    // placement order: descending priority (a device sort), else token order
+    const order = priority === undefined ? undefined : (tf.topk(priority, numTokens, true).indices as tf.Tensor1D); // [T]
+    const placed = order === undefined ? expertIndex : (tf.gather(expertIndex, order) as tf.Tensor2D); // [T, K] in placement order
+    const columns = k === 1 ? [placed] : tf.split(placed, k, 1); // K × [T, 1]
+    let offset: tf.Tensor = tf.zeros([1, numExperts]); // [1, E] positions taken before this choice
+    let load: tf.Tensor = tf.zeros([numExperts]); // [E]
+    let needed: tf.Tensor = tf.zeros([numExperts]); // [E]
+    const slots: tf.Tensor[] = [];
+    for (const column of columns) {
+      const mask = expertOneHot(tf.reshape(column, [numTokens]), numExperts); // [T, E], zero rows for -1
+      // GShard Algorithm 1: position of each pair = (pairs before it asking for the same expert) + offset
+      const position = tf.add(tf.cumsum(mask, 0, true), offset); // [T, E]
+      const pairPosition = tf.sum(tf.mul(position, mask), 1); // [T]
+      const used = tf.sum(mask, 1); // [T] 1 for a used choice, 0 for -1
+      const kept = tf.mul(used, tf.cast(tf.less(pairPosition, capacity), 'float32')); // [T]
+      slots.push(tf.where(tf.greater(kept, 0), tf.cast(pairPosition, 'int32'), tf.fill([numTokens], -1, 'int32')));
+      const asked = tf.sum(mask, 0); // [E]
+      needed = tf.add(needed, asked);
+      load = tf.add(load, tf.sum(tf.mul(mask, tf.expandDims(kept, 1)), 0));
+      offset = secondChoiceOffset === 'all' ? tf.add(offset, asked) : tf.expandDims(load, 0);
+    }
+    const placedSlot = tf.stack(slots, 1) as tf.Tensor2D; // [T, K] in placement order
+    const slot = order === undefined ? placedSlot : (tf.scatterND(tf.expandDims(order, 1), placedSlot, [numTokens, k]) as tf.Tensor2D); // back to token order
+    const loadInt = tf.cast(load, 'int32') as tf.Tensor1D;
+    const neededInt = tf.cast(needed, 'int32') as tf.Tensor1D;
+    const dropped = tf.sub(tf.sum(neededInt), tf.sum(loadInt)) as tf.Scalar;
+    return { slot, load: loadInt, needed: neededInt, dropped };
+  }));
+}

@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { componentConfig, fromComponentConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type RoutingMetrics, type SharedBranch } from '@moekit/core';
+import { ForwardedWeight } from './forwarded-weight.js';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
+
+/** Configuration of a {@link MoELayer}: the MoE's components and options, plus tfjs-layers' own (`name`, `inputShape`, …). */
+export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'combiner' | 'name'> {
+  /**
+   * What each routing decision covers for an input `[B, S, D]`: `'position'` (default) routes every
+   * position (the MoE "applied convolutionally" between sequence layers); `'sample'` routes each
+   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`). Inputs `[B, D]` are
+   * routed per sample either way.
+   */
+  routeOver?: 'position' | 'sample';
+}
+
+// the MoE's own options (the flat capacity names of moekit 0.1 are passed on, so MixtureOfExperts can say what replaced them)
+const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'] as const;
+
+/**
+ * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
+ * `tf.model()`, trains with `model.fit` (the router's weighted aux loss is added to the model's loss
+ * through `addLoss`), takes its width from the input in `build`, forwards the router's, experts' and
+ * shared branch's variables as its own weights by name (`moe/router/kernel`, `moe/experts/w1`, like
+ * tfjs-layers' `Wrapper`), and saves and loads with the model (`getConfig` nests each component's
+ * registered class name, package and config). `[B, S, D]` inputs are routed per position (or per sample),
+ * `[B, D]` per sample. After each call, `lastMetrics` holds the load, drops and entropy of that batch.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [
+ *   tf.layers.dense({ units: 32, inputShape: [16] }),
+ *   new MoELayer({ router: new TopKRouter({ numExperts: 8 }), experts: new FeedForwardExperts({ numExperts: 8, inputDim: 32, hiddenDim: 64 }) }),
+ *   tf.layers.dense({ units: 10, activation: 'softmax' }),
+ * ] });
+ * ```
+ */
+export class MoELayer extends tfl.layers.Layer {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'MoELayer';
+  /** The functional MoE this layer wraps. */
+  readonly moe: MixtureOfExperts;
+  /** What a routing decision covers for `[B, S, D]` inputs. */
+  readonly routeOver: 'position' | 'sample';
+  /** The metrics of the latest call (`undefined` before the first). */
+  get lastMetrics(): RoutingMetrics | undefined {
+    return this.moe.lastMetrics;
+  }
+  private currentAuxLoss: tf.Scalar | undefined;
+  private readonly moeOptions: Partial<MixtureOfExpertsArgs>;
+
+  /** Builds the MoE from its components; weights are adopted when the layer is built. */
+  constructor(args: MoELayerArgs) {
+    const { router, experts, shared, routeOver, ...rest } = args;
+    const moeOptions: Record<string, unknown> = {};
+    const layerArgs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) ((MOE_OPTIONS as readonly string[]).includes(key) ? moeOptions : layerArgs)[key] = value;
+    super(layerArgs as LayerArgs);
+    this.routeOver = routeOver ?? 'position';
+    if (!['position', 'sample'].includes(this.routeOver)) {
+      throw new MoEArgumentError('MoELayer', 'routeOver', "one of 'position' | 'sample'", `'${this.routeOver}'`);
+    }
+    this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
+    this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions, name: this.name });
+    this.supportsMasking = false;
+    // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
+    this.addLoss(() => this.auxLoss ?? tf.scalar(0));
+  }
+
+  /** The router's weighted aux loss of the latest call, while its step is alive (else `undefined`). */
+  get auxLoss(): tf.Scalar | undefined {
+    return this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed ? this.currentAuxLoss : undefined;
+  }
+
+  /** The router. */
+  get router(): Router {
+    return this.moe.router;
+  }
+
+  /** The expert bank. */
+  get experts(): ExpertBank {
+    return this.moe.experts;
+  }
+
+  /**
+   * Builds the MoE for the input's width (lazily built routers and expert banks take it from here, as
+   * `tf.layers.dense` does) and forwards every component variable as a weight of this layer, named by
+   * its path: `<layer>/router/kernel`, `<layer>/experts/w1`, `<layer>/shared/w1` (non-trainable state,
+   * such as an aux-loss-free bias, as a non-trainable weight). The variables stay the components'.
+   */
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const width = shape[shape.length - 1];
+    if (typeof width !== 'number') throw new MoEArgumentError('MoELayer.build', 'inputShape', 'a known last dimension', `[${shape.join(', ')}]`);
+    const featureAxes = this.routeOver === 'sample' && shape.length > 2 ? shape.length - 1 : 1;
+    const featureShape = shape.slice(shape.length - featureAxes);
+    if (featureShape.some((d) => typeof d !== 'number')) throw new MoEArgumentError('MoELayer.build', 'inputShape', 'known feature dimensions', `[${shape.join(', ')}]`);
+    this.moe.build(featureShape as number[], width);
+    const weights = this.moe.namedVariables().map(([path, variable]) => new ForwardedWeight(variable, path));
+    this.trainableWeights = weights.filter((w) => w.trainable);
+    this.nonTrainableWeights = weights.filter((w) => !w.trainable);
+    this.built = true;
+  }
+
+  /** `[..., D]` → `[..., D']` with the expert bank's output width. */
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const featureAxes = this.routeOver === 'sample' && shape.length > 2 ? shape.length - 1 : 1;
+    const features = shape.slice(shape.length - featureAxes) as number[];
+    const out = this.experts.outputFeatureShape?.(features) ?? features;
+    return [...shape.slice(0, shape.length - featureAxes), ...out];
+  }
+
+  /** Routes the input through the MoE; `kwargs.training` selects training noise and capacity. */
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const training = kwargs?.training ?? false; // tfjs-layers passes true inside fit
+    const gateInput = this.routeOver === 'sample' && x.rank > 2 ? tf.mean(x, Array.from({ length: x.rank - 2 }, (_, i) => i + 1)) : undefined;
+    const result = this.moe.apply(x, { training, ...(gateInput ? { gateInput } : {}) });
+    gateInput?.dispose();
+    for (const [name, loss] of Object.entries(result.auxLosses)) if (name !== 'total') loss.dispose();
+    // the previous call's loss: already released by the step that made it, or (called eagerly) released here
+    if (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed) this.currentAuxLoss.dispose();
+    this.currentAuxLoss = result.auxLosses.total;
+    return result.output;
+  }
+
+  /**
+   * Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its components
+   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics.
+   */
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.moe.dispose();
+    return result;
+  }
+
+  /** The components' class names and configs, the MoE options and the layer's own config. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      ...(this.moeOptions as tf.serialization.ConfigDict),
+      routeOver: this.routeOver,
+      router: componentConfig(this.router, 'MoELayer.getConfig', 'router') as unknown as tf.serialization.ConfigDict,
+      experts: componentConfig(this.experts, 'MoELayer.getConfig', 'experts') as unknown as tf.serialization.ConfigDict,
+      ...(this.moe.shared ? { shared: componentConfig(this.moe.shared, 'MoELayer.getConfig', 'shared') as unknown as tf.serialization.ConfigDict } : {}),
+    };
+  }
+
+  /** Rebuilds the layer, its router, experts and shared branch from the serialisation registry. */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    const { router, experts, shared, ...rest } = config;
+    return new cls({
+      ...rest,
+      router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
+      experts: fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
+      ...(shared ? { shared: fromComponentConfig<SharedBranch>(shared, 'MoELayer.fromConfig', 'shared') } : {}),
+    });
+  }
+}
