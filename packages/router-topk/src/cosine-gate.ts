@@ -46,6 +46,7 @@ export interface CosineGateConfig extends CosineGateArgs {
   learnTemperature: boolean;
 }
 
+/** The check of a temperature: a finite number > 0. */
 const positive = arg.number({ above: 0 });
 
 /** `v / ‖v‖` along `axis`, as `v · rsqrt(‖v‖² + 1e-8)`: ≈ `v / max(‖v‖, 1e-4)` (X-MoE's eps) and smooth at 0, so the gradient stays finite. */

@@ -79,6 +79,7 @@ export interface TopKChoiceConfig {
   expertBias?: number[];
 }
 
+/** The check of `gates` with softmax gating. */
 const gatesSpec = arg.oneOf<GateNormalization>(['topKSoftmax', 'softmax']);
 
 /**
@@ -100,8 +101,8 @@ const gatesSpec = arg.oneOf<GateNormalization>(['topKSoftmax', 'softmax']);
  * passes) updates it several times. It is used for selection in evaluation too (DeepSeek-V3), and is
  * saved by `getConfig` as `expertBias` (one `[E]` host read when saving), so a model saved with
  * `model.save` restores it. It is the non-trainable variable `bias` ({@link TopKChoice.nonTrainableVariables}),
- * released by {@link TopKChoice.dispose} (a `GatedRouter` disposes its algorithm; `MoELayer.dispose`
- * does not, see the README).
+ * released by {@link TopKChoice.dispose} (a `GatedRouter` disposes its algorithm, `MoELayer.dispose`
+ * its router once no model holds the layer).
  *
  * @example
  * ```ts
