@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EXCLUDED_LOGIT, GatedRouter, MoEArgumentError } from '@moekit/core';
+import { componentConfig, EXCLUDED_LOGIT, fromComponentConfig, GatedRouter, hasCapability, MoEArgumentError, MoEDisposedError } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -99,10 +99,10 @@ describe('CosineGate configuration', () => {
     const cases: [Partial<CosineGateArgs> & Record<string, unknown>, string][] = [
       [{ numOutputs: 0 }, "CosineGate: argument 'numOutputs' expected an integer >= 1, got 0"],
       [{ numOutputs: 4, routingDim: 2.5 }, "CosineGate: argument 'routingDim' expected an integer >= 1, got 2.5"],
-      [{ numOutputs: 4, initialTemperature: 0 }, "CosineGate: argument 'initialTemperature' expected a number > 0, got 0"],
-      [{ numOutputs: 4, minTemperature: Number.NaN }, "CosineGate: argument 'minTemperature' expected a finite number, got NaN"],
+      [{ numOutputs: 4, initialTemperature: 0 }, "CosineGate: argument 'initialTemperature' expected a finite number > 0, got 0"],
+      [{ numOutputs: 4, minTemperature: Number.NaN }, "CosineGate: argument 'minTemperature' expected a finite number > 0, got NaN"],
       [{ numOutputs: 4, initialTemperature: 0.005 }, "CosineGate: argument 'initialTemperature' expected a number >= minTemperature (0.01), got 0.005"],
-      [{ numOutputs: 4, learnTemperature: 'yes' as never }, "CosineGate: argument 'learnTemperature' expected true or false, got yes"],
+      [{ numOutputs: 4, learnTemperature: 'yes' as never }, "CosineGate: argument 'learnTemperature' expected a boolean, got 'yes'"],
       [{ numOutputs: 4, temperature: 0.1 }, "CosineGate: argument 'temperature' expected one of the known options"],
     ];
     for (const [args, message] of cases) {
@@ -113,9 +113,34 @@ describe('CosineGate configuration', () => {
     const gate = new CosineGate({ numOutputs: 3, inputDim: 2 });
     const wide = tf.zeros([4, 5]) as tf.Tensor2D;
     expect(() => gate.scores(wide, { training: false })).toThrow("CosineGate.scores: argument 'gateInput' expected width 2 (the router's inputDim), got shape [4, 5]");
-    expect(() => new CosineGate({ numOutputs: 3 }).gateWeights()).toThrow("CosineGate.gateWeights: argument 'this' expected a built gate");
+    expect(() => new CosineGate({ numOutputs: 3 }).gateWeights()).toThrow("CosineGate.gateWeights: argument 'this' expected a built CosineGate");
     wide.dispose();
     gate.dispose();
+  });
+
+  it('saves and loads through the registry, its weights named projection, embeddings and logTemperature', () => {
+    const gate = new CosineGate({ numOutputs: 3, inputDim: 2, routingDim: 4, seed: 2 });
+    const saved = componentConfig(gate, 'test', 'gate');
+    expect(saved).toEqual({ className: 'CosineGate', package: '@moekit/router-topk', config: gate.getConfig() });
+    const loaded = fromComponentConfig<CosineGate>(saved, 'test', 'gate');
+    expect(loaded.getConfig()).toEqual(gate.getConfig());
+    expect(loaded.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['projection', [2, 4]], ['embeddings', [4, 3]], ['logTemperature', []]]);
+    gate.dispose();
+    loaded.dispose();
+  });
+
+  it('throws MoEDisposedError when used after dispose, and releases W_p, E_emb and log τ', () => {
+    const gate = new CosineGate({ numOutputs: 3, inputDim: 2, seed: 1 });
+    const before = tf.memory().numTensors;
+    gate.dispose();
+    expect(tf.memory().numTensors).toBe(before - 3);
+    const x = inputs();
+    expect(() => gate.scores(x, { training: false })).toThrow(MoEDisposedError);
+    expect(() => gate.scores(x, { training: false })).toThrow('CosineGate.scores');
+    expect(() => gate.temperature()).toThrow(MoEDisposedError);
+    expect(() => gate.gateWeights()).toThrow(MoEDisposedError);
+    expect(() => gate.selectExperts([0])).toThrow(MoEDisposedError);
+    x.dispose();
   });
 
   it('round-trips through getConfig / fromConfig, alone and inside a GatedRouter', () => {
@@ -128,7 +153,7 @@ describe('CosineGate configuration', () => {
     expect(restored.gate).toBeInstanceOf(CosineGate);
     expect(restored.algorithm).toBeInstanceOf(TopKChoice);
     expect(restored.getConfig()).toEqual(router.getConfig());
-    expect(restored.supportsExcludedExperts).toBe(true);
+    expect(hasCapability(restored, 'excludedExperts')).toBe(true);
     router.dispose();
     restored.dispose();
     copy.dispose();

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  arg,
   checkExpertSelection,
-  checkFiniteNumber,
   checkGateInput,
-  checkInteger,
+  Component,
   copyExpertSlices,
   createGateKernel,
-  definedConfig,
   excludeExperts,
   MoEArgumentError,
-  rejectUnknownOptions,
   SeedStream,
+  type ArgsTable,
+  type Capability,
   type Gate,
   type GateOutput,
   type RouteOptions,
@@ -46,7 +46,8 @@ export interface CosineGateConfig extends CosineGateArgs {
   learnTemperature: boolean;
 }
 
-const KNOWN = ['numOutputs', 'inputDim', 'routingDim', 'initialTemperature', 'minTemperature', 'learnTemperature', 'seed'];
+/** The check of a temperature: a finite number > 0. */
+const positive = arg.number({ above: 0 });
 
 /** `v / ‖v‖` along `axis`, as `v · rsqrt(‖v‖² + 1e-8)`: ≈ `v / max(‖v‖, 1e-4)` (X-MoE's eps) and smooth at 0, so the gradient stays finite. */
 function l2Normalize(v: tf.Tensor, axis: number): tf.Tensor {
@@ -84,80 +85,73 @@ function orthogonal(rows: number, cols: number, gain: number, seed: number | und
  * const router = new GatedRouter({ gate: new CosineGate({ numOutputs: 8, seed: 1 }), algorithm: new TopKChoice({ numExperts: 8, k: 2 }) });
  * ```
  */
-export class CosineGate extends tf.serialization.Serializable implements Gate {
+export class CosineGate extends Component<CosineGateArgs, CosineGateConfig> implements Gate {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'CosineGate';
-  /** Score columns `N`. */
-  readonly numOutputs: number;
-  /** Honours {@link RouteOptions.excludedExperts}: excluded columns score `EXCLUDED_LOGIT`. */
-  readonly supportsExcludedExperts = true;
-  /** The validated arguments. */
-  readonly config: Readonly<CosineGateConfig>;
-  private projection: tf.Variable | undefined; // [Dg, d_e] W_p
-  private embeddings: tf.Variable | undefined; // [d_e, N] E_emb
-  private logTemperature: tf.Variable | undefined; // [] log τ (when learned)
+  /** The arguments: defaults and checks (`minTemperature` first, as `initialTemperature` must not be below it). */
+  static readonly argsTable: ArgsTable<CosineGateArgs> = {
+    numOutputs: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    routingDim: arg.integer({ min: 1, default: 16 }),
+    minTemperature: arg.number({ above: 0, default: 0.01 }),
+    initialTemperature: arg.value<number>({
+      default: 0.07,
+      check: (where, name, value, resolved) => {
+        positive.check!(where, name, value, resolved);
+        const min = resolved['minTemperature'] as number;
+        if (value < min) throw new MoEArgumentError(where, name, `a number >= minTemperature (${min})`, String(value));
+      },
+    }),
+    learnTemperature: arg.boolean({ default: true }),
+    seed: arg.number({ optional: true }),
+  };
+  /** Selects experts, gives its per-expert router vectors, and honours excluded experts (their columns score `EXCLUDED_LOGIT`). */
+  static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
   private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: CosineGateArgs) {
-    super();
-    const where = 'CosineGate';
-    rejectUnknownOptions(where, args ?? {}, KNOWN);
-    this.config = {
-      ...args,
-      routingDim: args.routingDim ?? 16,
-      initialTemperature: args.initialTemperature ?? 0.07,
-      minTemperature: args.minTemperature ?? 0.01,
-      learnTemperature: args.learnTemperature ?? true,
-    };
-    const { routingDim, initialTemperature, minTemperature, learnTemperature } = this.config;
-    checkInteger(where, 'numOutputs', args.numOutputs, 1);
-    if (args.inputDim !== undefined) checkInteger(where, 'inputDim', args.inputDim, 1);
-    checkInteger(where, 'routingDim', routingDim, 1);
-    for (const [name, value] of [['initialTemperature', initialTemperature], ['minTemperature', minTemperature]] as const) {
-      checkFiniteNumber(where, name, value);
-      if (value <= 0) throw new MoEArgumentError(where, name, 'a number > 0', String(value));
-    }
-    if (initialTemperature < minTemperature) {
-      throw new MoEArgumentError(where, 'initialTemperature', `a number >= minTemperature (${minTemperature})`, String(initialTemperature));
-    }
-    if (typeof learnTemperature !== 'boolean') throw new MoEArgumentError(where, 'learnTemperature', 'true or false', String(learnTemperature));
-    this.numOutputs = args.numOutputs;
-    this.seeds = new SeedStream(args.seed);
-    if (args.inputDim !== undefined) this.build(args.inputDim);
+    super(args);
+    this.seeds = new SeedStream(this.config.seed);
+    if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** Creates `W_p` `[Dg, d_e]`, `E_emb` `[d_e, N]` and `log τ`; a second call is a no-op. */
+  /** Score columns `N`. */
+  get numOutputs(): number {
+    return this.config.numOutputs;
+  }
+
+  /** Creates `projection` `W_p` `[Dg, d_e]`, `embeddings` `E_emb` `[d_e, N]` and, when learned, `logTemperature` `log τ` `[]`; a second call is a no-op. */
   build(inputDim: number): void {
-    if (this.projection !== undefined) return;
+    this.assertLive('CosineGate.build');
+    if (this.hasVariable('projection')) return;
     const { routingDim, initialTemperature, learnTemperature } = this.config;
-    this.projection = createGateKernel(inputDim, routingDim, 'glorotUniform', this.seeds.next());
-    const seed = this.seeds.next();
-    this.embeddings = tf.tidy(() => tf.variable(orthogonal(routingDim, this.numOutputs, 0.32, seed), true));
-    if (learnTemperature) this.logTemperature = tf.tidy(() => tf.variable(tf.scalar(Math.log(initialTemperature)), true));
-  }
-
-  /** `[W_p, E_emb, log τ]` (`log τ` only when learned); empty before the gate is built. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.projection, this.embeddings, this.logTemperature].filter((v): v is tf.Variable => v !== undefined);
+    this.addVariable('projection', createGateKernel(inputDim, routingDim, 'glorotUniform', this.seeds.next()));
+    this.addVariable('embeddings', orthogonal(routingDim, this.numOutputs, 0.32, this.seeds.next()));
+    if (learnTemperature) this.addVariable('logTemperature', tf.scalar(Math.log(initialTemperature)));
   }
 
   /** The temperature `τ = max(exp(log τ), minTemperature)` as a scalar the caller owns. */
   temperature(): tf.Scalar {
-    const { minTemperature, initialTemperature } = this.config;
-    if (this.logTemperature === undefined) return tf.scalar(initialTemperature);
-    const logTemperature = this.logTemperature;
+    const where = 'CosineGate.temperature';
+    this.assertLive(where);
+    const { minTemperature, initialTemperature, learnTemperature } = this.config;
+    if (!learnTemperature) return tf.scalar(initialTemperature);
+    const logTemperature = this.variable('logTemperature', where); // [] log τ
     return tf.tidy(() => tf.exp(tf.maximum(logTemperature, Math.log(minTemperature))) as tf.Scalar); // clamped: no gradient below the bound (Tutel)
   }
 
   /** `[T, Dg]` → `[T, N]` = `cos(W_p x, e_i) / τ` (X-MoE §3), excluded experts at `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput {
+    const where = 'CosineGate.scores';
+    this.assertLive(where);
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const projection = this.projection!;
-    checkGateInput('CosineGate.scores', gateInput, projection.shape[0]!);
+    const projection = this.variable('projection', where); // [Dg, d_e] W_p
+    const embeddings = this.variable('embeddings', where); // [d_e, N] E_emb
+    checkGateInput(where, gateInput, projection.shape[0]!);
     const logits = tf.tidy(() => {
       const projected = l2Normalize(tf.matMul(tf.cast(gateInput, 'float32'), projection as tf.Tensor2D), 1); // [T, d_e] W_p x / ‖W_p x‖
-      const experts = l2Normalize(this.embeddings!, 0); // [d_e, N] e_i / ‖e_i‖
+      const experts = l2Normalize(embeddings, 0); // [d_e, N] e_i / ‖e_i‖
       const cosine = tf.matMul(projected as tf.Tensor2D, experts as tf.Tensor2D); // [T, N] cos(W_p x, e_i)
       return excludeExperts(tf.div(cosine, this.temperature()) as tf.Tensor2D, options.excludedExperts); // [T, N] / τ
     });
@@ -170,43 +164,21 @@ export class CosineGate extends tf.serialization.Serializable implements Gate {
    * (`s_i = x·w_i / (‖W_p x‖ τ)`). A copy the caller owns.
    */
   gateWeights(): tf.Tensor2D {
-    const projection = this.built('CosineGate.gateWeights');
-    return tf.tidy(() => tf.matMul(projection as tf.Tensor2D, l2Normalize(this.embeddings!, 0) as tf.Tensor2D));
+    const projection = this.variable('projection', 'CosineGate.gateWeights'); // [Dg, d_e]
+    const embeddings = this.variable('embeddings', 'CosineGate.gateWeights'); // [d_e, N]
+    return tf.tidy(() => tf.matMul(projection as tf.Tensor2D, l2Normalize(embeddings, 0) as tf.Tensor2D));
   }
 
   /** A new gate over the experts `keep` (their embeddings copied; `W_p` and `τ` copied); this gate is unchanged. */
   selectExperts(keep: readonly number[]): CosineGate {
     const where = 'CosineGate.selectExperts';
-    const projection = this.built(where);
+    const projection = this.variable('projection', where);
     checkExpertSelection(where, keep, this.numOutputs);
     const gate = new CosineGate({ ...this.config, numOutputs: keep.length, inputDim: projection.shape[0]! });
-    gate.projection!.assign(projection);
-    copyExpertSlices(gate.embeddings!, this.embeddings!, keep, 1);
-    if (this.logTemperature !== undefined) gate.logTemperature!.assign(this.logTemperature);
+    gate.variable('projection', where).assign(projection);
+    copyExpertSlices(gate.variable('embeddings', where), this.variable('embeddings', where), keep, 1);
+    if (this.hasVariable('logTemperature')) gate.variable('logTemperature', where).assign(this.variable('logTemperature', where));
     return gate;
-  }
-
-  private built(where: string): tf.Variable {
-    if (this.projection === undefined) throw new MoEArgumentError(where, 'this', 'a built gate (give inputDim, call build or scores once)', 'a gate without weights');
-    return this.projection;
-  }
-
-  /** The constructor arguments (the learned weights travel with the model's weights). */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a gate (fresh weights) from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases `W_p`, `E_emb` and `log τ`. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables);
-    this.projection = undefined;
-    this.embeddings = undefined;
-    this.logTemperature = undefined;
   }
 }
 

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { componentConfig, fromComponentConfig, hasCapability, MoEDisposedError } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, trainOnClusters } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
+import './register.js';
 import { HierarchicalTopKRouter } from './hierarchical-top-k-router.js';
 
 function release(out: ReturnType<HierarchicalTopKRouter['route']>) {
@@ -45,6 +47,31 @@ describe('HierarchicalTopKRouter (Shazeer 2017, Appendix B)', () => {
     expect(report.balanceLoss.last).toBeLessThan(report.balanceLoss.first);
     report.finalLoad.forEach((load) => expect(load).toBeGreaterThan(0));
     router.dispose();
+  });
+
+  it('saves and loads through the registry, its four kernels named; declares no capabilities', () => {
+    const router = new HierarchicalTopKRouter({ numGroups: 2, expertsPerGroup: 3, inputDim: 4, seed: 2 });
+    const saved = componentConfig(router, 'test', 'router');
+    expect(saved).toEqual({ className: 'HierarchicalTopKRouter', package: '@moekit/router-topk', config: router.getConfig() });
+    expect(router.getConfig()).toEqual({ numGroups: 2, expertsPerGroup: 3, kGroups: 1, kExperts: 2, inputDim: 4, noise: 'shazeer', noiseEpsilon: 1e-2, importanceWeight: 0.01, loadWeight: 0.01, kernelInitializer: 'zeros', seed: 2 });
+    const loaded = fromComponentConfig<HierarchicalTopKRouter>(saved, 'test', 'router');
+    expect(loaded.getConfig()).toEqual(router.getConfig());
+    expect(loaded.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['primary', [4, 2]], ['secondary', [4, 6]], ['primaryNoise', [4, 2]], ['secondaryNoise', [4, 6]]]);
+    expect([...router.capabilities]).toEqual([]);
+    expect(hasCapability(router, 'selectExperts')).toBe(false);
+    router.dispose();
+    loaded.dispose();
+  });
+
+  it('throws MoEDisposedError when used after dispose, and releases its kernels', () => {
+    const router = new HierarchicalTopKRouter({ numGroups: 2, expertsPerGroup: 2, inputDim: 3, seed: 1 });
+    const before = tf.memory().numTensors;
+    router.dispose();
+    expect(tf.memory().numTensors).toBe(before - 4);
+    const x = tf.zeros([2, 3]) as tf.Tensor2D;
+    expect(() => router.route(x, { training: false })).toThrow(MoEDisposedError);
+    expect(() => router.route(x, { training: false })).toThrow('HierarchicalTopKRouter.route');
+    x.dispose();
   });
 
   it('rejects bad arguments and leaks nothing', async () => {

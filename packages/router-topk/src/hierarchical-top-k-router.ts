@@ -1,18 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  arg,
   checkGateInput,
-  checkInteger,
-  checkNonNegative,
-  checkOneOf,
+  Component,
   createGateKernel,
-  definedConfig,
+  gateInitializers,
   importanceLoss,
   loadBalancingLoss,
   MoEArgumentError,
   oneHotFloat,
-  rejectUnknownOptions,
   SeedStream,
   selectTopK,
+  type ArgsTable,
   type GateInitializer,
   type RouteOptions,
   type Router,
@@ -49,34 +48,6 @@ export interface HierarchicalTopKRouterArgs {
 
 /** A {@link HierarchicalTopKRouter}'s arguments with every default filled in. */
 export type HierarchicalTopKRouterConfig = Required<Omit<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>> & Pick<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>;
-const KNOWN = ['numGroups', 'expertsPerGroup', 'kGroups', 'kExperts', 'inputDim', 'noise', 'noiseEpsilon', 'importanceWeight', 'loadWeight', 'kernelInitializer', 'seed'];
-
-function resolve(args: HierarchicalTopKRouterArgs): HierarchicalTopKRouterConfig {
-  const where = 'HierarchicalTopKRouter';
-  rejectUnknownOptions(where, args, KNOWN);
-  const r: HierarchicalTopKRouterConfig = {
-    numGroups: args.numGroups,
-    expertsPerGroup: args.expertsPerGroup,
-    kGroups: args.kGroups ?? 1,
-    kExperts: args.kExperts ?? 2,
-    inputDim: args.inputDim,
-    noise: args.noise ?? 'shazeer',
-    noiseEpsilon: args.noiseEpsilon ?? 1e-2,
-    importanceWeight: args.importanceWeight ?? 0.01,
-    loadWeight: args.loadWeight ?? 0.01,
-    kernelInitializer: args.kernelInitializer ?? 'zeros',
-    seed: args.seed,
-  };
-  checkInteger(where, 'numGroups', r.numGroups, 1);
-  checkInteger(where, 'expertsPerGroup', r.expertsPerGroup, 1);
-  checkInteger(where, 'kGroups', r.kGroups, 1, r.numGroups);
-  checkInteger(where, 'kExperts', r.kExperts, 1, r.expertsPerGroup);
-  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
-  checkOneOf(where, 'noise', r.noise, ['shazeer', 'none']);
-  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-  for (const name of ['noiseEpsilon', 'importanceWeight', 'loadWeight'] as const) checkNonNegative(where, name, r[name]);
-  return r;
-}
 
 /**
  * The two-level hierarchical MoE of Shazeer et al. 2017 (https://arxiv.org/abs/1701.06538),
@@ -87,60 +58,78 @@ function resolve(args: HierarchicalTopKRouterArgs): HierarchicalTopKRouterConfig
  * Σ_x G_primary(x)_i · G_i(x)_j` on clean gates, and `load` = `CV(Load_H)²`, `Load_H(X)_{i,j} =
  * Load_primary(X)_i · Load_i(X^(i))_j / |X^(i)|` with `X^(i)` the tokens the primary gate sent to
  * group `i` (tensor2tensor's `secondary_load · primary_smooth_load / primary_true_load`). Without
- * noise (evaluation) the load term is Switch's `loadBalancing` over the `E` experts.
+ * noise (evaluation) the load term is Switch's `loadBalancing` over the `E` experts. Its variables:
+ * `primary`, `secondary` and, with noise, `primaryNoise`, `secondaryNoise`. It declares no capabilities.
  *
  * @example
  * ```ts
  * const router = new HierarchicalTopKRouter({ numGroups: 4, expertsPerGroup: 8, kGroups: 1, kExperts: 2 }); // E = 32, K = 2
  * ```
  */
-export class HierarchicalTopKRouter extends tf.serialization.Serializable implements Router {
+export class HierarchicalTopKRouter extends Component<HierarchicalTopKRouterArgs, HierarchicalTopKRouterConfig> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'HierarchicalTopKRouter';
-  /** Experts `E = a · b`. */
-  readonly numExperts: number;
-  /** Choices per token `K = kGroups · kExperts`. */
-  readonly k: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<HierarchicalTopKRouterConfig>;
-  private weights: { primary: tf.Variable; primaryNoise?: tf.Variable; secondary: tf.Variable; secondaryNoise?: tf.Variable } | undefined;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<HierarchicalTopKRouterArgs> = {
+    numGroups: arg.integer({ min: 1 }),
+    expertsPerGroup: arg.integer({ min: 1 }),
+    kGroups: arg.integer({ min: 1, max: (r) => r['numGroups'] as number, default: 1 }),
+    kExperts: arg.integer({ min: 1, max: (r) => r['expertsPerGroup'] as number, default: 2 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    noise: arg.oneOf<'shazeer' | 'none'>(['shazeer', 'none'], { default: 'shazeer' }),
+    noiseEpsilon: arg.number({ min: 0, default: 1e-2 }),
+    importanceWeight: arg.number({ min: 0, default: 0.01 }),
+    loadWeight: arg.number({ min: 0, default: 0.01 }),
+    kernelInitializer: arg.oneOf<GateInitializer>(gateInitializers, { default: 'zeros' }),
+    seed: arg.number({ optional: true }),
+  };
   private readonly seeds: SeedStream;
 
-  /** Validates the arguments; builds now if `inputDim` is given. */
+  /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: HierarchicalTopKRouterArgs) {
-    super();
-    this.config = resolve(args);
-    this.numExperts = this.config.numGroups * this.config.expertsPerGroup;
-    this.k = this.config.kGroups * this.config.kExperts;
+    super(args);
     this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** Creates the primary `[Dg, a]` and secondary `[Dg, a·b]` gate kernels (and noise kernels). */
-  build(inputDim: number): void {
-    if (this.weights !== undefined) return;
-    const { numGroups, kernelInitializer, noise } = this.config;
-    const make = (width: number) => createGateKernel(inputDim, width, kernelInitializer, this.seeds.next());
-    this.weights = {
-      primary: make(numGroups),
-      secondary: make(this.numExperts),
-      ...(noise === 'shazeer' ? { primaryNoise: make(numGroups), secondaryNoise: make(this.numExperts) } : {}),
-    };
+  /** Experts `E = a · b`. */
+  get numExperts(): number {
+    return this.config.numGroups * this.config.expertsPerGroup;
   }
 
-  /** The primary and secondary gate (and noise) kernels; empty before the router is built. */
-  get trainableVariables(): tf.Variable[] {
-    if (this.weights === undefined) return [];
-    const { primary, primaryNoise, secondary, secondaryNoise } = this.weights;
-    return [primary, secondary, primaryNoise, secondaryNoise].filter((v): v is tf.Variable => v !== undefined);
+  /** Choices per token `K = kGroups · kExperts`. */
+  get k(): number {
+    return this.config.kGroups * this.config.kExperts;
+  }
+
+  /** Creates the gate kernels `primary` `[Dg, a]` and `secondary` `[Dg, a·b]` (and `primaryNoise`, `secondaryNoise` for `'shazeer'`); a second call is a no-op. */
+  build(inputDim: number): void {
+    this.assertLive('HierarchicalTopKRouter.build');
+    if (this.hasVariable('primary')) return;
+    const { numGroups, kernelInitializer, noise } = this.config;
+    const add = (name: string, width: number) => this.addVariable(name, createGateKernel(inputDim, width, kernelInitializer, this.seeds.next()));
+    add('primary', numGroups);
+    add('secondary', this.numExperts);
+    if (noise === 'shazeer') {
+      add('primaryNoise', numGroups);
+      add('secondaryNoise', this.numExperts);
+    }
   }
 
   /** Routes `[T, Dg]` through both gates. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
+    const where = 'HierarchicalTopKRouter.route';
+    this.assertLive(where);
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const w = this.weights!;
-    checkGateInput('HierarchicalTopKRouter.route', gateInput, w.primary.shape[0]!);
-    const { numGroups: a, expertsPerGroup: b, kGroups, kExperts, noise, noiseEpsilon, importanceWeight, loadWeight } = this.config;
+    const { noise } = this.config;
+    const w = {
+      primary: this.variable('primary', where), // [Dg, a]
+      secondary: this.variable('secondary', where), // [Dg, a·b]
+      primaryNoise: noise === 'shazeer' ? this.variable('primaryNoise', where) : undefined, // [Dg, a]
+      secondaryNoise: noise === 'shazeer' ? this.variable('secondaryNoise', where) : undefined, // [Dg, a·b]
+    };
+    checkGateInput(where, gateInput, w.primary.shape[0]!);
+    const { numGroups: a, expertsPerGroup: b, kGroups, kExperts, noiseEpsilon, importanceWeight, loadWeight } = this.config;
     const numTokens = gateInput.shape[0];
     const noisyGating = options.training && noise === 'shazeer';
     return tf.tidy(() => {
@@ -205,27 +194,12 @@ export class HierarchicalTopKRouter extends tf.serialization.Serializable implem
   }
 
   /**
-   * Not supported, and always throws: the primary gate scores whole groups of exactly `b` experts
+   * Not supported (the router does not declare the `'selectExperts'` capability), and always throws a
+   * reason that a capability check cannot give: the primary gate scores whole groups of exactly `b` experts
    * (`E = a · b`, Eq. 12), so an arbitrary subset of experts is not a hierarchical router; the caller
    * gets an `MoEArgumentError` saying so instead of a silently different routing.
    */
   selectExperts(keep: readonly number[]): Router {
     throw new MoEArgumentError('HierarchicalTopKRouter.selectExperts', 'keep', `a router with a flat gate (the hierarchical gate needs ${this.config.numGroups} groups of exactly ${this.config.expertsPerGroup} experts; pruning single experts would break it)`, `${Array.isArray(keep) ? keep.length : String(keep)} experts to keep`);
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a router from {@link HierarchicalTopKRouter.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the gate weights. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables);
-    this.weights = undefined;
   }
 }

@@ -1,12 +1,14 @@
-// Registers the router, gate and routing-algorithm classes with tfjs's serialisation registry, so models that hold them can be
-// saved and restored (`tf.loadLayersModel`). Imported by index.ts; listed in package.json sideEffects.
-import * as tf from '@tensorflow/tfjs-core';
+// Registers the router, gate and routing-algorithm classes with moekit's component registry (and, through it, tfjs's
+// serialisation registry), so models that hold them can be saved and restored (`tf.loadLayersModel`), and a saved
+// model that needs them names this package. Imported by index.ts; listed in package.json sideEffects.
+import { registerComponent } from '@moekit/core';
 import { CosineGate } from './cosine-gate.js';
 import { HierarchicalTopKRouter } from './hierarchical-top-k-router.js';
 import { TopKChoice } from './top-k-choice.js';
 import { TopKRouter } from './top-k-router.js';
 
-tf.serialization.registerClass(TopKRouter);
-tf.serialization.registerClass(HierarchicalTopKRouter);
-tf.serialization.registerClass(CosineGate);
-tf.serialization.registerClass(TopKChoice);
+const PACKAGE = '@moekit/router-topk';
+registerComponent(TopKRouter, PACKAGE);
+registerComponent(HierarchicalTopKRouter, PACKAGE);
+registerComponent(CosineGate, PACKAGE);
+registerComponent(TopKChoice, PACKAGE);

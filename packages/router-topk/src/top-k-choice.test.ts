@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EXCLUDED_LOGIT, MoEArgumentError, type TokenChoiceOutput } from '@moekit/core';
+import { componentConfig, EXCLUDED_LOGIT, fromComponentConfig, MoEArgumentError, MoEDisposedError, type TokenChoiceOutput } from '@moekit/core';
 import { expectNoLeakedTensors } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -122,8 +122,8 @@ describe('TopKChoice configuration', () => {
       [{ numExperts: 3, gating: 'relu' }, "TopKChoice: argument 'gating' expected one of 'softmax' | 'sigmoid', got 'relu'"],
       [{ numExperts: 3, gates: 'top1' }, "TopKChoice: argument 'gates' expected one of 'topKSoftmax' | 'softmax', got 'top1'"],
       [{ numExperts: 3, gating: 'sigmoid', gates: 'softmax' }, "TopKChoice: argument 'gates' expected no value with gating 'sigmoid'"],
-      [{ numExperts: 3, biasUpdateRate: -1e-3 }, "TopKChoice: argument 'biasUpdateRate' expected a finite number >= 0, got -0.001"],
-      [{ numExperts: 3, loadBalancingWeight: Number.POSITIVE_INFINITY }, "TopKChoice: argument 'loadBalancingWeight' expected a finite number >= 0, got Infinity"],
+      [{ numExperts: 3, biasUpdateRate: -1e-3 }, "TopKChoice: argument 'biasUpdateRate' expected a finite number ≥ 0, got -0.001"],
+      [{ numExperts: 3, loadBalancingWeight: Number.POSITIVE_INFINITY }, "TopKChoice: argument 'loadBalancingWeight' expected a finite number ≥ 0, got Infinity"],
       [{ numExperts: 3, biasUpdateRate: 1e-3, expertBias: [0, 0] }, "AuxLossFreeBias: argument 'initial' expected 3 numbers (one per expert), got 2 numbers"],
       [{ numExperts: 3, expertBias: [0, Number.NaN, 0] }, "AuxLossFreeBias: argument 'initial[1]' expected a finite number, got NaN"],
       [{ numExperts: 3, topK: 2 }, "TopKChoice: argument 'topK' expected one of the known options"],
@@ -137,6 +137,34 @@ describe('TopKChoice configuration', () => {
     const wrong = tf.zeros([4, 5]) as tf.Tensor2D;
     expect(() => algorithm.route(wrong, { training: false })).toThrow("TopKChoice.route: argument 'logits' expected shape [4, 3], got shape [4, 5]");
     wrong.dispose();
+  });
+
+  it('saves and loads through the registry, the current bias with it; the bias is its non-trainable variable `bias`', () => {
+    const algorithm = new TopKChoice({ numExperts: 3, k: 1, gating: 'sigmoid', biasUpdateRate: 0.25 });
+    const logits = tf.tensor2d([[2, 0, 0], [1, 0, 0]]);
+    release(algorithm.route(logits, { training: true })); // both tokens choose expert 0: load [2, 0, 0], mean 2/3 → b = [-0.25, 0.25, 0.25]
+    expect(algorithm.namedVariables().map(([name, v]) => [name, v.trainable])).toEqual([['bias', false]]);
+    expect(algorithm.trainableVariables).toEqual([]);
+    const saved = componentConfig(algorithm, 'test', 'algorithm');
+    expect(saved).toEqual({ className: 'TopKChoice', package: '@moekit/router-topk', config: { numExperts: 3, k: 1, gating: 'sigmoid', loadBalancingWeight: 0, biasUpdateRate: 0.25, expertBias: [-0.25, 0.25, 0.25] } });
+    const loaded = fromComponentConfig<TopKChoice>(saved, 'test', 'algorithm');
+    expect(Array.from(loaded.expertBias!.dataSync())).toEqual([-0.25, 0.25, 0.25]);
+    expect(loaded.getConfig()).toEqual(algorithm.getConfig());
+    logits.dispose();
+    algorithm.dispose();
+    loaded.dispose();
+  });
+
+  it('throws MoEDisposedError when used after dispose', () => {
+    const algorithm = new TopKChoice({ numExperts: 3, gating: 'sigmoid', biasUpdateRate: 1e-3 });
+    algorithm.dispose();
+    const logits = tf.zeros([2, 3]) as tf.Tensor2D;
+    expect(() => algorithm.route(logits, { training: true })).toThrow(MoEDisposedError);
+    expect(() => algorithm.route(logits, { training: true })).toThrow('TopKChoice.route');
+    expect(() => algorithm.expertBias).toThrow(MoEDisposedError);
+    expect(() => algorithm.getConfig()).toThrow(MoEDisposedError);
+    expect(algorithm.nonTrainableVariables).toEqual([]);
+    logits.dispose();
   });
 
   it('round-trips through getConfig / fromConfig and is registered', () => {

@@ -1,15 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkInteger,
-  checkNonNegative,
-  checkOneOf,
+  arg,
   checkRank,
   checkShape,
-  definedConfig,
+  Component,
   loadBalancingLoss,
   MoEArgumentError,
-  rejectUnknownOptions,
   selectTopK,
+  type ArgsTable,
   type RouteOptions,
   type RoutingAlgorithm,
   type TokenChoiceOutput,
@@ -63,7 +61,7 @@ export interface TopKChoiceArgs {
   expertBias?: number[];
 }
 
-/** A {@link TopKChoice}'s arguments with every default filled in (the bias is saved separately). */
+/** A {@link TopKChoice}'s arguments with every default filled in. */
 export interface TopKChoiceConfig {
   /** Experts `E`. */
   numExperts: number;
@@ -77,29 +75,12 @@ export interface TopKChoiceConfig {
   loadBalancingWeight: number;
   /** Update rate `u` of the aux-loss-free bias (0: no update). */
   biasUpdateRate: number;
+  /** The starting bias, when one was given (`getConfig` saves the current bias here). */
+  expertBias?: number[];
 }
 
-const KNOWN = ['numExperts', 'k', 'gating', 'gates', 'loadBalancingWeight', 'biasUpdateRate', 'expertBias'];
-
-function resolve(args: TopKChoiceArgs): TopKChoiceConfig {
-  const where = 'TopKChoice';
-  rejectUnknownOptions(where, args ?? {}, KNOWN);
-  const gating = args.gating ?? 'softmax';
-  checkOneOf(where, 'gating', gating, ['softmax', 'sigmoid']);
-  checkInteger(where, 'numExperts', args.numExperts, 1);
-  const k = args.k ?? 2;
-  checkInteger(where, 'k', k, 1, args.numExperts);
-  if (gating === 'sigmoid' && args.gates !== undefined) {
-    throw new MoEArgumentError(where, 'gates', "no value with gating 'sigmoid' (sigmoid gates are normalised over the top-k, DeepSeek-V3 Eq. 13)", `'${args.gates}'`);
-  }
-  const gates = gating === 'softmax' ? (args.gates ?? 'topKSoftmax') : undefined;
-  if (gates !== undefined) checkOneOf(where, 'gates', gates, ['topKSoftmax', 'softmax']);
-  const biasUpdateRate = args.biasUpdateRate ?? 0;
-  checkNonNegative(where, 'biasUpdateRate', biasUpdateRate);
-  const loadBalancingWeight = args.loadBalancingWeight ?? (gating === 'sigmoid' && biasUpdateRate > 0 ? 0 : 0.01);
-  checkNonNegative(where, 'loadBalancingWeight', loadBalancingWeight);
-  return { numExperts: args.numExperts, k, gating, gates, loadBalancingWeight, biasUpdateRate };
-}
+/** The check of `gates` with softmax gating. */
+const gatesSpec = arg.oneOf<GateNormalization>(['topKSoftmax', 'softmax']);
 
 /**
  * Top-k token choice as a {@link RoutingAlgorithm}: every token chooses the `k` experts of highest
@@ -119,9 +100,9 @@ function resolve(args: TopKChoiceArgs): TopKChoiceConfig {
  * "after each step"); a training step that routes several times (adversarial attacks, several forward
  * passes) updates it several times. It is used for selection in evaluation too (DeepSeek-V3), and is
  * saved by `getConfig` as `expertBias` (one `[E]` host read when saving), so a model saved with
- * `model.save` restores it. It is a non-trainable variable ({@link TopKChoice.nonTrainableVariables}),
- * released by {@link TopKChoice.dispose} (a `GatedRouter` disposes its algorithm; `MoELayer.dispose`
- * does not, see the README).
+ * `model.save` restores it. It is the non-trainable variable `bias` ({@link TopKChoice.nonTrainableVariables}),
+ * released by {@link TopKChoice.dispose} (a `GatedRouter` disposes its algorithm, `MoELayer.dispose`
+ * its router once no model holds the layer).
  *
  * @example
  * ```ts
@@ -132,36 +113,55 @@ function resolve(args: TopKChoiceArgs): TopKChoiceConfig {
  * });
  * ```
  */
-export class TopKChoice extends tf.serialization.Serializable implements RoutingAlgorithm {
+export class TopKChoice extends Component<TopKChoiceArgs, TopKChoiceConfig> implements RoutingAlgorithm {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'TopKChoice';
-  /** Experts `E`. */
-  readonly numExperts: number;
-  /** Choices per token `K`. */
-  readonly k: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<TopKChoiceConfig>;
+  /** The arguments: defaults (`gates` and `loadBalancingWeight` following `gating`) and checks. */
+  static readonly argsTable: ArgsTable<TopKChoiceArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    k: arg.integer({ min: 1, max: (r) => r['numExperts'] as number, default: 2 }),
+    gating: arg.oneOf<TopKGating>(['softmax', 'sigmoid'], { default: 'softmax' }),
+    gates: arg.value<GateNormalization>({
+      optional: true,
+      defaultFrom: (r) => (r['gating'] === 'softmax' ? 'topKSoftmax' : undefined),
+      check: (where, name, value, resolved) => {
+        if (resolved['gating'] === 'sigmoid') {
+          throw new MoEArgumentError(where, name, "no value with gating 'sigmoid' (sigmoid gates are normalised over the top-k, DeepSeek-V3 Eq. 13)", `'${value}'`);
+        }
+        gatesSpec.check!(where, name, value, resolved);
+      },
+    }),
+    biasUpdateRate: arg.number({ min: 0, default: 0 }),
+    loadBalancingWeight: arg.number({ min: 0, defaultFrom: (r) => (r['gating'] === 'sigmoid' && (r['biasUpdateRate'] as number) > 0 ? 0 : 0.01) }),
+    expertBias: arg.value<number[]>({ optional: true }), // checked by AuxLossFreeBias
+  };
   private readonly bias: AuxLossFreeBias | undefined;
 
-  /** Validates the arguments (unknown options are rejected by name); creates the bias if one is used. */
+  /** Validates the arguments (unknown options are rejected by name); creates the bias `bias` (non-trainable) if one is used. */
   constructor(args: TopKChoiceArgs) {
-    super();
-    this.config = resolve(args);
-    this.numExperts = this.config.numExperts;
-    this.k = this.config.k;
-    if (this.config.biasUpdateRate > 0 || args.expertBias !== undefined) {
-      this.bias = new AuxLossFreeBias({ numExperts: this.numExperts, updateRate: this.config.biasUpdateRate, ...(args.expertBias !== undefined ? { initial: args.expertBias } : {}) });
+    super(args);
+    const { numExperts, biasUpdateRate, expertBias } = this.config;
+    if (biasUpdateRate > 0 || expertBias !== undefined) {
+      this.bias = new AuxLossFreeBias({ numExperts, updateRate: biasUpdateRate, ...(expertBias !== undefined ? { initial: expertBias } : {}) });
+      this.addVariable('bias', this.bias.variable, false); // owned (saved, disposed) by this component
     }
+  }
+
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** Choices per token `K`. */
+  get k(): number {
+    return this.config.k;
   }
 
   /** The `[E]` selection bias `b` (a non-trainable variable), or `undefined` without aux-loss-free balancing. */
   get expertBias(): tf.Variable | undefined {
-    return this.bias?.variable;
-  }
-
-  /** `[b]` with aux-loss-free balancing, else empty: state that is saved but never trained. */
-  get nonTrainableVariables(): tf.Variable[] {
-    return this.bias === undefined ? [] : [this.bias.variable];
+    const where = 'TopKChoice.expertBias';
+    this.assertLive(where);
+    return this.hasVariable('bias') ? this.variable('bias', where) : undefined;
   }
 
   /**
@@ -170,6 +170,7 @@ export class TopKChoice extends tf.serialization.Serializable implements Routing
    */
   route(logits: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     const where = 'TopKChoice.route';
+    this.assertLive(where);
     checkRank(where, 'logits', logits, 2);
     checkShape(where, 'logits', logits, [logits.shape[0], this.numExperts]);
     const { numExperts, k, gating, gates, loadBalancingWeight } = this.config;
@@ -191,19 +192,10 @@ export class TopKChoice extends tf.serialization.Serializable implements Routing
     });
   }
 
-  /** The constructor arguments, with the current bias as `expertBias` (one `[E]` host read). */
+  /** The arguments, with the current bias as `expertBias` (one `[E]` host read). */
   override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig({ ...this.config, expertBias: this.bias?.values() });
-  }
-
-  /** Rebuilds the algorithm (and its bias) from {@link TopKChoice.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the bias. */
-  dispose(): void {
-    this.bias?.dispose();
+    this.assertLive('TopKChoice.getConfig');
+    return { ...super.getConfig(), ...(this.bias !== undefined ? { expertBias: this.bias.values() } : {}) };
   }
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { componentConfig, fromComponentConfig, hasCapability, MoEDisposedError } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -160,13 +161,42 @@ describe('TopKRouter configuration', () => {
     copy.dispose();
   });
 
+  it('saves and loads through the registry: same config, weights named kernel and noiseKernel', () => {
+    const router = new TopKRouter({ numExperts: 3, k: 1, inputDim: 2, seed: 4 });
+    const saved = componentConfig(router, 'test', 'router');
+    expect(saved).toEqual({ className: 'TopKRouter', package: '@moekit/router-topk', config: router.getConfig() });
+    const loaded = fromComponentConfig<TopKRouter>(saved, 'test', 'router');
+    expect(loaded).toBeInstanceOf(TopKRouter);
+    expect(loaded.getConfig()).toEqual(router.getConfig());
+    expect(loaded.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['kernel', [2, 3]], ['noiseKernel', [2, 3]]]);
+    router.dispose();
+    loaded.dispose();
+  });
+
+  it('throws MoEDisposedError when used after dispose, and releases both kernels', () => {
+    const router = new TopKRouter({ numExperts: 3, inputDim: 2, seed: 1 });
+    const before = tf.memory().numTensors;
+    router.dispose();
+    expect(tf.memory().numTensors).toBe(before - 2); // W_g, W_noise
+    const input = x();
+    expect(() => router.route(input, { training: false })).toThrow(MoEDisposedError);
+    expect(() => router.route(input, { training: false })).toThrow('TopKRouter.route');
+    expect(() => router.gateWeights()).toThrow(MoEDisposedError);
+    expect(() => router.selectExperts([0])).toThrow(MoEDisposedError);
+    expect(router.trainableVariables).toEqual([]);
+    router.dispose(); // a second dispose is a no-op
+    input.dispose();
+  });
+
   it('rejects bad arguments by name', () => {
     expect(() => new TopKRouter({ numExperts: 3, k: 4 })).toThrow("TopKRouter: argument 'k' expected an integer in [1, 3], got 4");
     expect(() => new TopKRouter({ numExperts: 3, k: 0 })).toThrow("TopKRouter: argument 'k' expected an integer in [1, 3], got 0");
     expect(() => new TopKRouter({ numExperts: 0 })).toThrow("TopKRouter: argument 'numExperts' expected an integer >= 1, got 0");
-    expect(() => new TopKRouter({ numExperts: 3, noiseStd: -1 })).toThrow("TopKRouter: argument 'noiseStd' expected a finite number >= 0, got -1");
+    expect(() => new TopKRouter({ numExperts: 3, noiseStd: -1 })).toThrow("TopKRouter: argument 'noiseStd' expected a finite number ≥ 0, got -1");
     expect(() => new TopKRouter({ numExperts: 3, noise: 'uniform' as never })).toThrow("argument 'noise' expected one of 'none' | 'shazeer' | 'gaussian' | 'gumbel', got 'uniform'");
     expect(() => new TopKRouter({ numExperts: 3, topK: 2 } as never)).toThrow("TopKRouter: argument 'topK' expected one of the known options");
+    expect(() => new TopKRouter({ numExperts: 3, secondExpertThreshold: 0 })).toThrow("TopKRouter: argument 'secondExpertThreshold' expected a finite number > 0 and ≤ 1, got 0");
+    expect(() => new TopKRouter({ numExperts: 3, seed: Number.NaN })).toThrow("TopKRouter: argument 'seed' expected a finite number, got NaN");
     const router = new TopKRouter({ numExperts: 3, inputDim: 2 });
     const wide = tf.zeros([4, 5]) as tf.Tensor2D;
     expect(() => router.route(wide, { training: false })).toThrow("TopKRouter.route: argument 'gateInput' expected width 2 (the router's inputDim), got shape [4, 5]");
@@ -189,7 +219,7 @@ describe('excluded experts (Pavlitska et al. 2022 hard constraint)', () => {
   it('never chooses an excluded expert and gives it probability 0, noise on or off', () => {
     const router = new TopKRouter({ numExperts: 3, k: 2, noise: 'shazeer', kernelInitializer: 'glorotUniform', seed: 4 });
     const x = tf.randomNormal([64, 5], 0, 1, 'float32', 5) as tf.Tensor2D;
-    expect(router.supportsExcludedExperts).toBe(true);
+    expect(hasCapability(router, 'excludedExperts')).toBe(true);
     for (const training of [true, false]) {
       const out = router.route(x, { training, excludedExperts: [false, true, false] });
       const chosen = Array.from(out.expertIndex.dataSync());

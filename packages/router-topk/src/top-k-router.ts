@@ -1,21 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  arg,
+  Component,
   excludeExperts,
   checkExpertSelection,
   checkGateInput,
-  checkInteger,
-  checkNonNegative,
-  checkOneOf,
   copyExpertSlices,
   createGateKernel,
-  definedConfig,
+  gateInitializers,
   importanceLoss,
   loadBalancingLoss,
-  MoEArgumentError,
   oneHotFloat,
-  rejectUnknownOptions,
   SeedStream,
   selectTopK,
+  type ArgsTable,
+  type Capability,
   type GateInitializer,
   type RouteOptions,
   type Router,
@@ -81,44 +80,8 @@ export interface TopKRouterArgs {
   seed?: number;
 }
 
-const KNOWN = ['numExperts', 'k', 'inputDim', 'noise', 'noiseStd', 'noiseEpsilon', 'gates', 'secondExpertPolicy', 'secondExpertThreshold', 'importanceWeight', 'loadWeight', 'cleanLoadWeight', 'kernelInitializer', 'seed'];
-
 /** A {@link TopKRouter}'s arguments with every default filled in. */
 export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
-
-function resolve(args: TopKRouterArgs): TopKRouterConfig {
-  const where = 'TopKRouter';
-  rejectUnknownOptions(where, args, KNOWN);
-  const noise = args.noise ?? 'shazeer';
-  const r: TopKRouterConfig = {
-    numExperts: args.numExperts,
-    k: args.k ?? 2,
-    inputDim: args.inputDim,
-    noise,
-    noiseStd: args.noiseStd ?? 1,
-    noiseEpsilon: args.noiseEpsilon ?? 1e-2,
-    gates: args.gates ?? (noise === 'gaussian' ? 'softmax' : 'topKSoftmax'),
-    secondExpertPolicy: args.secondExpertPolicy ?? 'all',
-    secondExpertThreshold: args.secondExpertThreshold ?? 0.5,
-    importanceWeight: args.importanceWeight ?? 0.01,
-    loadWeight: args.loadWeight ?? 0.01,
-    cleanLoadWeight: args.cleanLoadWeight ?? 0.01,
-    kernelInitializer: args.kernelInitializer ?? (noise === 'shazeer' ? 'zeros' : 'glorotUniform'),
-    seed: args.seed,
-  };
-  checkInteger(where, 'numExperts', r.numExperts, 1);
-  checkInteger(where, 'k', r.k, 1, r.numExperts);
-  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
-  checkOneOf(where, 'noise', r.noise, ['none', 'shazeer', 'gaussian', 'gumbel']);
-  checkOneOf(where, 'gates', r.gates, ['topKSoftmax', 'softmax']);
-  checkOneOf(where, 'secondExpertPolicy', r.secondExpertPolicy, ['all', 'none', 'threshold', 'random']);
-  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-  for (const name of ['noiseStd', 'noiseEpsilon', 'importanceWeight', 'loadWeight', 'cleanLoadWeight'] as const) checkNonNegative(where, name, r[name]);
-  if (!(r.secondExpertThreshold > 0 && r.secondExpertThreshold <= 1)) {
-    throw new MoEArgumentError(where, 'secondExpertThreshold', 'a number in (0, 1]', String(r.secondExpertThreshold));
-  }
-  return r;
-}
 
 /**
  * Softmax top-k routing over a linear gate, with the noisy gating of Shazeer et al. 2017
@@ -134,6 +97,7 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
  * Switch's `E·Σ f_i·P_i` (`loadBalancing`) when no noise is drawn (`'none'`, `'gumbel'`, evaluation).
  * While training with noise it also adds Switch's term over the noise-free choice (`cleanLoadBalancing`,
  * weight `cleanLoadWeight`), so that the load evaluation sees stays balanced.
+ * Its variables: `kernel` (`W_g`) and, with `'shazeer'` noise, `noiseKernel` (`W_noise`).
  *
  * @example
  * ```ts
@@ -141,49 +105,64 @@ function resolve(args: TopKRouterArgs): TopKRouterConfig {
  * const moe = new MixtureOfExperts({ router, experts });
  * ```
  */
-export class TopKRouter extends tf.serialization.Serializable implements Router {
+export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'TopKRouter';
-  /** Experts `E`. */
-  readonly numExperts: number;
-  /** Choices per token `K`. */
-  readonly k: number;
-  /** Honours {@link RouteOptions.excludedExperts}: excluded experts' clean logits are −∞ before noise. */
-  readonly supportsExcludedExperts = true;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<TopKRouterConfig>;
-  private gateKernel: tf.Variable | undefined;
-  private noiseKernel: tf.Variable | undefined;
+  /** The arguments: defaults (some following `noise`) and checks. */
+  static readonly argsTable: ArgsTable<TopKRouterArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    k: arg.integer({ min: 1, max: (r) => r['numExperts'] as number, default: 2 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    noise: arg.oneOf<TopKNoise>(['none', 'shazeer', 'gaussian', 'gumbel'], { default: 'shazeer' }),
+    noiseStd: arg.number({ min: 0, default: 1 }),
+    noiseEpsilon: arg.number({ min: 0, default: 1e-2 }),
+    gates: arg.oneOf<GateNormalization>(['topKSoftmax', 'softmax'], { defaultFrom: (r) => (r['noise'] === 'gaussian' ? 'softmax' : 'topKSoftmax') }),
+    secondExpertPolicy: arg.oneOf<SecondExpertPolicy>(['all', 'none', 'threshold', 'random'], { default: 'all' }),
+    secondExpertThreshold: arg.number({ above: 0, max: 1, default: 0.5 }),
+    importanceWeight: arg.number({ min: 0, default: 0.01 }),
+    loadWeight: arg.number({ min: 0, default: 0.01 }),
+    cleanLoadWeight: arg.number({ min: 0, default: 0.01 }),
+    kernelInitializer: arg.oneOf<GateInitializer>(gateInitializers, { defaultFrom: (r) => (r['noise'] === 'shazeer' ? 'zeros' : 'glorotUniform') }),
+    seed: arg.number({ optional: true }),
+  };
+  /** Selects experts, gives its gate weights, and honours excluded experts (their clean logits are −∞ before noise). */
+  static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
   private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: TopKRouterArgs) {
-    super();
-    this.config = resolve(args);
-    this.numExperts = this.config.numExperts;
-    this.k = this.config.k;
+    super(args);
     this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** Creates the gate kernel `W_g` `[Dg, E]` (and `W_noise` for `'shazeer'`); a second call is a no-op. */
-  build(inputDim: number): void {
-    if (this.gateKernel !== undefined) return;
-    const { numExperts, kernelInitializer, noise } = this.config;
-    this.gateKernel = createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next());
-    if (noise === 'shazeer') this.noiseKernel = createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next());
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
   }
 
-  /** `[W_g]`, plus `W_noise` with `'shazeer'` noise; empty before the router is built. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.gateKernel, this.noiseKernel].filter((v): v is tf.Variable => v !== undefined);
+  /** Choices per token `K`. */
+  get k(): number {
+    return this.config.k;
+  }
+
+  /** Creates the gate kernel `W_g` `[Dg, E]` (and `W_noise` for `'shazeer'`); a second call is a no-op. */
+  build(inputDim: number): void {
+    this.assertLive('TopKRouter.build');
+    if (this.hasVariable('kernel')) return;
+    const { numExperts, kernelInitializer, noise } = this.config;
+    this.addVariable('kernel', createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next()));
+    if (noise === 'shazeer') this.addVariable('noiseKernel', createGateKernel(inputDim, numExperts, kernelInitializer, this.seeds.next()));
   }
 
   /** Scores `[T, Dg]`, draws the training noise, chooses `k` experts per token and computes the aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
+    const where = 'TopKRouter.route';
+    this.assertLive(where);
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const wg = this.gateKernel!;
-    checkGateInput('TopKRouter.route', gateInput, wg.shape[0]!);
+    const wg = this.variable('kernel', where); // [Dg, E] W_g
+    const noiseKernel = this.config.noise === 'shazeer' ? this.variable('noiseKernel', where) : undefined; // [Dg, E] W_noise
+    checkGateInput(where, gateInput, wg.shape[0]!);
     const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, cleanLoadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
     const numTokens = gateInput.shape[0];
     return tf.tidy(() => {
@@ -193,7 +172,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
       let selectionScores = clean;
       if (options.training) {
         if (noise === 'shazeer') {
-          std = tf.add(tf.softplus(tf.matMul(gateInput, this.noiseKernel as tf.Tensor2D)), noiseEpsilon) as tf.Tensor2D; // [T, E] Eq. 4
+          std = tf.add(tf.softplus(tf.matMul(gateInput, noiseKernel as tf.Tensor2D)), noiseEpsilon) as tf.Tensor2D; // [T, E] Eq. 4
           noisy = tf.add(clean, tf.mul(tf.randomNormal([numTokens, numExperts], 0, 1, 'float32', this.seeds.next()), std)) as tf.Tensor2D;
         } else if (noise === 'gaussian' && noiseStd > 0) {
           std = noiseStd / numExperts; // V-MoE: noise_std / num_experts
@@ -244,7 +223,7 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
 
   /** A copy of the gate kernel `W_g` `[Dg, E]`: column `e` is expert `e`'s router weight vector. Throws before the router is built. */
   gateWeights(): tf.Tensor2D {
-    return tf.clone(this.builtGateKernel('TopKRouter.gateWeights')) as tf.Tensor2D;
+    return tf.clone(this.variable('kernel', 'TopKRouter.gateWeights')) as tf.Tensor2D;
   }
 
   /**
@@ -254,34 +233,12 @@ export class TopKRouter extends tf.serialization.Serializable implements Router 
    */
   selectExperts(keep: readonly number[]): TopKRouter {
     const where = 'TopKRouter.selectExperts';
-    const wg = this.builtGateKernel(where);
+    const wg = this.variable('kernel', where);
     checkExpertSelection(where, keep, this.numExperts);
     const router = new TopKRouter({ ...this.config, numExperts: keep.length, k: Math.min(this.k, keep.length), inputDim: wg.shape[0]! });
-    copyExpertSlices(router.gateKernel!, wg, keep, 1);
-    if (this.noiseKernel !== undefined) copyExpertSlices(router.noiseKernel!, this.noiseKernel, keep, 1);
+    copyExpertSlices(router.variable('kernel', where), wg, keep, 1);
+    if (this.hasVariable('noiseKernel')) copyExpertSlices(router.variable('noiseKernel', where), this.variable('noiseKernel', where), keep, 1);
     return router;
-  }
-
-  private builtGateKernel(where: string): tf.Variable {
-    if (this.gateKernel === undefined) throw new MoEArgumentError(where, 'this', 'a built router (give inputDim, call build or route once)', 'a router without weights');
-    return this.gateKernel;
-  }
-
-  /** The constructor arguments, for `fromConfig` and tfjs-layers serialisation. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a router from {@link TopKRouter.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the gate weights. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables);
-    this.gateKernel = undefined;
-    this.noiseKernel = undefined;
   }
 }
 
