@@ -20,7 +20,7 @@ export interface BalancedAssignmentRouterArgs extends BalancedAssignmentSolverOp
   capacity?: CapacityConfig;
 }
 
-const KNOWN = ['numExperts', 'inputDim', 'kernelInitializer', 'seed', 'capacity', 'sinkhornIterations', 'temperatureStart', 'temperatureEnd', 'overRelaxation', 'placementRounds', 'swapRounds'];
+const KNOWN = [...Object.keys(BalancedAssignment.argsTable), 'inputDim', 'kernelInitializer', 'seed', 'capacity'];
 
 /**
  * A BASE-layer router (Lewis et al. 2021, https://arxiv.org/abs/2103.16716): a {@link LinearGate}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkRank, clampIndex, MoEArgumentError, offTape, oneHotFloat } from '@moekit/core';
+import { arg, checkInteger, checkRank, clampIndex, MoEArgumentError, offTape, oneHotFloat, resolveArgs, type ArgsTable } from '@moekit/core';
 
 /** Settings of {@link solveBalancedAssignment}; every field has a default. */
 export interface BalancedAssignmentSolverOptions {
@@ -54,25 +54,36 @@ export function balancedCapacities(numTokens: number, numExperts: number): numbe
   return Array.from({ length: numExperts }, (_, e) => base + (e < extra ? 1 : 0));
 }
 
-/** Checks the solver options and fills in the defaults; errors name `where` and the option. */
+const positive = arg.number({ above: 0 });
+
+/** The solver options' defaults and checks: {@link resolveSolverOptions}'s, and part of `BalancedAssignment`'s args table. */
+export const solverArgsTable: ArgsTable<BalancedAssignmentSolverOptions> = {
+  sinkhornIterations: arg.integer({ min: 0, default: 20 }),
+  temperatureStart: { ...positive, default: 1 },
+  temperatureEnd: arg.value<number>({
+    default: 1e-3,
+    expected: positive.expected,
+    check: (where, name, value, resolved) => {
+      positive.check!(where, name, value, resolved);
+      const start = resolved['temperatureStart'] as number;
+      if (value > start) throw new MoEArgumentError(where, name, `a number <= temperatureStart (${start})`, String(value));
+    },
+  }),
+  overRelaxation: arg.value<number>({
+    default: 1.5,
+    expected: 'a number in (0, 2)',
+    check: (where, name, value) => {
+      if (!(value > 0 && value < 2)) throw new MoEArgumentError(where, name, 'a number in (0, 2)', String(value));
+    },
+  }),
+  placementRounds: arg.integer({ min: 1, default: 2 }),
+  swapRounds: arg.integer({ min: 0, default: 6 }),
+};
+
+/** Checks the solver options and fills in the defaults; errors name `where` and the option. Other keys are ignored. */
 export function resolveSolverOptions(where: string, options: BalancedAssignmentSolverOptions): ResolvedSolverOptions {
-  const r: ResolvedSolverOptions = {
-    sinkhornIterations: options.sinkhornIterations ?? 20,
-    temperatureStart: options.temperatureStart ?? 1,
-    temperatureEnd: options.temperatureEnd ?? 1e-3,
-    overRelaxation: options.overRelaxation ?? 1.5,
-    placementRounds: options.placementRounds ?? 2,
-    swapRounds: options.swapRounds ?? 6,
-  };
-  checkInteger(where, 'sinkhornIterations', r.sinkhornIterations, 0);
-  checkInteger(where, 'placementRounds', r.placementRounds, 1);
-  checkInteger(where, 'swapRounds', r.swapRounds, 0);
-  for (const name of ['temperatureStart', 'temperatureEnd'] as const) {
-    if (!(typeof r[name] === 'number' && Number.isFinite(r[name]) && r[name] > 0)) throw new MoEArgumentError(where, name, 'a finite number > 0', String(r[name]));
-  }
-  if (r.temperatureEnd > r.temperatureStart) throw new MoEArgumentError(where, 'temperatureEnd', `a number <= temperatureStart (${r.temperatureStart})`, String(r.temperatureEnd));
-  if (!(r.overRelaxation > 0 && r.overRelaxation < 2)) throw new MoEArgumentError(where, 'overRelaxation', 'a number in (0, 2)', String(r.overRelaxation));
-  return r;
+  const own = Object.fromEntries(Object.keys(solverArgsTable).map((name) => [name, (options as Record<string, unknown>)[name]]));
+  return resolveArgs<BalancedAssignmentSolverOptions, ResolvedSolverOptions>(where, solverArgsTable, own);
 }
 
 /**

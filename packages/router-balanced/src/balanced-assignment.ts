@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkInteger,
-  definedConfig,
+  arg,
+  Component,
   describeValue,
   MoEArgumentError,
   offTape,
-  rejectUnknownOptions,
   selectTopK,
+  type ArgsTable,
   type PlannedRouterOutput,
   type RouteOptions,
   type RouterOutput,
@@ -14,7 +14,7 @@ import {
   type SparseRoutingPlan,
   type TokenChoiceOutput,
 } from '@moekit/core';
-import { balancedCapacities, resolveSolverOptions, solveBalancedAssignment, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';
+import { balancedCapacities, solveBalancedAssignment, solverArgsTable, type BalancedAssignmentSolverOptions, type ResolvedSolverOptions } from './balanced-assignment-solver.js';
 
 /** Configuration of a {@link BalancedAssignment}: the experts and the solver's settings. */
 export interface BalancedAssignmentArgs extends BalancedAssignmentSolverOptions {
@@ -27,8 +27,6 @@ export interface BalancedAssignmentConfig extends ResolvedSolverOptions {
   /** Experts `E`. */
   numExperts: number;
 }
-
-const KNOWN = ['numExperts', 'sinkhornIterations', 'temperatureStart', 'temperatureEnd', 'overRelaxation', 'placementRounds', 'swapRounds'];
 
 /**
  * BASE layers' routing (Lewis et al. 2021, "BASE Layers: Simplifying Training of Large, Sparse
@@ -57,25 +55,17 @@ const KNOWN = ['numExperts', 'sinkhornIterations', 'temperatureStart', 'temperat
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new BalancedAssignment({ numExperts: 8 }) });
  * ```
  */
-export class BalancedAssignment extends tf.serialization.Serializable implements RoutingAlgorithm {
+export class BalancedAssignment extends Component<BalancedAssignmentArgs, BalancedAssignmentConfig> implements RoutingAlgorithm {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'BalancedAssignment';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: the experts, then the solver's settings with their defaults. */
+  static readonly argsTable: ArgsTable<BalancedAssignmentArgs> = { numExperts: arg.integer({ min: 1 }), ...solverArgsTable };
   /** One expert per token. */
   readonly k = 1;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<BalancedAssignmentConfig>;
 
-  /** Validates the arguments (unknown options are rejected by name) and fills in the defaults. */
-  constructor(args: BalancedAssignmentArgs) {
-    super();
-    const where = 'BalancedAssignment';
-    rejectUnknownOptions(where, args ?? {}, KNOWN);
-    checkInteger(where, 'numExperts', args?.numExperts, 1);
-    const { numExperts, ...solver } = args;
-    this.numExperts = numExperts;
-    this.config = { numExperts, ...resolveSolverOptions(where, solver) };
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
   }
 
   /**
@@ -84,6 +74,7 @@ export class BalancedAssignment extends tf.serialization.Serializable implements
    */
   route(logits: tf.Tensor2D, options: RouteOptions): RouterOutput {
     const where = 'BalancedAssignment.route';
+    this.assertLive(where);
     if (logits.rank !== 2 || logits.shape[1] !== this.numExperts) {
       throw new MoEArgumentError(where, 'logits', `shape [T, ${this.numExperts}] (numExperts columns)`, `shape ${describeValue(logits.shape)}`);
     }
@@ -120,15 +111,5 @@ export class BalancedAssignment extends tf.serialization.Serializable implements
       const scores = tf.cast(logits, 'float32') as tf.Tensor2D; // [T, E]
       return { logits: tf.clone(scores), probs: tf.sigmoid(scores) as tf.Tensor2D, expertIndex: selectTopK(scores, 1), auxLosses: { total: tf.scalar(0) } };
     });
-  }
-
-  /** The constructor arguments, defaults filled in. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds the algorithm from {@link BalancedAssignment.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }

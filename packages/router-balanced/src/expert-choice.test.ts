@@ -260,8 +260,8 @@ describe('ExpertChoice arguments and serialisation', () => {
   it('rejects bad arguments with an MoEArgumentError naming the argument', () => {
     const bad: Array<[() => unknown, string]> = [
       [() => new ExpertChoice({ numExperts: 0 }), "ExpertChoice: argument 'numExperts' expected an integer >= 1, got 0"],
-      [() => new ExpertChoice({ numExperts: 2, capacityFactor: 0 }), "ExpertChoice: argument 'capacityFactor' expected a number > 0, got 0"],
-      [() => new ExpertChoice({ numExperts: 2, capacityFactor: Number.NaN }), "ExpertChoice: argument 'capacityFactor' expected a finite number, got NaN"],
+      [() => new ExpertChoice({ numExperts: 2, capacityFactor: 0 }), "ExpertChoice: argument 'capacityFactor' expected a finite number > 0, got 0"],
+      [() => new ExpertChoice({ numExperts: 2, capacityFactor: Number.NaN }), "ExpertChoice: argument 'capacityFactor' expected a finite number > 0, got NaN"],
       [() => new ExpertChoice({ numExperts: 2, capacityRounding: 'up' as never }), "ExpertChoice: argument 'capacityRounding' expected one of 'floor' | 'ceil' | 'round', got 'up'"],
       [() => new ExpertChoice({ numExperts: 2, k: 2 } as never), "ExpertChoice: argument 'k' expected one of the known options"],
       [() => expertChoiceRouter({ numExperts: 2, jitter: 0.1 } as never), "expertChoiceRouter: argument 'jitter' expected one of the known options"],
@@ -285,9 +285,10 @@ describe('ExpertChoice arguments and serialisation', () => {
     const spec = componentConfig(router, 'test', 'router');
     expect(spec).toEqual({
       className: 'GatedRouter',
+      package: '@moekit/core',
       config: {
-        gate: { className: 'LinearGate', config: { numOutputs: 4, inputDim: 3, kernelInitializer: 'glorotUniform', seed: 2 } },
-        algorithm: { className: 'ExpertChoice', config: { numExperts: 4, capacityFactor: 1.5, capacityRounding: 'round' } },
+        gate: { className: 'LinearGate', package: '@moekit/core', config: { numOutputs: 4, inputDim: 3, kernelInitializer: 'glorotUniform', seed: 2 } },
+        algorithm: { className: 'ExpertChoice', package: '@moekit/router-balanced', config: { numExperts: 4, capacityFactor: 1.5, capacityRounding: 'round' } },
       },
     });
     const copy = fromComponentConfig<GatedRouter>(JSON.parse(JSON.stringify(spec)), 'test', 'router');

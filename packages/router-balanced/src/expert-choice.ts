@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkFiniteNumber,
+  arg,
   checkInteger,
-  checkOneOf,
   checkRank,
+  Component,
   computeCapacity,
-  definedConfig,
   describeValue,
   GatedRouter,
   LinearGate,
   MoEArgumentError,
   offTape,
   rejectUnknownOptions,
+  type ArgsTable,
   type CapacityRounding,
+  type Capability,
   type GateInitializer,
   type PlannedRouterOutput,
   type RouteOptions,
@@ -35,22 +36,6 @@ export interface ExpertChoiceArgs {
 
 /** An {@link ExpertChoice}'s arguments with every default filled in. */
 export type ExpertChoiceConfig = Required<ExpertChoiceArgs>;
-
-const KNOWN = ['numExperts', 'capacityFactor', 'capacityRounding'];
-
-/** Validates {@link ExpertChoiceArgs} and fills in the defaults; errors name `where`. */
-function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertChoiceConfig {
-  const config: ExpertChoiceConfig = {
-    numExperts: args.numExperts,
-    capacityFactor: args.capacityFactor ?? 2,
-    capacityRounding: args.capacityRounding ?? 'ceil',
-  };
-  checkInteger(where, 'numExperts', config.numExperts, 1);
-  checkFiniteNumber(where, 'capacityFactor', config.capacityFactor);
-  if (config.capacityFactor <= 0) throw new MoEArgumentError(where, 'capacityFactor', 'a number > 0', describeValue(config.capacityFactor));
-  checkOneOf(where, 'capacityRounding', config.capacityRounding, ['floor', 'ceil', 'round']);
-  return config;
-}
 
 /**
  * Expert choice routing, Zhou et al. 2022 ("Mixture-of-Experts with Expert Choice Routing",
@@ -80,23 +65,26 @@ function resolveExpertChoiceArgs(where: string, args: ExpertChoiceArgs): ExpertC
  * // or: expertChoiceRouter({ numExperts: 8 })
  * ```
  */
-export class ExpertChoice extends tf.serialization.Serializable implements RoutingAlgorithm {
+export class ExpertChoice extends Component<ExpertChoiceArgs, ExpertChoiceConfig> implements RoutingAlgorithm {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'ExpertChoice';
-  /** Experts `E`. */
-  readonly numExperts: number;
-  /** Nominal choices per token: the mean experts per token, `c` rounded up, at most `E` (reporting only). */
-  readonly k: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<ExpertChoiceConfig>;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<ExpertChoiceArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    capacityFactor: arg.number({ above: 0, default: 2 }),
+    capacityRounding: arg.oneOf<CapacityRounding>(['floor', 'ceil', 'round'], { default: 'ceil' }),
+  };
+  /** Experts excluded by `RouteOptions.excludedExperts` take no tokens. */
+  static readonly capabilities: readonly Capability[] = ['excludedExperts'];
 
-  /** Validates the arguments (unknown options are rejected by name). */
-  constructor(args: ExpertChoiceArgs) {
-    super();
-    rejectUnknownOptions('ExpertChoice', args ?? {}, KNOWN);
-    this.config = resolveExpertChoiceArgs('ExpertChoice', args);
-    this.numExperts = this.config.numExperts;
-    this.k = Math.min(this.numExperts, Math.ceil(this.config.capacityFactor));
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** Nominal choices per token: the mean experts per token, `c` rounded up, at most `E` (reporting only). */
+  get k(): number {
+    return Math.min(this.numExperts, Math.ceil(this.config.capacityFactor));
   }
 
   /** Tokens each expert takes from `numTokens`: `C = round(c·T/E)`, at least 1, at most `T`. */
@@ -110,6 +98,7 @@ export class ExpertChoice extends tf.serialization.Serializable implements Routi
   /** `[T, E]` logits → `S = softmax(logits)` and the expert-major plan of each expert's top-`C` tokens. */
   route(logits: tf.Tensor2D, options: RouteOptions): PlannedRouterOutput {
     const where = 'ExpertChoice.route';
+    this.assertLive(where);
     const E = this.numExperts;
     checkRank(where, 'logits', logits, 2);
     const [numTokens, width] = logits.shape;
@@ -161,16 +150,6 @@ export class ExpertChoice extends tf.serialization.Serializable implements Routi
     });
     return out as unknown as PlannedRouterOutput;
   }
-
-  /** The constructor arguments, defaults filled in. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds the algorithm from {@link ExpertChoice.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
 }
 
 /** Configuration of {@link expertChoiceRouter}: the algorithm's arguments and its linear gate's. */
@@ -194,7 +173,7 @@ export interface ExpertChoiceRouterArgs extends ExpertChoiceArgs {
  */
 export function expertChoiceRouter(args: ExpertChoiceRouterArgs): GatedRouter {
   const where = 'expertChoiceRouter';
-  rejectUnknownOptions(where, args ?? {}, [...KNOWN, 'inputDim', 'kernelInitializer', 'seed']);
+  rejectUnknownOptions(where, args ?? {}, [...Object.keys(ExpertChoice.argsTable), 'inputDim', 'kernelInitializer', 'seed']);
   const { inputDim, kernelInitializer, seed, ...algorithmArgs } = args;
   const algorithm = new ExpertChoice(algorithmArgs);
   const gate = new LinearGate({ numOutputs: algorithm.numExperts, inputDim, kernelInitializer, seed });

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  arg,
   checkGateInput,
   checkInteger,
-  checkOneOf,
-  definedConfig,
+  Component,
   describeValue,
   MoEArgumentError,
   offTape,
   oneHotFloat,
-  rejectUnknownOptions,
   resolveCapacityConfig,
+  type ArgsTable,
+  type ArgSpec,
   type CapacityConfig,
   type ResolvedCapacityConfig,
   type RouteOptions,
@@ -75,50 +76,38 @@ export interface HashRouterConfig {
   seed: number;
 }
 
-const KNOWN = ['numExperts', 'hashOf', 'vocabSize', 'bucketBits', 'inputDim', 'table', 'tokenFrequencies', 'capacity', 'seed'];
 const PROJECTION_STREAM = 0x5bd1e995; // the projection's draws are a stream apart from the table's
 
-function resolve(args: HashRouterArgs): HashRouterConfig {
-  const where = 'HashRouter';
-  rejectUnknownOptions(where, args ?? {}, KNOWN);
-  const hashOf = args.hashOf ?? 'tokenId';
-  checkOneOf(where, 'hashOf', hashOf, ['tokenId', 'featureBucket']);
-  checkInteger(where, 'numExperts', args.numExperts, 1);
-  const table = args.table ?? 'random';
-  checkOneOf(where, 'table', table, ['random', 'balanced']);
-  const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
-  checkInteger(where, 'seed', seed, 0);
-  const config: HashRouterConfig = {
-    numExperts: args.numExperts,
-    hashOf,
-    table,
-    capacity: resolveCapacityConfig(where, args.capacity, { train: 2 }),
-    seed,
+/** The default capacity: a fixed training factor 2 (no host read), evaluation dropless where that costs no read. */
+const HASH_CAPACITY: CapacityConfig = { train: 2 };
+
+/** Why an argument of the other `hashOf` mode must stay unset. */
+const MODE_INPUT: Record<HashOf, string> = { tokenId: 'the gate input is [T, 1] token ids', featureBucket: 'the table has 2^bucketBits entries' };
+
+/**
+ * An integer argument that only `hashOf: mode` takes: an error when given with the other mode;
+ * with `mode`, `defaultValue` when omitted, or required unless `optional`.
+ */
+function modeArg(name: string, mode: HashOf, options: { defaultValue?: number; max?: number; optional?: boolean }): ArgSpec<number> {
+  const expected = `an integer >= 1 with hashOf '${mode}'`;
+  return {
+    optional: true, // unset in the other mode; required in its own through defaultFrom
+    expected,
+    defaultFrom: (resolved) => {
+      if (resolved['hashOf'] !== mode) return undefined;
+      if (options.defaultValue === undefined && options.optional !== true) throw new MoEArgumentError('HashRouter', name, expected, 'undefined');
+      return options.defaultValue;
+    },
+    check: (where, argName, value, resolved) => {
+      const hashOf = resolved['hashOf'] as HashOf;
+      if (hashOf !== mode) throw new MoEArgumentError(where, argName, `undefined with hashOf '${hashOf}' (${MODE_INPUT[hashOf]})`, describeValue(value));
+      checkInteger(where, argName, value, 1, options.max);
+    },
   };
-  if (hashOf === 'tokenId') {
-    for (const name of ['bucketBits', 'inputDim'] as const) {
-      if (args[name] !== undefined) throw new MoEArgumentError(where, name, "undefined with hashOf 'tokenId' (the gate input is [T, 1] token ids)", describeValue(args[name]));
-    }
-    if (args.vocabSize === undefined) throw new MoEArgumentError(where, 'vocabSize', "an integer >= 1 with hashOf 'tokenId'", 'undefined');
-    checkInteger(where, 'vocabSize', args.vocabSize, 1);
-    config.vocabSize = args.vocabSize;
-  } else {
-    if (args.vocabSize !== undefined) throw new MoEArgumentError(where, 'vocabSize', "undefined with hashOf 'featureBucket' (the table has 2^bucketBits entries)", describeValue(args.vocabSize));
-    config.bucketBits = args.bucketBits ?? 8;
-    checkInteger(where, 'bucketBits', config.bucketBits, 1, 24);
-    if (args.inputDim !== undefined) {
-      checkInteger(where, 'inputDim', args.inputDim, 1);
-      config.inputDim = args.inputDim;
-    }
-  }
-  if (args.tokenFrequencies !== undefined) {
-    checkFrequencies(where, 'tokenFrequencies', args.tokenFrequencies, tableSize(config), table);
-    config.tokenFrequencies = args.tokenFrequencies;
-  }
-  return config;
 }
 
-function tableSize(config: HashRouterConfig): number {
+/** Entries of the table: `V` (`'tokenId'`) or `2^b` (`'featureBucket'`). */
+function tableSize(config: Pick<HashRouterConfig, 'hashOf' | 'vocabSize' | 'bucketBits'>): number {
   return config.hashOf === 'tokenId' ? config.vocabSize! : 2 ** config.bucketBits!;
 }
 
@@ -150,24 +139,35 @@ function tableSize(config: HashRouterConfig): number {
  * const { output } = moe.apply(x, { training: true, gateInput: tokenIds }); // tokenIds [T, 1] int32
  * ```
  */
-export class HashRouter extends tf.serialization.Serializable implements Router {
+export class HashRouter extends Component<HashRouterArgs, HashRouterConfig> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'HashRouter';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: defaults (the seed drawn when omitted), and the checks that depend on `hashOf`. */
+  static readonly argsTable: ArgsTable<HashRouterArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    hashOf: arg.oneOf<HashOf>(['tokenId', 'featureBucket'], { default: 'tokenId' }),
+    vocabSize: modeArg('vocabSize', 'tokenId', {}),
+    bucketBits: modeArg('bucketBits', 'featureBucket', { defaultValue: 8, max: 24 }),
+    inputDim: modeArg('inputDim', 'featureBucket', { optional: true }),
+    table: arg.oneOf<HashTableKind>(['random', 'balanced'], { default: 'random' }),
+    tokenFrequencies: arg.value<number[]>({
+      optional: true,
+      check: (where, name, value, resolved) => checkFrequencies(where, name, value, tableSize(resolved as Pick<HashRouterConfig, 'hashOf'>), resolved['table'] as HashTableKind),
+    }),
+    capacity: arg.value<CapacityConfig>({ expected: 'a CapacityConfig (merged into the defaults by the constructor)' }),
+    seed: arg.integer({ min: 0, defaultFrom: () => Math.floor(Math.random() * 2 ** 31) }),
+  };
   /** One expert per token. */
   readonly k = 1;
-  /** The validated arguments, defaults and the seed filled in. */
-  readonly config: Readonly<HashRouterConfig>;
+  // The table and the projection are fixed functions of the config (its seed is always saved), so
+  // they are rebuilt exactly on load and are not variables: nothing to save, nothing to train.
   private readonly hostTable: Int32Array;
-  private tableTensor: tf.Tensor1D | undefined;
+  private readonly tableTensor: tf.Tensor1D;
   private projection: tf.Tensor2D | undefined;
 
   /** Validates the arguments and draws the table (and the projection, if `inputDim` is given). */
   constructor(args: HashRouterArgs) {
-    super();
-    this.config = resolve(args);
-    this.numExperts = this.config.numExperts;
+    super(withResolvedCapacity(args));
     this.hostTable = buildHashTable({
       size: tableSize(this.config),
       numExperts: this.numExperts,
@@ -179,14 +179,14 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
   /** The capacity MixtureOfExperts adopts (default `{ train: 2, eval: 'auto' }`). */
   get capacity(): CapacityConfig {
     return this.config.capacity;
-  }
-
-  /** None: nothing is learned. */
-  get trainableVariables(): tf.Variable[] {
-    return [];
   }
 
   /** A copy of the hash table: entry `v` → expert. */
@@ -196,6 +196,7 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
 
   /** Draws the `[Dg, bucketBits]` projection (`'featureBucket'`) for inputs of width `inputDim`; a no-op once drawn, and for `'tokenId'`. */
   build(inputDim: number): void {
+    this.assertLive('HashRouter.build');
     if (this.config.hashOf !== 'featureBucket' || this.projection !== undefined) return;
     checkInteger('HashRouter.build', 'inputDim', inputDim, 1);
     const bits = this.config.bucketBits!;
@@ -211,6 +212,7 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
    */
   hashIds(gateInput: tf.Tensor2D): tf.Tensor1D {
     const where = 'HashRouter.route';
+    this.assertLive(where);
     if (gateInput.dtype !== 'int32' && gateInput.dtype !== 'float32') {
       throw new MoEArgumentError(where, 'gateInput', 'dtype int32 or float32', `dtype ${gateInput.dtype}`);
     }
@@ -236,8 +238,8 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
 
   /** Looks each token's expert up in the table: `expertIndex` `[T, 1]`, weight 1 (`probs` one-hot). */
   route(gateInput: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
+    this.assertLive('HashRouter.route');
     const table = this.tableTensor;
-    if (table === undefined) throw new MoEArgumentError('HashRouter.route', 'this', 'a router not yet disposed', 'a disposed router');
     const ids = this.hashIds(gateInput);
     return offTape(() => tf.tidy(() => {
       const expert = tf.gather(table, ids); // [T] a_t = table[id_t]
@@ -247,23 +249,22 @@ export class HashRouter extends tf.serialization.Serializable implements Router 
     }));
   }
 
-  /** The constructor arguments, the seed (drawn or given) included. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds the router — the same table and projection, from the seed — from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the table and the projection tensors. */
-  dispose(): void {
-    this.tableTensor?.dispose();
-    this.projection?.dispose();
-    this.tableTensor = undefined;
+  /** Releases the table and the projection tensors (extra state: the router has no variables). */
+  override dispose(): void {
+    if (this.isDisposed) return;
+    tf.dispose([this.tableTensor, this.projection]);
     this.projection = undefined;
+    super.dispose();
   }
+}
+
+/**
+ * `args` with its capacity merged into the hash defaults, so `config.capacity` (and the saved
+ * config) holds every field, as `MixtureOfExperts` adopts it. The args table checks; it cannot merge.
+ */
+function withResolvedCapacity(args: HashRouterArgs): HashRouterArgs {
+  if (typeof args !== 'object' || args === null) return args;
+  return { ...args, capacity: resolveCapacityConfig('HashRouter', args.capacity, HASH_CAPACITY) };
 }
 
 /** Creates a {@link HashRouter}, mirroring `tf.layers.dense(args)`. */

@@ -61,7 +61,7 @@ describe('SoftMoEGate', () => {
   it('rejects bad arguments, round-trips its config and leaks nothing', async () => {
     const bad: Array<[() => unknown, string]> = [
       [() => new SoftMoEGate({ numOutputs: 0 }), "SoftMoEGate: argument 'numOutputs' expected an integer >= 1, got 0"],
-      [() => new SoftMoEGate({ numOutputs: 2, normalize: 'yes' as never }), "SoftMoEGate: argument 'normalize' expected true or false, got 'yes'"],
+      [() => new SoftMoEGate({ numOutputs: 2, normalize: 'yes' as never }), "SoftMoEGate: argument 'normalize' expected a boolean, got 'yes'"],
       [() => new SoftMoEGate({ numOutputs: 2, kernelInitializer: 'he' as never }), "SoftMoEGate: argument 'kernelInitializer' expected one of 'zeros' | 'glorotUniform' | 'switch', got 'he'"],
       [() => new SoftMoEGate({ numOutputs: 2, scale: 2 } as never), "SoftMoEGate: argument 'scale' expected one of the known options"],
     ];

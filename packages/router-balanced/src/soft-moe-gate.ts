@@ -1,18 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  checkGateInput,
-  checkInteger,
-  checkOneOf,
-  createGateKernel,
-  definedConfig,
-  describeValue,
-  MoEArgumentError,
-  rejectUnknownOptions,
-  SeedStream,
-  type Gate,
-  type GateInitializer,
-  type GateOutput,
-} from '@moekit/core';
+import { arg, checkGateInput, Component, createGateKernel, gateInitializers, SeedStream, type ArgsTable, type Gate, type GateInitializer, type GateOutput } from '@moekit/core';
 
 /** Configuration of a {@link SoftMoEGate}. */
 export interface SoftMoEGateArgs {
@@ -33,8 +20,6 @@ export interface SoftMoEGateArgs {
 
 /** A {@link SoftMoEGate}'s arguments with every default filled in. */
 export type SoftMoEGateConfig = Required<Omit<SoftMoEGateArgs, 'inputDim' | 'seed'>> & Pick<SoftMoEGateArgs, 'inputDim' | 'seed'>;
-
-const KNOWN = ['numOutputs', 'inputDim', 'normalize', 'kernelInitializer', 'seed'];
 
 /** ε inside `rsqrt(Σ x² + ε)` of the l2 normalisation (the authors' vmoe `normalize`). */
 const NORMALIZE_EPSILON = 1e-6;
@@ -60,85 +45,58 @@ function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
  * const gate = new SoftMoEGate({ numOutputs: 8 * 2, seed: 1 }); // E = 8 experts, S = 2 slots each
  * ```
  */
-export class SoftMoEGate extends tf.serialization.Serializable implements Gate {
+export class SoftMoEGate extends Component<SoftMoEGateArgs, SoftMoEGateConfig> implements Gate {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'SoftMoEGate';
-  /** Score columns `N = E·S`. */
-  readonly numOutputs: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<SoftMoEGateConfig>;
-  private kernel: tf.Variable | undefined;
-  private scaleVariable: tf.Variable | undefined;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<SoftMoEGateArgs> = {
+    numOutputs: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    normalize: arg.boolean({ default: true }),
+    kernelInitializer: arg.oneOf(gateInitializers, { default: 'glorotUniform' }),
+    seed: arg.number({ optional: true }),
+  };
   private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: SoftMoEGateArgs) {
-    super();
-    const where = 'SoftMoEGate';
-    rejectUnknownOptions(where, args ?? {}, KNOWN);
-    this.config = {
-      numOutputs: args.numOutputs,
-      inputDim: args.inputDim,
-      normalize: args.normalize ?? true,
-      kernelInitializer: args.kernelInitializer ?? 'glorotUniform',
-      seed: args.seed,
-    };
-    checkInteger(where, 'numOutputs', this.config.numOutputs, 1);
-    if (this.config.inputDim !== undefined) checkInteger(where, 'inputDim', this.config.inputDim, 1);
-    if (typeof this.config.normalize !== 'boolean') throw new MoEArgumentError(where, 'normalize', 'true or false', describeValue(this.config.normalize));
-    checkOneOf(where, 'kernelInitializer', this.config.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-    this.numOutputs = this.config.numOutputs;
+    super(args);
     this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** Creates `Φ` `[Dg, E·S]` (and the scale, starting at 1, when normalising); a second call is a no-op. */
-  build(inputDim: number): void {
-    if (this.kernel !== undefined) return;
-    this.kernel = createGateKernel(inputDim, this.numOutputs, this.config.kernelInitializer, this.seeds.next());
-    if (this.config.normalize) this.scaleVariable = tf.tidy(() => tf.variable(tf.scalar(1), true));
+  /** Score columns `N = E·S`. */
+  get numOutputs(): number {
+    return this.config.numOutputs;
   }
 
-  /** `[Φ]`, and the scale when normalising; empty before the gate is built. */
-  get trainableVariables(): tf.Variable[] {
-    if (this.kernel === undefined) return [];
-    return this.scaleVariable === undefined ? [this.kernel] : [this.kernel, this.scaleVariable];
+  /** Creates `Φ` `[Dg, E·S]` (and the scale, starting at 1, when normalising); a second call is a no-op. */
+  build(inputDim: number): void {
+    this.assertLive('SoftMoEGate.build');
+    if (this.hasVariable('kernel')) return;
+    this.addVariable('kernel', createGateKernel(inputDim, this.numOutputs, this.config.kernelInitializer, this.seeds.next()));
+    if (this.config.normalize) this.addVariable('scale', tf.scalar(1));
   }
 
   /** The learned scale of the normalised logits (`undefined` without `normalize` or before building). */
   get scale(): tf.Variable | undefined {
-    return this.scaleVariable;
+    return this.hasVariable('scale') ? this.variable('scale', 'SoftMoEGate.scale') : undefined;
   }
 
   /** `[T, Dg]` → `[T, E·S]` slot logits. */
   scores(gateInput: tf.Tensor2D): GateOutput {
+    const where = 'SoftMoEGate.scores';
+    this.assertLive(where);
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const kernel = this.kernel!;
-    checkGateInput('SoftMoEGate.scores', gateInput, kernel.shape[0]!);
+    const kernel = this.variable('kernel', where);
+    checkGateInput(where, gateInput, kernel.shape[0]!);
+    const scale = this.config.normalize ? this.variable('scale', where) : undefined;
     const logits = tf.tidy(() => {
       const x = tf.cast(gateInput, 'float32') as tf.Tensor2D; // [T, Dg]
-      if (this.scaleVariable === undefined) return tf.matMul(x, kernel as tf.Tensor2D); // [T, E·S] X·Φ, §2.1
-      const phi = tf.mul(l2Normalize(kernel, 0), this.scaleVariable) as tf.Tensor2D; // [Dg, E·S] scale · l2_normalize(Φ), unit columns
+      if (scale === undefined) return tf.matMul(x, kernel as tf.Tensor2D); // [T, E·S] X·Φ, §2.1
+      const phi = tf.mul(l2Normalize(kernel, 0), scale) as tf.Tensor2D; // [Dg, E·S] scale · l2_normalize(Φ), unit columns
       return tf.matMul(l2Normalize(x, 1) as tf.Tensor2D, phi); // [T, E·S] l2_normalize(X) · Φ̃, Algorithm 1
     }) as tf.Tensor2D;
     return { logits };
-  }
-
-  /** The constructor arguments, defaults filled in. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a gate (fresh weights) from its config. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases `Φ` and the scale. */
-  dispose(): void {
-    this.kernel?.dispose();
-    this.scaleVariable?.dispose();
-    this.kernel = undefined;
-    this.scaleVariable = undefined;
   }
 }

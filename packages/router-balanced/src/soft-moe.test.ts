@@ -237,9 +237,10 @@ describe('SoftMoE arguments and serialisation', () => {
     const spec = componentConfig(router, 'test', 'router');
     expect(spec).toEqual({
       className: 'GatedRouter',
+      package: '@moekit/core',
       config: {
-        gate: { className: 'SoftMoEGate', config: { numOutputs: 8, inputDim: 3, normalize: true, kernelInitializer: 'glorotUniform', seed: 2 } },
-        algorithm: { className: 'SoftMoE', config: { numExperts: 4, slotsPerExpert: 2, groupSize: 16 } },
+        gate: { className: 'SoftMoEGate', package: '@moekit/router-balanced', config: { numOutputs: 8, inputDim: 3, normalize: true, kernelInitializer: 'glorotUniform', seed: 2 } },
+        algorithm: { className: 'SoftMoE', package: '@moekit/router-balanced', config: { numExperts: 4, slotsPerExpert: 2, groupSize: 16 } },
       },
     });
     const copy = fromComponentConfig<GatedRouter>(JSON.parse(JSON.stringify(spec)), 'test', 'router');

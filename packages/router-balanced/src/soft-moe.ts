@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkInteger,
+  arg,
   checkRank,
-  definedConfig,
+  Component,
   describeValue,
   GatedRouter,
   MoEArgumentError,
   rejectUnknownOptions,
+  type ArgsTable,
   type GateInitializer,
   type PlannedRouterOutput,
   type RouteOptions,
@@ -31,8 +32,6 @@ export interface SoftMoEArgs {
 
 /** A {@link SoftMoE}'s arguments with the defaults filled in (`groupSize` stays optional). */
 export type SoftMoEConfig = Required<Omit<SoftMoEArgs, 'groupSize'>> & Pick<SoftMoEArgs, 'groupSize'>;
-
-const KNOWN = ['numExperts', 'slotsPerExpert', 'groupSize'];
 
 /**
  * Soft MoE routing, Puigcerver et al. 2023 ("From Sparse to Soft Mixtures of Experts",
@@ -62,34 +61,32 @@ const KNOWN = ['numExperts', 'slotsPerExpert', 'groupSize'];
  * // or: softMoERouter({ numExperts: 4, slotsPerExpert: 2 })
  * ```
  */
-export class SoftMoE extends tf.serialization.Serializable implements RoutingAlgorithm {
+export class SoftMoE extends Component<SoftMoEArgs, SoftMoEConfig> implements RoutingAlgorithm {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'SoftMoE';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<SoftMoEArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    slotsPerExpert: arg.integer({ min: 1, default: 1 }),
+    groupSize: arg.integer({ min: 1, optional: true }),
+  };
   /** Nominal choices per token, 1 (reporting only: every token reaches every expert's slots). */
   readonly k = 1;
-  /** Score columns the algorithm reads: `E·S`, one per slot. */
-  readonly numScores: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<SoftMoEConfig>;
 
-  /** Validates the arguments (unknown options are rejected by name). */
-  constructor(args: SoftMoEArgs) {
-    super();
-    const where = 'SoftMoE';
-    rejectUnknownOptions(where, args ?? {}, KNOWN);
-    this.config = { numExperts: args.numExperts, slotsPerExpert: args.slotsPerExpert ?? 1, groupSize: args.groupSize };
-    checkInteger(where, 'numExperts', this.config.numExperts, 1);
-    checkInteger(where, 'slotsPerExpert', this.config.slotsPerExpert, 1);
-    if (this.config.groupSize !== undefined) checkInteger(where, 'groupSize', this.config.groupSize, 1);
-    this.numExperts = this.config.numExperts;
-    this.numScores = this.numExperts * this.config.slotsPerExpert;
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** Score columns the algorithm reads: `E·S`, one per slot. */
+  get numScores(): number {
+    return this.config.numExperts * this.config.slotsPerExpert;
   }
 
   /** `[T, E·S]` slot logits → the dispatch and combine weights of each group, and `probs` `[T, E]`. */
   route(logits: tf.Tensor2D, _options: RouteOptions): PlannedRouterOutput {
     const where = 'SoftMoE.route';
+    this.assertLive(where);
     const { numExperts: E, slotsPerExpert: S } = this.config;
     checkRank(where, 'logits', logits, 2);
     const [numTokens, width] = logits.shape;
@@ -121,16 +118,6 @@ export class SoftMoE extends tf.serialization.Serializable implements RoutingAlg
     });
     return out as unknown as PlannedRouterOutput;
   }
-
-  /** The constructor arguments, defaults filled in. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds the algorithm from {@link SoftMoE.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
 }
 
 /** Configuration of {@link softMoERouter}: the algorithm's arguments and its gate's. */
@@ -156,7 +143,7 @@ export interface SoftMoERouterArgs extends SoftMoEArgs {
  * ```
  */
 export function softMoERouter(args: SoftMoERouterArgs): GatedRouter {
-  rejectUnknownOptions('softMoERouter', args ?? {}, [...KNOWN, 'inputDim', 'normalize', 'kernelInitializer', 'seed']);
+  rejectUnknownOptions('softMoERouter', args ?? {}, [...Object.keys(SoftMoE.argsTable), 'inputDim', 'normalize', 'kernelInitializer', 'seed']);
   const { inputDim, normalize, kernelInitializer, seed, ...algorithmArgs } = args;
   const algorithm = new SoftMoE(algorithmArgs);
   const gate = new SoftMoEGate({ numOutputs: algorithm.numScores, inputDim, normalize, kernelInitializer, seed });

@@ -1,5 +1,5 @@
-// Registers SwitchRouter with tfjs's serialisation registry. Imported by index.ts; listed in package.json sideEffects.
-import * as tf from '@tensorflow/tfjs-core';
+// Registers SwitchRouter with moekit's component registry (and tfjs's). Imported by index.ts; listed in package.json sideEffects.
+import { registerComponent } from '@moekit/core';
 import { SwitchRouter } from './switch-router.js';
 
-tf.serialization.registerClass(SwitchRouter);
+registerComponent(SwitchRouter, '@moekit/router-switch');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts } from '@moekit/core';
+import { componentConfig, fromComponentConfig, hasCapability, MixtureOfExperts, MoEDisposedError } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, LinearExpertBank, trainOnClusters } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -106,6 +106,40 @@ describe('SwitchRouter', () => {
     input.dispose();
     router.dispose();
     copy.dispose();
+  });
+});
+
+describe('SwitchRouter as a component', () => {
+  it('declares its capabilities and names its kernel', () => {
+    const router = new SwitchRouter({ numExperts: 3, inputDim: 2 });
+    expect([...router.capabilities].sort()).toEqual(['excludedExperts', 'gateWeights', 'selectExperts']);
+    expect(hasCapability(router, 'selectExperts')).toBe(true);
+    expect(router.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['kernel', [2, 3]]]);
+    router.dispose();
+  });
+
+  it('saves and loads through the registry: the full capacity, the package, the same kernel from the seed', () => {
+    const router = new SwitchRouter({ numExperts: 4, inputDim: 3, capacity: { eval: 2 }, zLossWeight: 1e-3, seed: 5 });
+    const spec = componentConfig(router, 'test', 'router');
+    expect(spec).toMatchObject({ className: 'SwitchRouter', package: '@moekit/router-switch', config: { capacity: { train: 1.25, eval: 2 }, jitter: 1e-2, dropPolicy: 'position', kernelInitializer: 'switch', seed: 5 } });
+    const copy = fromComponentConfig<SwitchRouter>(JSON.parse(JSON.stringify(spec)), 'test', 'router');
+    expect(componentConfig(copy, 'test', 'router')).toEqual(spec);
+    expect(Array.from(copy.trainableVariables[0]!.dataSync())).toEqual(Array.from(router.trainableVariables[0]!.dataSync())); // same seed, same draws
+    router.dispose();
+    copy.dispose();
+  });
+
+  it('throws MoEDisposedError once disposed, and releases its kernel', () => {
+    const before = tf.memory().numTensors;
+    const router = new SwitchRouter({ numExperts: 2, inputDim: 2 });
+    router.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const input = tf.ones([1, 2]) as tf.Tensor2D;
+    expect(() => router.route(input, { training: false })).toThrow(MoEDisposedError);
+    expect(() => router.route(input, { training: false })).toThrow('SwitchRouter.route');
+    expect(() => router.gateWeights()).toThrow(MoEDisposedError);
+    expect(() => router.selectExperts([0])).toThrow(MoEDisposedError);
+    input.dispose();
   });
 });
 

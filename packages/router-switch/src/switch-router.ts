@@ -1,22 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  excludeExperts,
+  arg,
   checkExpertSelection,
   checkGateInput,
-  checkInteger,
-  checkNonNegative,
-  checkOneOf,
+  Component,
   copyExpertSlices,
   createGateKernel,
-  definedConfig,
+  excludeExperts,
+  gateInitializers,
   loadBalancingLoss,
   MoEArgumentError,
-  rejectUnknownOptions,
+  resolveCapacityConfig,
   routerZLoss,
   SeedStream,
   selectTopK,
-  resolveCapacityConfig,
+  type ArgsTable,
   type CapacityConfig,
+  type Capability,
   type GateInitializer,
   type RouteOptions,
   type Router,
@@ -58,30 +58,9 @@ export interface SwitchRouterArgs {
 
 /** A {@link SwitchRouter}'s arguments with every default filled in. */
 export type SwitchRouterConfig = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
-const KNOWN = ['numExperts', 'inputDim', 'jitter', 'capacity', 'loadBalancingWeight', 'zLossWeight', 'dropPolicy', 'kernelInitializer', 'seed'];
 
-function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
-  const where = 'SwitchRouter';
-  rejectUnknownOptions(where, args, KNOWN);
-  const r: SwitchRouterConfig = {
-    numExperts: args.numExperts,
-    inputDim: args.inputDim,
-    jitter: args.jitter ?? 1e-2,
-    capacity: resolveCapacityConfig(where, args.capacity, { train: 1.25 }),
-    loadBalancingWeight: args.loadBalancingWeight ?? 0.01,
-    zLossWeight: args.zLossWeight ?? 0,
-    dropPolicy: args.dropPolicy ?? 'position',
-    kernelInitializer: args.kernelInitializer ?? 'switch',
-    seed: args.seed,
-  };
-  checkInteger(where, 'numExperts', r.numExperts, 1);
-  if (r.inputDim !== undefined) checkInteger(where, 'inputDim', r.inputDim, 1);
-  if (!(r.jitter >= 0 && r.jitter < 1)) throw new MoEArgumentError(where, 'jitter', 'a number in [0, 1)', String(r.jitter));
-  for (const name of ['loadBalancingWeight', 'zLossWeight'] as const) checkNonNegative(where, name, r[name]);
-  checkOneOf(where, 'dropPolicy', r.dropPolicy, ['position', 'random']);
-  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, ['zeros', 'glorotUniform', 'switch']);
-  return r;
-}
+/** The paper's capacity factors: 1.25 in training (§2.2), evaluation dropless where that costs no read. */
+const SWITCH_CAPACITY: CapacityConfig = { train: 1.25 };
 
 /**
  * The Switch Transformer router, Fedus et al. 2021 ("Switch Transformers: Scaling to Trillion
@@ -100,49 +79,63 @@ function resolve(args: SwitchRouterArgs): SwitchRouterConfig {
  * const moe = new MixtureOfExperts({ router, experts }); // capacity factor 1.25 in training, 2.0 in eval
  * ```
  */
-export class SwitchRouter extends tf.serialization.Serializable implements Router {
+export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'SwitchRouter';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<SwitchRouterArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    jitter: arg.value<number>({
+      default: 1e-2,
+      expected: 'a number in [0, 1)',
+      check: (where, name, value) => {
+        if (!(value >= 0 && value < 1)) throw new MoEArgumentError(where, name, 'a number in [0, 1)', String(value));
+      },
+    }),
+    capacity: arg.value<CapacityConfig>({ expected: 'a CapacityConfig (merged into the defaults by the constructor)' }),
+    loadBalancingWeight: arg.number({ min: 0, default: 0.01 }),
+    zLossWeight: arg.number({ min: 0, default: 0 }),
+    dropPolicy: arg.oneOf<DropPolicy>(['position', 'random'], { default: 'position' }),
+    kernelInitializer: arg.oneOf(gateInitializers, { default: 'switch' }),
+    seed: arg.number({ optional: true }),
+  };
+  /** Honours {@link RouteOptions.excludedExperts} (their logits are −∞ before softmax), gives its gate weights, selects experts. */
+  static readonly capabilities: readonly Capability[] = ['excludedExperts', 'gateWeights', 'selectExperts'];
   /** Always 1: Switch routes each token to one expert. */
   readonly k = 1;
-  /** Honours {@link RouteOptions.excludedExperts}: excluded experts' logits are −∞ before softmax. */
-  readonly supportsExcludedExperts = true;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<SwitchRouterConfig>;
-  private kernel: tf.Variable | undefined;
   private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: SwitchRouterArgs) {
-    super();
-    this.config = resolve(args);
-    this.numExperts = this.config.numExperts;
+    super(withResolvedCapacity(args));
     this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
-  /** The paper's capacity (1.25 / 2.0 unless given), adopted by `MixtureOfExperts` field by field. */
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** The paper's capacity (1.25 / 'auto' unless given), adopted by `MixtureOfExperts` field by field. */
   get capacity(): CapacityConfig {
     return this.config.capacity;
   }
 
   /** Creates the router kernel `W_r` `[Dg, E]`; a second call is a no-op. */
   build(inputDim: number): void {
-    if (this.kernel === undefined) this.kernel = createGateKernel(inputDim, this.numExperts, this.config.kernelInitializer, this.seeds.next());
-  }
-
-  /** `[W_r]`; empty before the router is built. */
-  get trainableVariables(): tf.Variable[] {
-    return this.kernel === undefined ? [] : [this.kernel];
+    this.assertLive('SwitchRouter.build');
+    if (!this.hasVariable('kernel')) this.addVariable('kernel', createGateKernel(inputDim, this.numExperts, this.config.kernelInitializer, this.seeds.next()));
   }
 
   /** Jitters (in training), scores `[T, Dg]`, picks the top-1 expert and computes the aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
+    const where = 'SwitchRouter.route';
+    this.assertLive(where);
     this.build(gateInput.shape[gateInput.rank - 1]!);
-    const kernel = this.kernel!;
-    checkGateInput('SwitchRouter.route', gateInput, kernel.shape[0]!);
+    const kernel = this.variable('kernel', where);
+    checkGateInput(where, gateInput, kernel.shape[0]!);
     const { jitter, numExperts, loadBalancingWeight, zLossWeight, dropPolicy } = this.config;
     return tf.tidy(() => {
       let input: tf.Tensor2D = tf.cast(gateInput, 'float32');
@@ -169,7 +162,7 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
 
   /** A copy of the router kernel `W_r` `[Dg, E]`: column `e` is expert `e`'s router weight vector. Throws before the router is built. */
   gateWeights(): tf.Tensor2D {
-    return tf.clone(this.builtKernel('SwitchRouter.gateWeights')) as tf.Tensor2D;
+    return tf.clone(this.variable('kernel', 'SwitchRouter.gateWeights')) as tf.Tensor2D;
   }
 
   /**
@@ -179,33 +172,21 @@ export class SwitchRouter extends tf.serialization.Serializable implements Route
    */
   selectExperts(keep: readonly number[]): SwitchRouter {
     const where = 'SwitchRouter.selectExperts';
-    const kernel = this.builtKernel(where);
+    const kernel = this.variable('kernel', where);
     checkExpertSelection(where, keep, this.numExperts);
     const router = new SwitchRouter({ ...this.config, numExperts: keep.length, inputDim: kernel.shape[0]! });
-    copyExpertSlices(router.kernel!, kernel, keep, 1);
+    copyExpertSlices(router.variable('kernel', where), kernel, keep, 1);
     return router;
   }
+}
 
-  private builtKernel(where: string): tf.Variable {
-    if (this.kernel === undefined) throw new MoEArgumentError(where, 'this', 'a built router (give inputDim, call build or route once)', 'a router without weights');
-    return this.kernel;
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a router from {@link SwitchRouter.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the router kernel. */
-  dispose(): void {
-    this.kernel?.dispose();
-    this.kernel = undefined;
-  }
+/**
+ * `args` with its capacity merged into the Switch defaults, so `config.capacity` (and the saved
+ * config) holds every field, as `MixtureOfExperts` adopts it. The args table checks; it cannot merge.
+ */
+function withResolvedCapacity(args: SwitchRouterArgs): SwitchRouterArgs {
+  if (typeof args !== 'object' || args === null) return args;
+  return { ...args, capacity: resolveCapacityConfig('SwitchRouter', args.capacity, SWITCH_CAPACITY) };
 }
 
 /** Creates a {@link SwitchRouter}, mirroring `tf.layers.dense(args)`. */
