@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { expectTokenChoice, type Router } from '@moekit/core';
+import { componentConfig, expectTokenChoice, fromComponentConfig, MoEDisposedError, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, FixedRouter, LinearTopKRouter } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
+import './register.js';
 import { HardConstraintRouter } from './hard-constraint-router.js';
 import { SoftConstraintRouter } from './soft-constraint-router.js';
 
@@ -96,7 +97,7 @@ describe('HardConstraintRouter', () => {
     expect(() => new HardConstraintRouter({ router: linearRouter(), threshold: 1.5 })).toThrow("argument 'threshold' expected a number in (0, 1], got 1.5");
     expect(() => new HardConstraintRouter({ router: linearRouter(), inEval: true } as never)).toThrow("HardConstraintRouter");
     const fixed = new FixedRouter({ expertIndex: [[0]], probs: [[1, 0]] });
-    expect(() => new HardConstraintRouter({ router: fixed })).toThrow("HardConstraintRouter: argument 'router' expected a router that honours excludedExperts (supportsExcludedExperts: true), got FixedRouter, which does not");
+    expect(() => new HardConstraintRouter({ router: fixed })).toThrow("HardConstraintRouter: argument 'router' expected a router with the 'excludedExperts' capability (it honours RouteOptions.excludedExperts), got FixedRouter, which does not declare it");
     const router = new HardConstraintRouter({ router: linearRouter(), applyInEvaluation: true });
     const x = tokens();
     await expectNoLeakedTensors(() => {
@@ -146,7 +147,7 @@ describe('SoftConstraintRouter', () => {
     expectTensorsClose(out.auxLosses.softConstraint!, 0, { atol: 1e-6 });
     dispose(out);
     expect(() => new SoftConstraintRouter({ router: linearRouter(), loss: 'cv' as never })).toThrow("SoftConstraintRouter: argument 'loss' expected one of 'importance' | 'klUniform', got 'cv'");
-    expect(() => new SoftConstraintRouter({ router: linearRouter(), epsilon: 0 })).toThrow("SoftConstraintRouter: argument 'epsilon' expected a number > 0, got 0");
+    expect(() => new SoftConstraintRouter({ router: linearRouter(), epsilon: 0 })).toThrow("SoftConstraintRouter: argument 'epsilon' expected a finite number > 0, got 0");
     tf.dispose(x);
     kl.dispose();
     balanced.dispose();
@@ -172,6 +173,42 @@ describe('SoftConstraintRouter', () => {
     expect(kl[1]![0]!).toBeGreaterThan(0);
     expect(kl[1]![1]!).toBeLessThan(0);
     expectTensorsClose(tf.tensor(gradient('importance')), [[0, 0], [0, 0]], { atol: 1e-6 });
+    x.dispose();
+  });
+});
+
+describe('constraint routers as components', () => {
+  it('save and load with the router they wrap (its config inside theirs, its weights under router/)', () => {
+    const hard = new HardConstraintRouter({ router: linearRouter(), mode: 'absolute', threshold: 0.2 });
+    hard.applyInEvaluation = true; // switched after construction: saved as it is now
+    const soft = new SoftConstraintRouter({ router: linearRouter(), loss: 'importance', weight: 0.5, liftAfterEpoch: 3 });
+    for (const original of [hard, soft]) {
+      const saved = componentConfig(original, 'test', 'router');
+      expect(saved.package).toBe('@moekit/experts-conv');
+      expect(saved.config['router']).toMatchObject({ className: 'LinearTopKRouter', config: { inputDim: 2, numExperts: 2, k: 1, balanceWeight: 0 } });
+      const loaded = fromComponentConfig<HardConstraintRouter | SoftConstraintRouter>(JSON.parse(JSON.stringify(saved)), 'test', 'router');
+      expect(loaded.constructor).toBe(original.constructor);
+      expect(loaded.getConfig()).toEqual(original.getConfig());
+      expect(loaded.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['router/kernel', [2, 2]]]);
+      loaded.dispose();
+    }
+    expect(hard.getConfig()).toMatchObject({ mode: 'absolute', threshold: 0.2, applyInEvaluation: true });
+    expect(soft.getConfig()).toMatchObject({ loss: 'importance', weight: 0.5, liftAfterEpoch: 3, epsilon: 1e-6 });
+    expect(new SoftConstraintRouter({ router: linearRouter() }).liftAfterEpoch).toBe(Infinity); // unset: never lifted (and not saved)
+    hard.dispose();
+    soft.dispose();
+  });
+
+  it('throw MoEDisposedError once disposed, the wrapped router released with them', () => {
+    const inner = linearRouter();
+    const hard = new HardConstraintRouter({ router: inner });
+    const soft = new SoftConstraintRouter({ router: linearRouter() });
+    hard.dispose();
+    soft.dispose();
+    expect(inner.isDisposed).toBe(true);
+    const x = tokens();
+    expect(() => hard.route(x, { training: true })).toThrow('HardConstraintRouter.route: this HardConstraintRouter was disposed');
+    expect(() => soft.route(x, { training: true })).toThrow(MoEDisposedError);
     x.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkRank, definedConfig, MoEArgumentError, perExpert, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { arg, checkRank, Component, MoEArgumentError, perExpert, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { checkOddKernelSize } from './conv-gate.js';
 
 /** Activation inside a conv expert. */
 export type ConvActivation = 'relu' | 'elu' | 'swish';
@@ -54,45 +55,19 @@ export interface ConvExpertLayer {
   movingVariance?: tf.Variable;
 }
 
-const KNOWN = ['numExperts', 'inputChannels', 'width', 'outputChannels', 'layers', 'kernelSize', 'stride', 'norm', 'activation', 'residual', 'momentum', 'epsilon', 'seed'];
-
-function resolve(args: ConvExpertsArgs): ConvExpertsConfig {
-  const where = 'ConvExperts';
-  rejectUnknownOptions(where, args, KNOWN);
-  const c: ConvExpertsConfig = {
-    numExperts: args.numExperts,
-    inputChannels: args.inputChannels,
-    width: args.width,
-    outputChannels: args.outputChannels ?? args.inputChannels,
-    layers: args.layers ?? 2,
-    kernelSize: args.kernelSize ?? 3,
-    stride: args.stride ?? 1,
-    norm: args.norm ?? 'batch',
-    activation: args.activation ?? 'relu',
-    residual: args.residual ?? true,
-    momentum: args.momentum ?? 0.9,
-    epsilon: args.epsilon ?? 1e-5,
-    ...(args.seed !== undefined ? { seed: args.seed } : {}),
-  };
-  for (const name of ['numExperts', 'inputChannels', 'width', 'outputChannels', 'layers', 'kernelSize', 'stride'] as const) checkInteger(where, name, c[name], 1);
-  if (c.kernelSize % 2 === 0) throw new MoEArgumentError(where, 'kernelSize', 'an odd integer (same padding)', String(c.kernelSize));
-  checkOneOf(where, 'norm', c.norm, ['batch', 'none']);
-  checkOneOf(where, 'activation', c.activation, ['relu', 'elu', 'swish']);
-  if (!(c.momentum >= 0 && c.momentum < 1)) throw new MoEArgumentError(where, 'momentum', 'a number in [0, 1)', String(c.momentum));
-  if (!(c.epsilon > 0)) throw new MoEArgumentError(where, 'epsilon', 'a positive number', String(c.epsilon));
-  return c;
-}
-
 function activate(x: tf.Tensor, activation: ConvActivation): tf.Tensor {
   if (activation === 'relu') return tf.relu(x);
   if (activation === 'elu') return tf.elu(x);
   return tf.mul(x, tf.sigmoid(x)); // swish
 }
 
-/** He-normal (`std = √(2 / fan_in)`, He et al. 2015), the ResNet initialiser, for `E` kernels. */
-function heNormalKernels(E: number, k: number, cin: number, cout: number, seeds: SeedStream): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.stack(Array.from({ length: E }, () => tf.randomNormal([k, k, cin, cout], 0, Math.sqrt(2 / (k * k * cin)), 'float32', seeds.next()))), true));
+/** He-normal (`std = √(2 / fan_in)`, He et al. 2015), the ResNet initialiser, for `E` kernels `[E, k, k, cin, cout]`. */
+function heNormalKernels(E: number, k: number, cin: number, cout: number, seeds: SeedStream): tf.Tensor {
+  return tf.tidy(() => tf.stack(Array.from({ length: E }, () => tf.randomNormal([k, k, cin, cout], 0, Math.sqrt(2 / (k * k * cin)), 'float32', seeds.next()))));
 }
+
+/** The running statistics' names in a layer: not trainable. */
+const RUNNING_STATISTICS = ['movingMean', 'movingVariance'] as const;
 
 /**
  * A bank of `E` convolutional experts over routed images (Pavlitska et al. 2022, "Sparsely-gated
@@ -115,49 +90,76 @@ function heNormalKernels(E: number, k: number, cin: number, cout: number, seeds:
  * const y = moe.apply(features, { training: true, gateInput: gapGate.apply(features) }).output; // [B, H, W, 16]
  * ```
  */
-export class ConvExperts extends tf.serialization.Serializable implements ExpertBank {
+export class ConvExperts extends Component<ConvExpertsArgs, ConvExpertsConfig> implements ExpertBank {
   /** tfjs serialisation name. */
   static readonly className = 'ConvExperts';
-  /** The validated configuration. */
-  readonly config: ConvExpertsConfig;
-  /** Number of experts `E`. */
-  readonly numExperts: number;
-  /** The convolutions, input first. */
-  readonly convLayers: ConvExpertLayer[];
-  /** The 1×1 shortcut projection `[E, 1, 1, Cin, Cout]`, when the residual changes shape. */
-  readonly projection: tf.Variable | undefined;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<ConvExpertsArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    inputChannels: arg.integer({ min: 1 }),
+    width: arg.integer({ min: 1 }),
+    outputChannels: arg.integer({ min: 1, defaultFrom: (r) => r['inputChannels'] as number }),
+    layers: arg.integer({ min: 1, default: 2 }),
+    kernelSize: arg.value<number>({ default: 3, expected: 'an odd integer', check: checkOddKernelSize }),
+    stride: arg.integer({ min: 1, default: 1 }),
+    norm: arg.oneOf<ConvNorm>(['batch', 'none'], { default: 'batch' }),
+    activation: arg.oneOf<ConvActivation>(['relu', 'elu', 'swish'], { default: 'relu' }),
+    residual: arg.boolean({ default: true }),
+    momentum: arg.value<number>({
+      default: 0.9,
+      check: (where, name, value) => {
+        if (!(value >= 0 && value < 1)) throw new MoEArgumentError(where, name, 'a number in [0, 1)', String(value));
+      },
+    }),
+    epsilon: arg.number({ above: 0, default: 1e-5 }),
+    seed: arg.number({ optional: true }),
+  };
+  /** The layers' variable names (`conv0/kernel`, …), input first. */
+  private readonly layerNames: string[];
 
-  /** Validates the arguments (unknown options rejected by name) and draws the weights. */
+  /** Validates the arguments (unknown options rejected by name) and draws the weights: per layer `conv<l>/kernel` (and its batch norm's `gamma`, `beta`, `movingMean`, `movingVariance`), then `projection`. */
   constructor(args: ConvExpertsArgs) {
-    super();
-    this.config = resolve(args);
+    super(args);
     const { numExperts: E, inputChannels, width, outputChannels, layers, kernelSize, stride, norm, residual } = this.config;
-    this.numExperts = E;
     const seeds = new SeedStream(this.config.seed);
-    this.convLayers = Array.from({ length: layers }, (_, l) => {
+    this.layerNames = Array.from({ length: layers }, (_, l) => `conv${l}`);
+    this.layerNames.forEach((layer, l) => {
       const cin = l === 0 ? inputChannels : width;
       const cout = l === layers - 1 ? outputChannels : width;
-      const layer: ConvExpertLayer = { kernel: heNormalKernels(E, kernelSize, cin, cout, seeds) };
+      this.addVariable(`${layer}/kernel`, heNormalKernels(E, kernelSize, cin, cout, seeds));
       if (norm === 'batch') {
-        layer.gamma = tf.tidy(() => tf.variable(tf.ones([E, cout]), true));
-        layer.beta = tf.tidy(() => tf.variable(tf.zeros([E, cout]), true));
-        layer.movingMean = tf.tidy(() => tf.variable(tf.zeros([E, cout]), false));
-        layer.movingVariance = tf.tidy(() => tf.variable(tf.ones([E, cout]), false));
+        this.addVariable(`${layer}/gamma`, tf.ones([E, cout]));
+        this.addVariable(`${layer}/beta`, tf.zeros([E, cout]));
+        this.addVariable(`${layer}/movingMean`, tf.zeros([E, cout]), false);
+        this.addVariable(`${layer}/movingVariance`, tf.ones([E, cout]), false);
       }
-      return layer;
     });
-    this.projection = residual && (inputChannels !== outputChannels || stride !== 1) ? heNormalKernels(E, 1, inputChannels, outputChannels, seeds) : undefined;
+    if (residual && (inputChannels !== outputChannels || stride !== 1)) this.addVariable('projection', heNormalKernels(E, 1, inputChannels, outputChannels, seeds));
   }
 
-  /** Kernels, batch-norm scales and shifts, and the projection (running statistics are not trainable). */
-  get trainableVariables(): tf.Variable[] {
-    const vars = this.convLayers.flatMap((l) => [l.kernel, l.gamma, l.beta].filter((v): v is tf.Variable => v !== undefined));
-    return this.projection === undefined ? vars : [...vars, this.projection];
+  /** Number of experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
   }
 
-  /** Every variable, running statistics included (for saving). */
+  /** The convolutions, input first. */
+  get convLayers(): ConvExpertLayer[] {
+    const where = 'ConvExperts.convLayers';
+    return this.layerNames.map((layer) => {
+      const variables: Partial<Record<keyof ConvExpertLayer, tf.Variable>> = { kernel: this.variable(`${layer}/kernel`, where) };
+      if (this.config.norm === 'batch') for (const name of ['gamma', 'beta', ...RUNNING_STATISTICS] as const) variables[name] = this.variable(`${layer}/${name}`, where);
+      return variables as ConvExpertLayer;
+    });
+  }
+
+  /** The 1×1 shortcut projection `[E, 1, 1, Cin, Cout]`, when the residual changes shape. */
+  get projection(): tf.Variable | undefined {
+    return this.hasVariable('projection') ? this.variable('projection', 'ConvExperts.projection') : undefined;
+  }
+
+  /** Every variable, running statistics included (for saving): the trainable ones, then the running statistics. */
   get variables(): tf.Variable[] {
-    return [...this.trainableVariables, ...this.convLayers.flatMap((l) => [l.movingMean, l.movingVariance].filter((v): v is tf.Variable => v !== undefined))];
+    return [...this.trainableVariables, ...this.nonTrainableVariables];
   }
 
   /** `[H, W, Cin]` → `[⌈H / stride⌉, ⌈W / stride⌉, Cout]`. */
@@ -177,6 +179,7 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
   /** Grouped rows `[N, H, W, Cin]`, expert `e` owning the next `groupSizes[e]` images → `[N, H', W', Cout]`. */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor {
     const where = 'ConvExperts.applyGrouped';
+    this.assertLive(where);
     this.checkRows(where, 'rows', rows, 4);
     const total = groupSizes.reduce((a, b) => a + b, 0);
     if (groupSizes.length !== this.numExperts || rows.shape[0] !== total) {
@@ -188,6 +191,7 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
   /** Padded buffers `[E, C, H, W, Cin]` → `[E, C, H', W', Cout]`; evaluation only when `norm` is `'batch'`. */
   apply(dispatched: tf.Tensor, options: ExpertApplyOptions): tf.Tensor {
     const where = 'ConvExperts.apply';
+    this.assertLive(where);
     this.checkRows(where, 'dispatched', dispatched, 5);
     if (dispatched.shape[0] !== this.numExperts) {
       throw new MoEArgumentError(where, 'dispatched', `shape [${this.numExperts}, C, H, W, ${this.config.inputChannels}]`, `shape [${dispatched.shape.join(', ')}]`);
@@ -207,17 +211,19 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
     const { kernelSize, stride, norm, activation, momentum, epsilon, outputChannels } = this.config;
     const [, h, w] = rows.shape;
     const outShape = this.outputFeatureShape([h, w, this.config.inputChannels]);
-    const kernels = this.convLayers.map((l) => perExpert(l.kernel) as tf.Tensor4D[]);
-    const gammas = this.convLayers.map((l) => (l.gamma ? perExpert(l.gamma) : []));
-    const betas = this.convLayers.map((l) => (l.beta ? perExpert(l.beta) : []));
-    const projections = this.projection ? (perExpert(this.projection) as tf.Tensor4D[]) : [];
+    const convLayers = this.convLayers;
+    const projection = this.projection;
+    const kernels = convLayers.map((l) => perExpert(l.kernel) as tf.Tensor4D[]);
+    const gammas = convLayers.map((l) => (l.gamma ? perExpert(l.gamma) : []));
+    const betas = convLayers.map((l) => (l.beta ? perExpert(l.beta) : []));
+    const projections = projection ? (perExpert(projection) as tf.Tensor4D[]) : [];
     // per layer, per expert: this call's batch mean and variance (for the running statistics)
-    const batchStats: { mean: tf.Tensor[]; variance: tf.Tensor[] }[] = this.convLayers.map(() => ({ mean: [], variance: [] }));
+    const batchStats: { mean: tf.Tensor[]; variance: tf.Tensor[] }[] = convLayers.map(() => ({ mean: [], variance: [] }));
     const groups = groupSizes.length === 1 ? [rows] : tf.split(rows, groupSizes, 0);
     const outputs = groups.map((group, e) => {
       if (groupSizes[e] === 0) return tf.zeros([0, ...outShape]);
       let x = group as tf.Tensor4D; // [n, H, W, C]
-      this.convLayers.forEach((layer, l) => {
+      convLayers.forEach((layer, l) => {
         x = tf.conv2d(x, kernels[l]![e]!, l === 0 ? stride : 1, 'same'); // [n, H', W', c]
         if (norm === 'batch') {
           let mean: tf.Tensor;
@@ -232,23 +238,23 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
           }
           x = tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, betas[l]![e]! as tf.Tensor1D, gammas[l]![e]! as tf.Tensor1D, epsilon) as tf.Tensor4D;
         }
-        if (l < this.convLayers.length - 1) x = activate(x, activation) as tf.Tensor4D;
+        if (l < convLayers.length - 1) x = activate(x, activation) as tf.Tensor4D;
       });
       if (this.config.residual) {
-        const shortcut = this.projection ? tf.conv2d(group as tf.Tensor4D, projections[e]!, stride, 'same') : group;
+        const shortcut = projection ? tf.conv2d(group as tf.Tensor4D, projections[e]!, stride, 'same') : group;
         x = tf.add(x, shortcut);
       }
       return activate(x, activation); // the block's output activation, after the residual sum
     });
-    if (training && norm === 'batch') this.updateRunningStatistics(batchStats, groupSizes, momentum);
+    if (training && norm === 'batch') this.updateRunningStatistics(convLayers, batchStats, groupSizes, momentum);
     const y = outputs.length === 1 ? outputs[0]! : tf.concat(outputs, 0);
     return tf.reshape(y, [rows.shape[0], ...outShape.slice(0, 2), outputChannels]);
   }
 
   /** `running = m · running + (1 − m) · batch` for the experts that had images; the others keep theirs. */
-  private updateRunningStatistics(batchStats: { mean: tf.Tensor[]; variance: tf.Tensor[] }[], groupSizes: number[], momentum: number): void {
+  private updateRunningStatistics(convLayers: ConvExpertLayer[], batchStats: { mean: tf.Tensor[]; variance: tf.Tensor[] }[], groupSizes: number[], momentum: number): void {
     const used = groupSizes.map((n) => n > 0);
-    this.convLayers.forEach((layer, l) => {
+    convLayers.forEach((layer, l) => {
       const stats = batchStats[l]!;
       for (const [name, list] of [['movingMean', stats.mean], ['movingVariance', stats.variance]] as const) {
         const running = layer[name]!;
@@ -262,20 +268,5 @@ export class ConvExperts extends tf.serialization.Serializable implements Expert
         updated.dispose();
       }
     });
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a bank (with fresh weights) from {@link ConvExperts.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases every variable. */
-  dispose(): void {
-    tf.dispose(this.variables);
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkRank, MoEArgumentError, rejectUnknownOptions } from '@moekit/core';
+import { arg, checkInteger, checkRank, Component, MoEArgumentError, type ArgsTable } from '@moekit/core';
 
 /** Configuration of a {@link ConvGate}. */
 export interface ConvGateArgs {
@@ -15,6 +15,12 @@ export interface ConvGateArgs {
   seed?: number;
 }
 
+/** `where: argument 'kernelSize' expected an odd integer (same padding)` unless `value` is an odd integer ≥ 1. */
+export function checkOddKernelSize(where: string, name: string, value: number): void {
+  checkInteger(where, name, value, 1);
+  if (value % 2 === 0) throw new MoEArgumentError(where, name, 'an odd integer (same padding)', String(value));
+}
+
 /**
  * Pavlitska et al. 2022's conv gate input: a convolution with bias and ReLU, then global average
  * pooling, `[B, H, W, Cin]` → `[B, filters]`; the router's gate kernel is the dense layer after it.
@@ -25,50 +31,50 @@ export interface ConvGateArgs {
  * const out = moe.apply(features, { training: true, gateInput: gate.apply(features) });
  * ```
  */
-export class ConvGate {
-  /** `[k, k, Cin, filters]`. */
-  readonly kernel: tf.Variable;
-  /** `[filters]`. */
-  readonly bias: tf.Variable;
-  private readonly stride: number;
+export class ConvGate extends Component<ConvGateArgs, Required<Omit<ConvGateArgs, 'seed'>> & Pick<ConvGateArgs, 'seed'>> {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'ConvGate';
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<ConvGateArgs> = {
+    inputChannels: arg.integer({ min: 1 }),
+    filters: arg.integer({ min: 1 }),
+    kernelSize: arg.value<number>({ default: 3, expected: 'an odd integer', check: checkOddKernelSize }),
+    stride: arg.integer({ min: 1, default: 1 }),
+    seed: arg.number({ optional: true }),
+  };
 
   /** Validates the arguments and draws the kernel (He normal). */
   constructor(args: ConvGateArgs) {
-    const where = 'ConvGate';
-    rejectUnknownOptions(where, args, ['inputChannels', 'filters', 'kernelSize', 'stride', 'seed']);
-    const k = args.kernelSize ?? 3;
-    this.stride = args.stride ?? 1;
-    checkInteger(where, 'inputChannels', args.inputChannels, 1);
-    checkInteger(where, 'filters', args.filters, 1);
-    checkInteger(where, 'kernelSize', k, 1);
-    checkInteger(where, 'stride', this.stride, 1);
-    if (k % 2 === 0) throw new MoEArgumentError(where, 'kernelSize', 'an odd integer (same padding)', String(k));
-    this.kernel = tf.tidy(() => tf.variable(tf.randomNormal([k, k, args.inputChannels, args.filters], 0, Math.sqrt(2 / (k * k * args.inputChannels)), 'float32', args.seed), true));
-    this.bias = tf.tidy(() => tf.variable(tf.zeros([args.filters]), true));
+    super(args);
+    const { inputChannels, filters, kernelSize: k, seed } = this.config;
+    this.addVariable('kernel', tf.randomNormal([k, k, inputChannels, filters], 0, Math.sqrt(2 / (k * k * inputChannels)), 'float32', seed)); // He et al. 2015
+    this.addVariable('bias', tf.zeros([filters]));
   }
 
-  /** The kernel and the bias. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.kernel, this.bias];
+  /** `[k, k, Cin, filters]`. */
+  get kernel(): tf.Variable {
+    return this.variable('kernel', 'ConvGate.kernel');
+  }
+
+  /** `[filters]`. */
+  get bias(): tf.Variable {
+    return this.variable('bias', 'ConvGate.bias');
   }
 
   /** `[B, H, W, Cin]` → `[B, filters]`: GAP(ReLU(conv(x) + b)). */
   apply(images: tf.Tensor): tf.Tensor2D {
     const where = 'ConvGate.apply';
+    const kernel = this.variable('kernel', where);
+    const bias = this.variable('bias', where);
     checkRank(where, 'images', images, 4);
-    if (images.shape[3] !== this.kernel.shape[2]) {
-      throw new MoEArgumentError(where, 'images', `${this.kernel.shape[2]} channels (inputChannels)`, `shape [${images.shape.join(', ')}]`);
+    if (images.shape[3] !== kernel.shape[2]) {
+      throw new MoEArgumentError(where, 'images', `${kernel.shape[2]} channels (inputChannels)`, `shape [${images.shape.join(', ')}]`);
     }
-    return tf.tidy(() => tf.mean(tf.relu(tf.add(tf.conv2d(images as tf.Tensor4D, this.kernel as tf.Tensor4D, this.stride, 'same'), this.bias)), [1, 2]) as tf.Tensor2D);
+    return tf.tidy(() => tf.mean(tf.relu(tf.add(tf.conv2d(images as tf.Tensor4D, kernel as tf.Tensor4D, this.config.stride, 'same'), bias)), [1, 2]) as tf.Tensor2D);
   }
 
   /** Width of the gate input: `filters`. */
   outputDim(): number {
-    return this.kernel.shape[3]!;
-  }
-
-  /** Releases the kernel and the bias. */
-  dispose(): void {
-    tf.dispose([this.kernel, this.bias]);
+    return this.config.filters;
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
+import { arg, MoEArgumentError, hasCapability, RouterWrapper, type ArgsTable, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
 import { sparseCleanGates } from './sparse-clean-gates.js';
 
 /** How the hard constraint tracks utilisation: the running sum of relative deviations, or the running mean of shares. */
@@ -7,7 +7,7 @@ export type HardConstraintMode = 'relative' | 'absolute';
 
 /** Configuration of a {@link HardConstraintRouter}. */
 export interface HardConstraintRouterArgs {
-  /** The router to constrain; it must declare `supportsExcludedExperts`. */
+  /** The router to constrain; it must have the `'excludedExperts'` capability. */
   router: Router;
   /** `'relative'` or `'absolute'`. Default `'relative'`. */
   mode?: HardConstraintMode;
@@ -41,11 +41,25 @@ export interface HardConstraintRouterArgs {
  * const router = new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 2, noise: 'shazeer' }), mode: 'relative', threshold: 0.1, applyInEvaluation: true });
  * ```
  */
-export class HardConstraintRouter extends RouterWrapper {
-  /** The tracking mode. */
-  readonly mode: HardConstraintMode;
-  /** The threshold. */
-  readonly threshold: number;
+export class HardConstraintRouter extends RouterWrapper<HardConstraintRouterArgs, Required<HardConstraintRouterArgs>> {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'HardConstraintRouter';
+  /** The arguments: the wrapped router (which must honour `excludedExperts`), defaults and checks. */
+  static readonly argsTable: ArgsTable<HardConstraintRouterArgs> = {
+    router: arg.component<Router>({
+      check: (where, name, router) => {
+        if (!hasCapability(router, 'excludedExperts')) throw new MoEArgumentError(where, name, "a router with the 'excludedExperts' capability (it honours RouteOptions.excludedExperts)", `${router.constructor.name}, which does not declare it`);
+      },
+    }),
+    mode: arg.oneOf<HardConstraintMode>(['relative', 'absolute'], { default: 'relative' }),
+    threshold: arg.value<number>({
+      default: 0.1,
+      check: (where, name, value) => {
+        if (!(value > 0 && value <= 1)) throw new MoEArgumentError(where, name, 'a number in (0, 1]', String(value));
+      },
+    }),
+    applyInEvaluation: arg.boolean({ default: false }),
+  };
   /** Whether evaluation excludes the over-threshold experts too; may be switched between evaluations (e.g. to compare both). */
   applyInEvaluation: boolean;
   private sum: number[];
@@ -53,19 +67,24 @@ export class HardConstraintRouter extends RouterWrapper {
 
   /** Validates the arguments (unknown options rejected by name). */
   constructor(args: HardConstraintRouterArgs) {
-    const where = 'HardConstraintRouter';
-    rejectUnknownOptions(where, args, ['router', 'mode', 'threshold', 'applyInEvaluation']);
-    if (args.router === undefined) throw new MoEArgumentError(where, 'router', 'a Router', 'undefined');
-    if (args.router.supportsExcludedExperts !== true) {
-      throw new MoEArgumentError(where, 'router', 'a router that honours excludedExperts (supportsExcludedExperts: true)', `${args.router.constructor.name}, which does not`);
-    }
-    super(args.router);
-    this.mode = args.mode ?? 'relative';
-    this.threshold = args.threshold ?? 0.1;
-    this.applyInEvaluation = args.applyInEvaluation ?? false;
-    checkOneOf(where, 'mode', this.mode, ['relative', 'absolute']);
-    if (!(this.threshold > 0 && this.threshold <= 1)) throw new MoEArgumentError(where, 'threshold', 'a number in (0, 1]', String(this.threshold));
-    this.sum = new Array<number>(args.router.numExperts).fill(0);
+    super(args);
+    this.applyInEvaluation = this.config.applyInEvaluation;
+    this.sum = new Array<number>(this.numExperts).fill(0);
+  }
+
+  /** The tracking mode. */
+  get mode(): HardConstraintMode {
+    return this.config.mode;
+  }
+
+  /** The threshold. */
+  get threshold(): number {
+    return this.config.threshold;
+  }
+
+  /** The arguments, `applyInEvaluation` as currently set (the tracked state is not saved: {@link setState} restores it). */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), applyInEvaluation: this.applyInEvaluation };
   }
 
   /** Tracked utilisation `u_i` per expert (all 0 before the first training batch). */
@@ -105,6 +124,7 @@ export class HardConstraintRouter extends RouterWrapper {
 
   /** Routes with over-used experts excluded (in training, and in evaluation with `applyInEvaluation`); training adds this batch's shares to the tracker. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+    this.assertLive('HardConstraintRouter.route');
     if (!options.training && !this.applyInEvaluation) return this.router.route(gateInput, options);
     const excluded = this.excludedExperts;
     const out = this.router.route(gateInput, { ...options, excludedExperts: excluded.includes(true) ? excluded : undefined });

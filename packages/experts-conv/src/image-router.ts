@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkRank, createGateKernel, MoEArgumentError, oneHotFloat, rejectUnknownOptions, withoutGradient } from '@moekit/core';
+import { arg, checkRank, Component, createGateKernel, describeValue, MoEArgumentError, oneHotFloat, withoutGradient, type ArgsTable } from '@moekit/core';
 
 /** How the router's scores get a gradient through the hard one-hot choice. */
 export type SelectionEstimator = 'straightThrough' | 'gate';
@@ -53,48 +53,67 @@ export interface ChannelGroupSelection {
  * const h = conv1.apply(images, selection); // [B, H, W, G], the chosen group of each image
  * ```
  */
-export class ImageRouter {
-  /** Experts `E`. */
-  readonly numExperts: number;
-  /** The gate-input network. */
-  readonly gate: ImageGateInput;
-  /** Dense kernel `[Dg, E]`. */
-  readonly kernel: tf.Variable;
-  /** Dense bias `[E]`. */
-  readonly bias: tf.Variable;
-  /** The estimator. */
-  readonly estimator: SelectionEstimator;
+export class ImageRouter extends Component<ImageRouterArgs, Required<Omit<ImageRouterArgs, 'seed'>> & Pick<ImageRouterArgs, 'seed'>> {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'ImageRouter';
+  /** The arguments: defaults and checks; the gate is a nested component (saved with the router when it is serialisable). */
+  static readonly argsTable: ArgsTable<ImageRouterArgs> = {
+    numExperts: arg.integer({ min: 2 }),
+    gate: arg.component<ImageGateInput>({
+      check: (where, name, gate) => {
+        if (typeof gate.apply !== 'function') throw new MoEArgumentError(where, name, 'an image gate input (apply, trainableVariables)', describeValue(gate));
+      },
+    }),
+    gateDim: arg.integer({ min: 1 }),
+    estimator: arg.oneOf<SelectionEstimator>(['straightThrough', 'gate'], { default: 'straightThrough' }),
+    seed: arg.number({ optional: true }),
+  };
 
-  /** Validates the arguments (unknown options rejected by name) and draws the dense layer. */
+  /** Validates the arguments (unknown options rejected by name) and draws the dense layer: `kernel` `[Dg, E]`, `bias` `[E]`. */
   constructor(args: ImageRouterArgs) {
-    const where = 'ImageRouter';
-    rejectUnknownOptions(where, args, ['numExperts', 'gate', 'gateDim', 'estimator', 'seed']);
-    checkInteger(where, 'numExperts', args.numExperts, 2);
-    checkInteger(where, 'gateDim', args.gateDim, 1);
-    if (args.gate === undefined || typeof args.gate.apply !== 'function') throw new MoEArgumentError(where, 'gate', 'an image gate input (apply, trainableVariables)', String(args.gate));
-    this.estimator = args.estimator ?? 'straightThrough';
-    checkOneOf(where, 'estimator', this.estimator, ['straightThrough', 'gate']);
-    this.numExperts = args.numExperts;
-    this.gate = args.gate;
-    this.kernel = createGateKernel(args.gateDim, args.numExperts, 'glorotUniform', args.seed);
-    this.bias = tf.tidy(() => tf.variable(tf.zeros([args.numExperts]), true));
+    super(args);
+    const { gateDim, numExperts, seed } = this.config;
+    this.addVariable('kernel', createGateKernel(gateDim, numExperts, 'glorotUniform', seed));
+    this.addVariable('bias', tf.zeros([numExperts]));
   }
 
-  /** The gate network's variables, the kernel and the bias. */
-  get trainableVariables(): tf.Variable[] {
-    return [...this.gate.trainableVariables, this.kernel, this.bias];
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** The gate-input network. */
+  get gate(): ImageGateInput {
+    return this.config.gate;
+  }
+
+  /** The estimator. */
+  get estimator(): SelectionEstimator {
+    return this.config.estimator;
+  }
+
+  /** Dense kernel `[Dg, E]`. */
+  get kernel(): tf.Variable {
+    return this.variable('kernel', 'ImageRouter.kernel');
+  }
+
+  /** Dense bias `[E]`. */
+  get bias(): tf.Variable {
+    return this.variable('bias', 'ImageRouter.bias');
   }
 
   /** Scores `images` `[B, H, W, C]` and chooses one expert per image. The caller owns the returned tensors. */
   route(images: tf.Tensor): ChannelGroupSelection {
     const where = 'ImageRouter.route';
+    const kernel = this.variable('kernel', where);
+    const bias = this.variable('bias', where);
     checkRank(where, 'images', images, 4);
     return tf.tidy(() => {
       const features = this.gate.apply(images); // [B, Dg]
-      if (features.shape[1] !== this.kernel.shape[0]) {
-        throw new MoEArgumentError(where, 'gate output', `width ${this.kernel.shape[0]} (gateDim)`, `shape [${features.shape.join(', ')}]`);
+      if (features.shape[1] !== kernel.shape[0]) {
+        throw new MoEArgumentError(where, 'gate output', `width ${kernel.shape[0]} (gateDim)`, `shape [${features.shape.join(', ')}]`);
       }
-      const scores = tf.add(tf.matMul(features, this.kernel as tf.Tensor2D), this.bias) as tf.Tensor2D; // [B, E]
+      const scores = tf.add(tf.matMul(features, kernel as tf.Tensor2D), bias) as tf.Tensor2D; // [B, E]
       const expertIndex = withoutGradient(scores, (s) => tf.argMax(s, 1)) as tf.Tensor1D; // [B]
       const oneHot = oneHotFloat(expertIndex, this.numExperts) as tf.Tensor2D; // [B, E], off the tape
       const weights = this.estimator === 'straightThrough'
@@ -102,12 +121,6 @@ export class ImageRouter {
         : (tf.mul(oneHot, tf.softmax(scores)) as tf.Tensor2D);
       return { scores, expertIndex, weights };
     });
-  }
-
-  /** Releases the gate network and the dense layer. */
-  dispose(): void {
-    this.gate.dispose();
-    tf.dispose([this.kernel, this.bias]);
   }
 }
 

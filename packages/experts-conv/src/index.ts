@@ -8,7 +8,7 @@
 import './register.js';
 
 export { ConvExperts, type ConvExpertsArgs, type ConvExpertsConfig, type ConvExpertLayer, type ConvActivation, type ConvNorm } from './conv-experts.js';
-export { GapGate } from './gap-gate.js';
+export { GapGate, type GapGateArgs } from './gap-gate.js';
 export { ConvGate, type ConvGateArgs } from './conv-gate.js';
 export { sparseCleanGates } from './sparse-clean-gates.js';
 export { SoftConstraintRouter, type SoftConstraintRouterArgs, type SoftConstraintLoss } from './soft-constraint-router.js';

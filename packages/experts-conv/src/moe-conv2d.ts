@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkRank, MoEArgumentError, oneHotFloat, rejectUnknownOptions } from '@moekit/core';
+import { arg, checkRank, Component, MoEArgumentError, oneHotFloat, type ArgsTable } from '@moekit/core';
 import type { ChannelGroupSelection } from './image-router.js';
 
 /** Configuration of a {@link MoEConv2D}. */
@@ -36,43 +36,45 @@ export interface MoEConv2DArgs {
  * const y = conv.apply(x, router.route(images)); // [B, H, W, 16]
  * ```
  */
-export class MoEConv2D {
-  /** `[k, k, Cin, E · G]`. */
-  readonly kernel: tf.Variable;
-  /** `[E · G]`, with `useBias`. */
-  readonly bias: tf.Variable | undefined;
-  /** The validated configuration. */
-  readonly config: Required<Omit<MoEConv2DArgs, 'seed'>>;
+export class MoEConv2D extends Component<MoEConv2DArgs, Required<Omit<MoEConv2DArgs, 'seed'>> & Pick<MoEConv2DArgs, 'seed'>> {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'MoEConv2D';
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<MoEConv2DArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    inputChannels: arg.integer({ min: 1 }),
+    expertChannels: arg.integer({ min: 1 }),
+    kernelSize: arg.integer({ min: 1, default: 3 }),
+    stride: arg.integer({ min: 1, default: 1 }),
+    padding: arg.oneOf<'same' | 'valid'>(['same', 'valid'], { default: 'same' }),
+    useBias: arg.boolean({ default: false }),
+    seed: arg.number({ optional: true }),
+  };
 
-  /** Validates the arguments (unknown options rejected by name) and draws the kernel. */
+  /** Validates the arguments (unknown options rejected by name) and draws the kernel (He normal). */
   constructor(args: MoEConv2DArgs) {
-    const where = 'MoEConv2D';
-    rejectUnknownOptions(where, args, ['numExperts', 'inputChannels', 'expertChannels', 'kernelSize', 'stride', 'padding', 'useBias', 'seed']);
-    this.config = {
-      numExperts: args.numExperts,
-      inputChannels: args.inputChannels,
-      expertChannels: args.expertChannels,
-      kernelSize: args.kernelSize ?? 3,
-      stride: args.stride ?? 1,
-      padding: args.padding ?? 'same',
-      useBias: args.useBias ?? false,
-    };
+    super(args);
     const c = this.config;
-    for (const name of ['numExperts', 'inputChannels', 'expertChannels', 'kernelSize', 'stride'] as const) checkInteger(where, name, c[name], 1);
-    checkOneOf(where, 'padding', c.padding, ['same', 'valid']);
     const fanIn = c.kernelSize * c.kernelSize * c.inputChannels;
-    this.kernel = tf.tidy(() => tf.variable(tf.randomNormal([c.kernelSize, c.kernelSize, c.inputChannels, c.numExperts * c.expertChannels], 0, Math.sqrt(2 / fanIn), 'float32', args.seed), true));
-    this.bias = c.useBias ? tf.tidy(() => tf.variable(tf.zeros([c.numExperts * c.expertChannels]), true)) : undefined;
+    this.addVariable('kernel', tf.randomNormal([c.kernelSize, c.kernelSize, c.inputChannels, c.numExperts * c.expertChannels], 0, Math.sqrt(2 / fanIn), 'float32', c.seed));
+    if (c.useBias) this.addVariable('bias', tf.zeros([c.numExperts * c.expertChannels]));
   }
 
-  /** The kernel (and bias). */
-  get trainableVariables(): tf.Variable[] {
-    return this.bias === undefined ? [this.kernel] : [this.kernel, this.bias];
+  /** `[k, k, Cin, E · G]`. */
+  get kernel(): tf.Variable {
+    return this.variable('kernel', 'MoEConv2D.kernel');
+  }
+
+  /** `[E · G]`, with `useBias`. */
+  get bias(): tf.Variable | undefined {
+    return this.config.useBias ? this.variable('bias', 'MoEConv2D.bias') : undefined;
   }
 
   /** `x` `[B, H, W, Cin]` → `[B, H', W', G]`, each image through its chosen channel group. */
   apply(x: tf.Tensor, selection: ChannelGroupSelection): tf.Tensor4D {
     const where = 'MoEConv2D.apply';
+    const kernel = this.variable('kernel', where);
+    const bias = this.bias;
     const { numExperts: E, expertChannels: G, inputChannels, stride, padding } = this.config;
     checkRank(where, 'x', x, 4);
     if (x.shape[3] !== inputChannels) throw new MoEArgumentError(where, 'x', `${inputChannels} channels (inputChannels)`, `shape [${x.shape.join(', ')}]`);
@@ -81,18 +83,13 @@ export class MoEConv2D {
       throw new MoEArgumentError(where, 'selection.weights', `shape [${B}, ${E}] (images, experts)`, `shape [${selection.weights.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
-      let all = tf.conv2d(x as tf.Tensor4D, this.kernel as tf.Tensor4D, stride, padding); // [B, H', W', E·G]
-      if (this.bias) all = tf.add(all, this.bias);
+      let all = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding); // [B, H', W', E·G]
+      if (bias) all = tf.add(all, bias);
       const [, h, w] = all.shape;
       const groups = tf.reshape(all, [B, h, w, E, G]); // [B, H', W', E, G]
       const chosen = oneHotFloat(selection.expertIndex, E); // [B, E] constant: only the chosen weight gets a gradient
       const m = tf.reshape(tf.mul(selection.weights, chosen), [B, 1, 1, E, 1]);
       return tf.sum(tf.mul(groups, m), 3) as tf.Tensor4D; // [B, H', W', G]
     });
-  }
-
-  /** Releases the kernel (and bias). */
-  dispose(): void {
-    tf.dispose(this.trainableVariables);
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkFiniteNumber, checkInteger, checkOneOf, importanceLoss, MoEArgumentError, rejectUnknownOptions, type RouteOptions, RouterWrapper, type Router, type RouterOutput } from '@moekit/core';
+import { arg, checkInteger, importanceLoss, RouterWrapper, wrappedRouterArg, type ArgsTable, type RouteOptions, type Router, type RouterOutput } from '@moekit/core';
 import { sparseCleanGates } from './sparse-clean-gates.js';
 
 /** Which soft utilisation constraint: Shazeer's importance CV² or the KL divergence from uniform. */
@@ -55,33 +55,37 @@ function klUniformOfMeanGates(gates: tf.Tensor2D, epsilon: number): tf.Scalar {
  * router.setEpoch(epoch); // each epoch, when liftAfterEpoch is set
  * ```
  */
-export class SoftConstraintRouter extends RouterWrapper {
-  /** The loss. */
-  readonly loss: SoftConstraintLoss;
-  /** Its weight. */
-  readonly weight: number;
-  /** The epoch from which the loss is lifted (`Infinity`: never). */
-  readonly liftAfterEpoch: number;
-  /** `ε` of `'klUniform'`. */
-  readonly epsilon: number;
+export class SoftConstraintRouter extends RouterWrapper<SoftConstraintRouterArgs, Required<Omit<SoftConstraintRouterArgs, 'liftAfterEpoch'>> & Pick<SoftConstraintRouterArgs, 'liftAfterEpoch'>> {
+  /** Name under which the class is registered for (de)serialisation. */
+  static readonly className = 'SoftConstraintRouter';
+  /** The arguments: the wrapped router, defaults and checks (`liftAfterEpoch` unset: never lifted). */
+  static readonly argsTable: ArgsTable<SoftConstraintRouterArgs> = {
+    router: wrappedRouterArg,
+    loss: arg.oneOf<SoftConstraintLoss>(['importance', 'klUniform'], { default: 'klUniform' }),
+    weight: arg.number({ min: 0, default: 0.1 }),
+    liftAfterEpoch: arg.integer({ min: 0, optional: true }),
+    epsilon: arg.number({ above: 0, default: 1e-6 }),
+  };
   private epoch = 0;
 
-  /** Validates the arguments (unknown options rejected by name). */
-  constructor(args: SoftConstraintRouterArgs) {
-    const where = 'SoftConstraintRouter';
-    rejectUnknownOptions(where, args, ['router', 'loss', 'weight', 'liftAfterEpoch', 'epsilon']);
-    if (args.router === undefined) throw new MoEArgumentError(where, 'router', 'a Router', 'undefined');
-    super(args.router);
-    this.loss = args.loss ?? 'klUniform';
-    this.weight = args.weight ?? 0.1;
-    this.liftAfterEpoch = args.liftAfterEpoch ?? Infinity;
-    this.epsilon = args.epsilon ?? 1e-6;
-    checkOneOf(where, 'loss', this.loss, ['importance', 'klUniform']);
-    checkFiniteNumber(where, 'weight', this.weight);
-    if (this.weight < 0) throw new MoEArgumentError(where, 'weight', 'a number ≥ 0', String(this.weight));
-    if (this.liftAfterEpoch !== Infinity) checkInteger(where, 'liftAfterEpoch', this.liftAfterEpoch, 0);
-    checkFiniteNumber(where, 'epsilon', this.epsilon);
-    if (this.epsilon <= 0) throw new MoEArgumentError(where, 'epsilon', 'a number > 0', String(this.epsilon));
+  /** The loss. */
+  get loss(): SoftConstraintLoss {
+    return this.config.loss;
+  }
+
+  /** Its weight. */
+  get weight(): number {
+    return this.config.weight;
+  }
+
+  /** The epoch from which the loss is lifted (`Infinity`: never). */
+  get liftAfterEpoch(): number {
+    return this.config.liftAfterEpoch ?? Infinity;
+  }
+
+  /** `ε` of `'klUniform'`. */
+  get epsilon(): number {
+    return this.config.epsilon;
   }
 
   /** True while the loss is added (the current epoch is before `liftAfterEpoch`). */
@@ -97,6 +101,7 @@ export class SoftConstraintRouter extends RouterWrapper {
 
   /** Routes with the wrapped router and, in training while active, adds the weighted constraint loss. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
+    this.assertLive('SoftConstraintRouter.route');
     const out = this.router.route(gateInput, options);
     if (!options.training || !this.active) return out;
     const softConstraint = tf.tidy(() => {

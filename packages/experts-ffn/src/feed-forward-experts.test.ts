@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts } from '@moekit/core';
+import { componentConfig, fromComponentConfig, MixtureOfExperts, MoEDisposedError } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, LinearTopKRouter } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
 import { FeedForwardExperts, type FeedForwardExpertsArgs } from './feed-forward-experts.js';
+import { SharedExpert } from './shared-expert.js';
 
 // one expert, x [2, 2]; W1 [[1, -1], [2, 0.5]], V [[0.5, 1], [-1, 2]], W2 [[1, 2], [3, -1]], no bias
 const xs = [[1, -2], [0.5, 3]];
@@ -123,5 +124,86 @@ describe('FeedForwardExperts with an empty expert', () => {
     expect(Array.from(middle!.dataSync()).every((v) => v === 0)).toBe(true);
     tf.dispose([rows, middle!, ...Object.values(grads)]);
     b.dispose();
+  });
+});
+
+describe('FeedForwardExperts without inputDim', () => {
+  it('builds from the input width with the same seeds in the same order as with inputDim', () => {
+    const eager = new FeedForwardExperts({ numExperts: 3, inputDim: 4, hiddenDim: 5, gated: 'swiglu', seed: 7 });
+    const lazy = new FeedForwardExperts({ numExperts: 3, hiddenDim: 5, gated: 'swiglu', seed: 7 });
+    expect(lazy.trainableVariables).toEqual([]);
+    expect(lazy.outputFeatureShape([4])).toEqual([4]); // D' = D until outputDim is given
+    expect(() => lazy.weights).toThrow("FeedForwardExperts.weights: argument 'this' expected a built FeedForwardExperts");
+    lazy.build([4]);
+    lazy.build([9]); // a no-op once built
+    expect(lazy.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['w1', [3, 4, 5]], ['b1', [3, 1, 5]], ['v', [3, 4, 5]], ['bv', [3, 1, 5]], ['w2', [3, 5, 4]], ['b2', [3, 1, 4]]]);
+    eager.trainableVariables.forEach((v, i) => expect(Array.from(lazy.trainableVariables[i]!.dataSync())).toEqual(Array.from(v.dataSync())));
+    expect(lazy.getConfig()).not.toHaveProperty('inputDim'); // saved lazy: rebuilt from the next input
+    eager.dispose();
+    lazy.dispose();
+  });
+
+  it('is built by MixtureOfExperts.apply with the per-token width [D], as the eager bank', () => {
+    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 8);
+    const outputs = [4, undefined].map((inputDim) => {
+      const router = new LinearTopKRouter({ inputDim: 4, numExperts: 2, k: 1, seed: 3 });
+      const experts = new FeedForwardExperts({ numExperts: 2, ...(inputDim !== undefined ? { inputDim } : {}), hiddenDim: 3, seed: 2 });
+      const moe = new MixtureOfExperts({ router, experts, capacity: { train: 0, eval: 0 } });
+      const { output, auxLosses } = moe.apply(x, { training: false });
+      expect(experts.weights.w1.shape).toEqual([2, 4, 3]);
+      tf.dispose(Object.values(auxLosses));
+      router.dispose();
+      experts.dispose();
+      return output;
+    });
+    expectTensorsClose(outputs[1]!, outputs[0]!, { atol: 0 });
+    tf.dispose([x, ...outputs]);
+  });
+});
+
+describe('FeedForwardExperts and SharedExpert as components', () => {
+  it('save and load through the registry (fresh weights, same config)', () => {
+    const bank = new FeedForwardExperts({ numExperts: 2, inputDim: 4, hiddenDim: 3, gated: 'geglu', useBias: false, seed: 1 });
+    const loadedBank = fromComponentConfig<FeedForwardExperts>(componentConfig(bank, 'test', 'experts'), 'test', 'experts');
+    expect(loadedBank).toBeInstanceOf(FeedForwardExperts);
+    expect(loadedBank.getConfig()).toEqual({ numExperts: 2, inputDim: 4, hiddenDim: 3, outputDim: 4, activation: 'relu', gated: 'geglu', useBias: false, kernelInitializer: 'glorotUniform', seed: 1 });
+    expect(componentConfig(bank, 'test', 'experts').package).toBe('@moekit/experts-ffn');
+    const shared = new SharedExpert({ hiddenDim: 3, activation: 'gelu', seed: 2 });
+    const loadedShared = fromComponentConfig<SharedExpert>(componentConfig(shared, 'test', 'shared'), 'test', 'shared');
+    expect(loadedShared).toBeInstanceOf(SharedExpert);
+    expect(loadedShared.getConfig()).toEqual(shared.getConfig());
+    expect(shared.getConfig()).toEqual({ hiddenDim: 3, activation: 'gelu', gated: 'none', useBias: true, kernelInitializer: 'glorotUniform', seed: 2 });
+    for (const c of [bank, loadedBank, shared, loadedShared]) c.dispose();
+  });
+
+  it('SharedExpert builds lazily, names its weights, rejects numExperts', () => {
+    expect(() => new SharedExpert({ inputDim: 4, hiddenDim: 3, numExperts: 2 } as never)).toThrow("SharedExpert: argument 'numExperts' expected absent (a shared expert is one FFN), got 2");
+    expect(() => new SharedExpert({ hiddenDim: 0 })).toThrow("SharedExpert: argument 'hiddenDim' expected an integer >= 1, got 0");
+    const eager = new SharedExpert({ inputDim: 4, hiddenDim: 3, seed: 5 });
+    const lazy = new SharedExpert({ hiddenDim: 3, seed: 5 });
+    const tokens = tf.randomNormal([5, 4], 0, 1, 'float32', 6);
+    const a = eager.apply(tokens, { training: false });
+    const b = lazy.apply(tokens, { training: false }); // built from [T, 4]
+    expectTensorsClose(b, a, { atol: 0 });
+    expect(lazy.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['w1', [1, 4, 3]], ['b1', [1, 1, 3]], ['w2', [1, 3, 4]], ['b2', [1, 1, 4]]]);
+    tf.dispose([tokens, a, b]);
+    eager.dispose();
+    lazy.dispose();
+  });
+
+  it('throws MoEDisposedError once disposed, and releases every weight', () => {
+    const bank = new FeedForwardExperts({ numExperts: 2, inputDim: 4, hiddenDim: 3 });
+    const shared = new SharedExpert({ inputDim: 4, hiddenDim: 3 });
+    const before = tf.memory().numTensors;
+    bank.dispose();
+    shared.dispose();
+    expect(tf.memory().numTensors).toBe(before - 8); // w1, b1, w2, b2 each
+    const buffers = tf.zeros([2, 1, 4]);
+    const tokens = tf.zeros([1, 4]);
+    expect(() => bank.apply(buffers)).toThrow(MoEDisposedError);
+    expect(() => bank.applyGrouped(tokens, [1, 0])).toThrow('FeedForwardExperts.applyGrouped: this FeedForwardExperts was disposed');
+    expect(() => bank.selectExperts([0])).toThrow(MoEDisposedError);
+    expect(() => shared.apply(tokens, { training: false })).toThrow('SharedExpert.apply: this SharedExpert was disposed');
+    tf.dispose([buffers, tokens]);
   });
 });

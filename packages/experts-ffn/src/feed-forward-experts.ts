@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkExpertSelection, checkInteger, checkOneOf, copyExpertSlices, definedConfig, groupedMatMul, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { arg, checkExpertSelection, checkInteger, Component, copyExpertSlices, groupedMatMul, MoEArgumentError, SeedStream, type ArgsTable, type Capability, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -14,8 +14,8 @@ export type GatedVariant = 'none' | 'swiglu' | 'geglu';
 export interface FeedForwardExpertsArgs {
   /** Experts `E` (≥ 1). */
   numExperts: number;
-  /** Input width `D` (≥ 1). */
-  inputDim: number;
+  /** Input width `D` (≥ 1); when omitted the weights are created by {@link FeedForwardExperts.build} from the first input. */
+  inputDim?: number;
   /** Hidden width `H` of each expert (≥ 1). */
   hiddenDim: number;
   /** Output width `D'`. Default `inputDim`. */
@@ -32,30 +32,8 @@ export interface FeedForwardExpertsArgs {
   seed?: number;
 }
 
-/** A {@link FeedForwardExperts} bank's arguments with every default filled in. */
-export type FeedForwardExpertsConfig = Required<Omit<FeedForwardExpertsArgs, 'seed'>> & Pick<FeedForwardExpertsArgs, 'seed'>;
-const KNOWN = ['numExperts', 'inputDim', 'hiddenDim', 'outputDim', 'activation', 'gated', 'useBias', 'kernelInitializer', 'seed'];
-
-function resolve(args: FeedForwardExpertsArgs): FeedForwardExpertsConfig {
-  const where = 'FeedForwardExperts';
-  rejectUnknownOptions(where, args, KNOWN);
-  const r: FeedForwardExpertsConfig = {
-    numExperts: args.numExperts,
-    inputDim: args.inputDim,
-    hiddenDim: args.hiddenDim,
-    outputDim: args.outputDim ?? args.inputDim,
-    activation: args.activation ?? 'relu',
-    gated: args.gated ?? 'none',
-    useBias: args.useBias ?? true,
-    kernelInitializer: args.kernelInitializer ?? 'glorotUniform',
-    seed: args.seed,
-  };
-  for (const name of ['numExperts', 'inputDim', 'hiddenDim', 'outputDim'] as const) checkInteger(where, name, r[name], 1);
-  checkOneOf(where, 'activation', r.activation, ffnActivations);
-  checkOneOf(where, 'gated', r.gated, ['none', 'swiglu', 'geglu']);
-  checkOneOf(where, 'kernelInitializer', r.kernelInitializer, kernelInitializerNames);
-  return r;
-}
+/** A {@link FeedForwardExperts} bank's arguments with every default filled in (`inputDim`, `outputDim` unset until built when `inputDim` is omitted). */
+export type FeedForwardExpertsConfig = Required<Omit<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>> & Pick<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>;
 
 /** The bank's weights; `v`/`bv` only for gated variants, biases only with `useBias`. */
 export interface FeedForwardWeights {
@@ -73,59 +51,96 @@ export interface FeedForwardWeights {
   b2?: tf.Variable;
 }
 
+/** The weight names, in creation order (`v`/`bv` only for gated variants, biases only with `useBias`). */
+const WEIGHT_NAMES = ['w1', 'b1', 'v', 'bv', 'w2', 'b2'] as const;
+
 /**
  * `E` feed-forward experts with batched weights `[E, D, H]` and `[E, H, D']`: padded buffers
  * `[E, C, D]` go through one batched matMul per projection; grouped rows (no padding) through one
  * matMul per expert. ReLU, GELU or Swish; SwiGLU and GEGLU gated variants; optional biases;
- * tfjs-layers initialisers with one expert's fans.
+ * tfjs-layers initialisers with one expert's fans. Without `inputDim` the weights are created from
+ * the first input's width ({@link FeedForwardExperts.build}, called by `MixtureOfExperts`).
  *
  * @example
  * ```ts
- * const experts = new FeedForwardExperts({ numExperts: 8, inputDim: 512, hiddenDim: 2048, gated: 'swiglu' });
+ * const experts = new FeedForwardExperts({ numExperts: 8, hiddenDim: 2048, gated: 'swiglu' }); // D from the input
  * const moe = new MixtureOfExperts({ router, experts });
  * ```
  */
-export class FeedForwardExperts extends tf.serialization.Serializable implements ExpertBank {
+export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedForwardExpertsConfig> implements ExpertBank {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'FeedForwardExperts';
-  /** Experts `E`. */
-  readonly numExperts: number;
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<FeedForwardExpertsConfig>;
-  /** The weights. */
-  readonly weights: FeedForwardWeights;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<FeedForwardExpertsArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    inputDim: arg.integer({ min: 1, optional: true }),
+    hiddenDim: arg.integer({ min: 1 }),
+    outputDim: arg.integer({ min: 1, optional: true, defaultFrom: (r) => r['inputDim'] as number | undefined }),
+    activation: arg.oneOf(ffnActivations, { default: 'relu' }),
+    gated: arg.oneOf<GatedVariant>(['none', 'swiglu', 'geglu'], { default: 'none' }),
+    useBias: arg.boolean({ default: true }),
+    kernelInitializer: arg.oneOf(kernelInitializerNames, { default: 'glorotUniform' }),
+    seed: arg.number({ optional: true }),
+  };
+  /** Selects experts. */
+  static readonly capabilities: readonly Capability[] = ['selectExperts'];
+  private readonly seeds: SeedStream;
 
-  /** Validates the arguments (unknown options rejected by name) and draws the weights. */
+  /** Validates the arguments (unknown options rejected by name); draws the weights now if `inputDim` is given. */
   constructor(args: FeedForwardExpertsArgs) {
-    super();
-    this.config = resolve(args);
-    const { numExperts: E, inputDim: D, hiddenDim: H, outputDim: Dout, gated, useBias, kernelInitializer } = this.config;
-    this.numExperts = E;
-    const seeds = new SeedStream(this.config.seed);
-    const kernel = (fanIn: number, fanOut: number) =>
-      tf.tidy(() => tf.variable(tf.stack(Array.from({ length: E }, () => drawKernel(kernelInitializer, [fanIn, fanOut], seeds.next()))), true));
-    const bias = (width: number) => tf.tidy(() => tf.variable(tf.zeros([E, 1, width]), true));
-    this.weights = {
-      w1: kernel(D, H),
-      ...(useBias ? { b1: bias(H) } : {}),
-      ...(gated !== 'none' ? { v: kernel(D, H), ...(useBias ? { bv: bias(H) } : {}) } : {}),
-      w2: kernel(H, Dout),
-      ...(useBias ? { b2: bias(Dout) } : {}),
-    };
+    super(args);
+    this.seeds = new SeedStream(this.config.seed);
+    if (this.config.inputDim !== undefined) this.build([this.config.inputDim]);
   }
 
-  /** Every weight, in the order w1, b1, v, bv, w2, b2 (those present). */
-  get trainableVariables(): tf.Variable[] {
-    const { w1, b1, v, bv, w2, b2 } = this.weights;
-    return [w1, b1, v, bv, w2, b2].filter((x): x is tf.Variable => x !== undefined);
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
   }
 
-  /** `[D]` → `[D']`. */
+  /**
+   * Draws the weights for per-token inputs `[D]`: `w1`, `b1`, `v`, `bv`, `w2`, `b2` (those the options
+   * ask for), each expert's kernel from its own seed; a no-op once built.
+   */
+  build(inputFeatureShape: number[]): void {
+    this.assertLive('FeedForwardExperts.build');
+    if (this.hasVariable('w1')) return;
+    const D = inputFeatureShape[inputFeatureShape.length - 1]!;
+    checkInteger('FeedForwardExperts.build', 'inputFeatureShape', D, 1);
+    const { numExperts: E, hiddenDim: H, outputDim, gated, useBias, kernelInitializer } = this.config;
+    const Dout = outputDim ?? D;
+    const kernel = (name: string, fanIn: number, fanOut: number) =>
+      this.addVariable(name, tf.tidy(() => tf.stack(Array.from({ length: E }, () => drawKernel(kernelInitializer, [fanIn, fanOut], this.seeds.next()))))); // [E, in, out]
+    const bias = (name: string, width: number) => this.addVariable(name, tf.zeros([E, 1, width])); // [E, 1, out]
+    kernel('w1', D, H);
+    if (useBias) bias('b1', H);
+    if (gated !== 'none') {
+      kernel('v', D, H);
+      if (useBias) bias('bv', H);
+    }
+    kernel('w2', H, Dout);
+    if (useBias) bias('b2', Dout);
+  }
+
+  /** The weights (an error naming the caller before {@link build} and after dispose). */
+  get weights(): FeedForwardWeights {
+    const where = 'FeedForwardExperts.weights';
+    const weights: Partial<Record<keyof FeedForwardWeights, tf.Variable>> = {};
+    for (const name of WEIGHT_NAMES) if (name === 'w1' || this.hasVariable(name)) weights[name] = this.variable(name, where);
+    return weights as FeedForwardWeights;
+  }
+
+  /** Input width `D` (`inputDim`, or the built width). */
+  private inputWidth(where: string): number {
+    return this.config.inputDim ?? this.variable('w1', where).shape[1]!;
+  }
+
+  /** `[D]` → `[D']` (`D'` = `outputDim`, else `D`). */
   outputFeatureShape(inputFeatureShape: number[]): number[] {
-    return [...inputFeatureShape.slice(0, -1), this.config.outputDim];
+    return [...inputFeatureShape.slice(0, -1), this.config.outputDim ?? inputFeatureShape[inputFeatureShape.length - 1]!];
   }
 
-  /** Parameters of one expert. */
+  /** Parameters of one expert (0 before the weights are built). */
   get parametersPerExpert(): number {
     return this.trainableVariables.reduce((n, v) => n + v.size, 0) / this.numExperts;
   }
@@ -143,18 +158,21 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
     return project(hidden, w2, b2); // [..., D']
   }
 
-  private checkWidth(where: string, t: tf.Tensor): void {
-    if (t.shape[t.rank - 1] !== this.config.inputDim) {
-      throw new MoEArgumentError(where, where.endsWith('applyGrouped') ? 'rows' : 'dispatched', `last dim ${this.config.inputDim} (inputDim)`, `shape [${t.shape.join(', ')}]`);
-    }
+  /** Builds from `t`'s last dim if needed, then checks it is the built width `D`. */
+  private buildAndCheckWidth(where: string, name: string, t: tf.Tensor): void {
+    this.assertLive(where);
+    this.build([t.shape[t.rank - 1]!]);
+    const D = this.inputWidth(where);
+    if (t.shape[t.rank - 1] !== D) throw new MoEArgumentError(where, name, `last dim ${D} (inputDim)`, `shape [${t.shape.join(', ')}]`);
   }
 
   /** Padded buffers `[E, C, D]` → `[E, C, D']`, one batched matMul per projection. */
   apply(dispatched: tf.Tensor, _options?: ExpertApplyOptions): tf.Tensor {
+    const where = 'FeedForwardExperts.apply';
     if (dispatched.rank !== 3 || dispatched.shape[0] !== this.numExperts) {
-      throw new MoEArgumentError('FeedForwardExperts.apply', 'dispatched', `shape [${this.numExperts}, C, ${this.config.inputDim}]`, `shape [${dispatched.shape.join(', ')}]`);
+      throw new MoEArgumentError(where, 'dispatched', `shape [${this.numExperts}, C, ${this.config.inputDim ?? 'D'}]`, `shape [${dispatched.shape.join(', ')}]`);
     }
-    this.checkWidth('FeedForwardExperts.apply', dispatched);
+    this.buildAndCheckWidth(where, 'dispatched', dispatched);
     return tf.tidy(() => this.ffn(dispatched, (input, kernel, bias) => {
       const y = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C, out]
       return bias === undefined ? y : tf.add(y, bias);
@@ -163,11 +181,12 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
 
   /** Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` → `[N, D']`, one {@link groupedMatMul} per projection. */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
+    const where = 'FeedForwardExperts.applyGrouped';
     const total = groupSizes.reduce((a, b) => a + b, 0);
     if (rows.rank !== 2 || rows.shape[0] !== total || groupSizes.length !== this.numExperts) {
-      throw new MoEArgumentError('FeedForwardExperts.applyGrouped', 'rows', `shape [${total}, ${this.config.inputDim}] with ${this.numExperts} group sizes`, `shape [${rows.shape.join(', ')}] with ${groupSizes.length}`);
+      throw new MoEArgumentError(where, 'rows', `shape [${total}, ${this.config.inputDim ?? 'D'}] with ${this.numExperts} group sizes`, `shape [${rows.shape.join(', ')}] with ${groupSizes.length}`);
     }
-    this.checkWidth('FeedForwardExperts.applyGrouped', rows);
+    this.buildAndCheckWidth(where, 'rows', rows);
     return tf.tidy(() => this.ffn(rows, (input, kernel, bias) => groupedMatMul(input, kernel, groupSizes, bias))); // [N, D']
   }
 
@@ -176,26 +195,12 @@ export class FeedForwardExperts extends tf.serialization.Serializable implements
    * along the expert axis copied exactly, every other option unchanged; this bank is left untouched.
    */
   selectExperts(keep: readonly number[]): FeedForwardExperts {
-    checkExpertSelection('FeedForwardExperts.selectExperts', keep, this.numExperts);
-    const bank = new FeedForwardExperts({ ...this.config, numExperts: keep.length });
-    for (const [name, weight] of Object.entries(this.weights) as [keyof FeedForwardWeights, tf.Variable][]) {
-      copyExpertSlices(bank.weights[name]!, weight, keep, 0);
-    }
+    const where = 'FeedForwardExperts.selectExperts';
+    const weights = this.weights;
+    checkExpertSelection(where, keep, this.numExperts);
+    const bank = new FeedForwardExperts({ ...this.config, numExperts: keep.length, inputDim: weights.w1.shape[1]! });
+    const copies = bank.weights;
+    for (const [name, weight] of Object.entries(weights) as [keyof FeedForwardWeights, tf.Variable][]) copyExpertSlices(copies[name]!, weight, keep, 0);
     return bank;
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds a bank (with fresh weights) from {@link FeedForwardExperts.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the weights. */
-  dispose(): void {
-    tf.dispose(this.trainableVariables);
   }
 }

@@ -1,9 +1,10 @@
-// Registers the expert classes with tfjs's serialisation registry. Imported by index.ts; listed in package.json sideEffects.
+// Registers the expert classes with moekit's component registry (and tfjs's serialisation registry). Imported by index.ts; listed in package.json sideEffects.
 import * as tf from '@tensorflow/tfjs-core';
+import { registerComponent } from '@moekit/core';
 import { FeedForwardExperts } from './feed-forward-experts.js';
 import { SharedExpert } from './shared-expert.js';
 import { TransformerMoEBlock } from './transformer-moe-block.js';
 
-tf.serialization.registerClass(FeedForwardExperts);
-tf.serialization.registerClass(SharedExpert);
-tf.serialization.registerClass(TransformerMoEBlock);
+registerComponent(FeedForwardExperts, '@moekit/experts-ffn');
+registerComponent(SharedExpert, '@moekit/experts-ffn');
+tf.serialization.registerClass(TransformerMoEBlock); // a tfjs-layers Layer, not a component

@@ -1,58 +1,61 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, type ExpertApplyOptions, type SharedBranch } from '@moekit/core';
-import { FeedForwardExperts, type FeedForwardExpertsArgs } from './feed-forward-experts.js';
+import { Component, MoEArgumentError, type ArgsTable, type ExpertApplyOptions, type NamedVariable, type SharedBranch } from '@moekit/core';
+import { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 
-/** Configuration of a {@link SharedExpert}: one FFN's sizes and options. */
+/** Configuration of a {@link SharedExpert}: one FFN's sizes and options (`inputDim` optional: built from the first input). */
 export type SharedExpertArgs = Omit<FeedForwardExpertsArgs, 'numExperts'>;
+
+const { numExperts: _numExperts, ...sharedExpertArgsTable } = FeedForwardExperts.argsTable;
 
 /**
  * An always-on dense FFN beside the routed experts, its output added to theirs: DeepSpeed's
  * residual MoE (Rajbhandari et al. 2022, https://arxiv.org/abs/2201.05596, §4.1) and the shared
  * experts of ScMoE / DeepSeekMoE. Pass it as `MixtureOfExperts({ shared })`. It is one
- * {@link FeedForwardExperts} expert applied to every token.
+ * {@link FeedForwardExperts} expert applied to every token; its weights are saved as `w1`, `b1`, ….
  *
  * @example
  * ```ts
  * const moe = new MixtureOfExperts({ router, experts, shared: new SharedExpert({ inputDim: 512, hiddenDim: 2048 }) });
  * ```
  */
-export class SharedExpert extends tf.serialization.Serializable implements SharedBranch {
+export class SharedExpert extends Component<SharedExpertArgs, Omit<FeedForwardExpertsConfig, 'numExperts'>> implements SharedBranch {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'SharedExpert';
+  /** The arguments: {@link FeedForwardExperts}'s but `numExperts`. */
+  static readonly argsTable: ArgsTable<SharedExpertArgs> = sharedExpertArgsTable;
   /** The single FFN. */
   readonly ffn: FeedForwardExperts;
 
-  /** Draws the FFN's weights. */
+  /** Validates the arguments; draws the FFN's weights now if `inputDim` is given. */
   constructor(args: SharedExpertArgs) {
-    super();
-    if ('numExperts' in (args as object)) throw new MoEArgumentError('SharedExpert', 'numExperts', 'absent (a shared expert is one FFN)', String((args as unknown as { numExperts: unknown }).numExperts));
-    this.ffn = new FeedForwardExperts({ ...args, numExperts: 1 });
+    if (typeof args === 'object' && args !== null && 'numExperts' in args) {
+      throw new MoEArgumentError('SharedExpert', 'numExperts', 'absent (a shared expert is one FFN)', String((args as { numExperts: unknown }).numExperts));
+    }
+    super(args);
+    this.ffn = new FeedForwardExperts({ ...this.config, numExperts: 1 });
   }
 
-  /** The FFN's weights. */
-  get trainableVariables(): tf.Variable[] {
-    return this.ffn.trainableVariables;
+  /** The FFN's weights under their own names (the FFN is built here, not passed in, so the base does not see it). */
+  override namedVariables(): NamedVariable[] {
+    return [...super.namedVariables(), ...this.ffn.namedVariables()];
+  }
+
+  /** Draws the FFN's weights for per-token inputs `[D]`; a no-op once built. */
+  build(inputFeatureShape: number[]): void {
+    this.assertLive('SharedExpert.build');
+    this.ffn.build(inputFeatureShape);
   }
 
   /** `[T, D]` → `[T, D']` for every token. */
   apply(tokens: tf.Tensor, options: ExpertApplyOptions): tf.Tensor {
+    this.assertLive('SharedExpert.apply');
     if (tokens.rank !== 2) throw new MoEArgumentError('SharedExpert.apply', 'tokens', 'rank 2 [T, D]', `shape [${tokens.shape.join(', ')}]`);
     return tf.tidy(() => tf.squeeze(this.ffn.apply(tf.expandDims(tokens, 0), options), [0]));
   }
 
-  /** The FFN's arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    const { numExperts: _numExperts, ...rest } = this.ffn.getConfig();
-    return rest;
-  }
-
-  /** Rebuilds a shared expert (fresh weights) from {@link SharedExpert.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the weights. */
-  dispose(): void {
+  /** Releases the FFN's weights. */
+  override dispose(): void {
+    super.dispose();
     this.ffn.dispose();
   }
 }

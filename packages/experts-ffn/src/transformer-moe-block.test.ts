@@ -17,6 +17,17 @@ const moeArgs = (dim: number, seed: number): MoELayerArgs => ({
 });
 
 describe('TransformerMoEBlock', () => {
+  it('builds experts given without inputDim from the model width, and forwards their weights', () => {
+    const experts = new FeedForwardExperts({ numExperts: 4, hiddenDim: 16, seed: 3 }); // D from the block's input
+    const block = new TransformerMoEBlock({ numHeads: 2, seed: 1, moe: { router: new LinearTopKRouter({ inputDim: 8, numExperts: 4, k: 2, seed: 2 }), experts } });
+    const x = tf.zeros([2, 5, 8]);
+    const y = block.apply(x) as tf.Tensor; // builds for [B, S, 8]
+    expect(y.shape).toEqual([2, 5, 8]);
+    expect(experts.weights.w1.shape).toEqual([4, 8, 16]);
+    expect(block.trainableWeights).toHaveLength(4 + 4 + 1 + 4); // attention, norms, router kernel, w1 b1 w2 b2
+    tf.dispose([x, y]);
+  });
+
   it('keeps [B, S, D]; with causal attention a position never sees later ones', () => {
     const block = new TransformerMoEBlock({ numHeads: 2, causal: true, seed: 1, moe: moeArgs(8, 2) });
     const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 3);

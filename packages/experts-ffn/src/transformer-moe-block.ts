@@ -72,6 +72,7 @@ export class TransformerMoEBlock extends tfl.layers.Layer {
     this.attention = { wq: kernel('wq'), wk: kernel('wk'), wv: kernel('wv'), wo: kernel('wo') };
     const vector = (name: string, init: 'ones' | 'zeros') => this.addWeight(name, [dim], 'float32', init === 'ones' ? tfl.initializers.ones() : tfl.initializers.zeros());
     this.norms = { gamma1: vector('ln1_gamma', 'ones'), beta1: vector('ln1_beta', 'zeros'), gamma2: vector('ln2_gamma', 'ones'), beta2: vector('ln2_beta', 'zeros') };
+    this.moe.moe.build([dim]); // lazily built experts and shared branch (no inputDim) get their weights before MoELayer adopts them
     this.moe.build(shape);
     // forward the MoE's weights as this block's own (tfjs-layers does not track nested layers)
     (this as unknown as { _trainableWeights: tfl.LayerVariable[] })._trainableWeights.push(...this.moe.trainableWeights);

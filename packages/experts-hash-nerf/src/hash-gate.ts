@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, definedConfig, loadBalancingLoss, rejectUnknownOptions, selectTopK, SeedStream, type CapacityConfig, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
+import { arg, Component, loadBalancingLoss, selectTopK, SeedStream, type ArgsTable, type CapacityConfig, type NamedVariable, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
 import { checkPoints, HashGridEncoding, type HashGridEncodingArgs } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
+import { ownedVariables } from './owned-variables.js';
 
 /** Configuration of a {@link HashGate}. */
 export interface HashGateArgs {
@@ -23,7 +24,8 @@ export interface HashGateArgs {
 /** The gate encoding's defaults (see {@link HashGateArgs.encoding}). */
 export const HASH_GATE_ENCODING_DEFAULTS: Readonly<HashGridEncodingArgs> = { numLevels: 4, log2TableSize: 12, featuresPerLevel: 2, baseResolution: 2, finestResolution: 16 };
 
-const KNOWN = ['numExperts', 'encoding', 'hiddenDim', 'balanceWeight', 'seed'];
+/** A {@link HashGate}'s arguments with the defaults filled in (`encoding` as given: its defaults are {@link HASH_GATE_ENCODING_DEFAULTS}). */
+export type HashGateConfig = Required<Omit<HashGateArgs, 'encoding' | 'seed'>> & Pick<HashGateArgs, 'encoding' | 'seed'>;
 
 /**
  * The hash-based gate of Switch-NeRF++ (Mi et al. 2025, "Learning Heterogeneous Mixture of Scene Experts
@@ -43,11 +45,17 @@ const KNOWN = ['numExperts', 'encoding', 'hiddenDim', 'balanceWeight', 'seed'];
  * const { output } = moe.apply(points, { training: true }); // points [T, 3] are also the gate input
  * ```
  */
-export class HashGate extends tf.serialization.Serializable implements Router {
+export class HashGate extends Component<HashGateArgs, HashGateConfig> implements Router {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'HashGate';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: defaults and checks (the encoding's are checked by {@link HashGridEncoding}). */
+  static readonly argsTable: ArgsTable<HashGateArgs> = {
+    numExperts: arg.integer({ min: 1 }),
+    encoding: arg.value<HashGridEncodingArgs>({ optional: true }),
+    hiddenDim: arg.integer({ min: 1, default: 32 }),
+    balanceWeight: arg.number({ min: 0, default: 0.01 }),
+    seed: arg.number({ optional: true }),
+  };
   /** Top-1: `K = 1`. */
   readonly k = 1;
   /** Dropless in training and evaluation. */
@@ -56,38 +64,41 @@ export class HashGate extends tf.serialization.Serializable implements Router {
   readonly encoding: HashGridEncoding;
   /** `[L·F] → [hiddenDim] → [E]` gate MLP. */
   readonly mlp: Mlp;
-  /** Weight of the load-balancing loss in `auxLosses.total`. */
-  readonly balanceWeight: number;
-  private readonly args: HashGateArgs;
 
   /** Validates the arguments (unknown options rejected by name) and draws the encoding and MLP. */
   constructor(args: HashGateArgs) {
-    super();
-    const where = 'HashGate';
-    rejectUnknownOptions(where, args, KNOWN);
-    checkInteger(where, 'numExperts', args.numExperts, 1);
-    this.args = args;
-    this.numExperts = args.numExperts;
-    this.balanceWeight = args.balanceWeight ?? 0.01;
-    checkNonNegative(where, 'balanceWeight', this.balanceWeight);
-    const seeds = new SeedStream(args.seed);
-    this.encoding = new HashGridEncoding({ ...HASH_GATE_ENCODING_DEFAULTS, ...args.encoding, seed: args.encoding?.seed ?? seeds.next() });
-    this.mlp = new Mlp({ inputDim: this.encoding.outputDim, hiddenDim: args.hiddenDim ?? 32, outputDim: this.numExperts, seed: seeds.next() }, where);
+    super(args);
+    const { numExperts, encoding, hiddenDim, seed } = this.config;
+    const seeds = new SeedStream(seed);
+    this.encoding = new HashGridEncoding({ ...HASH_GATE_ENCODING_DEFAULTS, ...encoding, seed: encoding?.seed ?? seeds.next() });
+    this.mlp = new Mlp({ inputDim: this.encoding.outputDim, hiddenDim, outputDim: numExperts, seed: seeds.next() });
   }
 
-  /** The encoding's table and the MLP's weights. */
-  get trainableVariables(): tf.Variable[] {
-    return [...this.encoding.trainableVariables, ...this.mlp.trainableVariables];
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.numExperts;
+  }
+
+  /** Weight of the load-balancing loss in `auxLosses.total`. */
+  get balanceWeight(): number {
+    return this.config.balanceWeight;
+  }
+
+  /** The encoding's table (`encoding/table`) and the MLP's weights (`mlp/w1`, …): built here, not passed in, so the base does not see them. */
+  override namedVariables(): NamedVariable[] {
+    return [...super.namedVariables(), ...ownedVariables('encoding', this.encoding), ...ownedVariables('mlp', this.mlp)];
   }
 
   /** Gate logits `MLP(Hash(x))` `[T, E]` of points `[T, 3]`. */
   logits(points: tf.Tensor2D): tf.Tensor2D {
+    this.assertLive('HashGate.logits');
     checkPoints('HashGate.logits', 'points', points);
     return tf.tidy(() => this.mlp.apply(this.encoding.apply(points))); // [T, E]
   }
 
   /** Routes points `[T, 3]`: `probs = Softmax(logits)`, top-1 expert, Switch load-balancing loss. */
   route(gateInput: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
+    this.assertLive('HashGate.route');
     checkPoints('HashGate.route', 'gateInput', gateInput);
     return tf.tidy(() => {
       const logits = this.logits(gateInput); // [T, E]
@@ -106,18 +117,9 @@ export class HashGate extends tf.serialization.Serializable implements Router {
     return owners;
   }
 
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig({ ...this.args, encoding: this.args.encoding === undefined ? undefined : definedConfig(this.args.encoding) });
-  }
-
-  /** Rebuilds a gate (with fresh weights) from {@link HashGate.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
   /** Releases the encoding's table and the MLP's weights. */
-  dispose(): void {
+  override dispose(): void {
+    super.dispose();
     this.encoding.dispose();
     this.mlp.dispose();
   }

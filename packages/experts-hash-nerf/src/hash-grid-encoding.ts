@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonNegative, checkOneOf, checkRank, definedConfig, describeValue, MoEArgumentError, rejectUnknownOptions } from '@moekit/core';
+import { arg, checkInteger, checkOneOf, checkRank, Component, describeValue, MoEArgumentError, resolveArgs, type ArgsTable, type ResolvedSoFar } from '@moekit/core';
 import { hashGridLevels, type HashGridLevel } from './hash-grid-levels.js';
 import { spatialHash } from './spatial-hash.js';
 
@@ -33,32 +33,28 @@ export type HashInterpolation = 'auto' | 'device' | 'host';
 /** A {@link HashGridEncoding}'s arguments with every default filled in. */
 export type HashGridEncodingConfig = Required<Omit<HashGridEncodingArgs, 'seed'>> & Pick<HashGridEncodingArgs, 'seed'>;
 
-const KNOWN = ['numLevels', 'log2TableSize', 'featuresPerLevel', 'baseResolution', 'finestResolution', 'initScale', 'interpolation', 'seed'];
+/** `where: argument 'baseResolution' expected <= finestResolution (N_max)` when the coarsest level is finer than the finest. */
+function checkBaseResolution(where: string, name: string, value: number, resolved: ResolvedSoFar): void {
+  checkInteger(where, name, value, 1);
+  const finest = resolved['finestResolution'] as number;
+  if (value > finest) throw new MoEArgumentError(where, name, `<= finestResolution (${finest})`, String(value));
+}
+
+/** The arguments of a {@link HashGridEncoding}: defaults and checks (`finestResolution` first, as `baseResolution` is checked against it). */
+const hashGridEncodingArgsTable: ArgsTable<HashGridEncodingArgs> = {
+  numLevels: arg.integer({ min: 1, default: 8 }),
+  log2TableSize: arg.integer({ min: 1, max: 24, default: 14 }),
+  featuresPerLevel: arg.integer({ min: 1, default: 2 }),
+  finestResolution: arg.integer({ min: 1, default: 128 }),
+  baseResolution: arg.value<number>({ default: 4, expected: 'an integer >= 1', check: checkBaseResolution }),
+  initScale: arg.number({ min: 0, default: 1e-4 }),
+  interpolation: arg.oneOf<HashInterpolation>(['auto', 'device', 'host'], { default: 'auto' }),
+  seed: arg.number({ optional: true }),
+};
 
 /** Fills in and validates a {@link HashGridEncodingArgs} (errors name the argument). */
 export function resolveHashGridEncodingArgs(args: HashGridEncodingArgs, where = 'HashGridEncoding'): HashGridEncodingConfig {
-  rejectUnknownOptions(where, args, KNOWN);
-  const config: HashGridEncodingConfig = {
-    numLevels: args.numLevels ?? 8,
-    log2TableSize: args.log2TableSize ?? 14,
-    featuresPerLevel: args.featuresPerLevel ?? 2,
-    baseResolution: args.baseResolution ?? 4,
-    finestResolution: args.finestResolution ?? 128,
-    initScale: args.initScale ?? 1e-4,
-    interpolation: args.interpolation ?? 'auto',
-    seed: args.seed,
-  };
-  checkInteger(where, 'numLevels', config.numLevels, 1);
-  checkInteger(where, 'log2TableSize', config.log2TableSize, 1, 24);
-  checkInteger(where, 'featuresPerLevel', config.featuresPerLevel, 1);
-  checkInteger(where, 'baseResolution', config.baseResolution, 1);
-  checkInteger(where, 'finestResolution', config.finestResolution, 1);
-  checkNonNegative(where, 'initScale', config.initScale);
-  checkOneOf(where, 'interpolation', config.interpolation, ['auto', 'device', 'host']);
-  if (config.baseResolution > config.finestResolution) {
-    throw new MoEArgumentError(where, 'baseResolution', `<= finestResolution (${config.finestResolution})`, String(config.baseResolution));
-  }
-  return config;
+  return resolveArgs<HashGridEncodingArgs, HashGridEncodingConfig>(where, hashGridEncodingArgsTable, args);
 }
 
 /** Host-side lookup of `T` points: for each point, level and cube corner, a table row and a trilinear weight. */
@@ -95,34 +91,31 @@ export function checkPoints(where: string, name: string, points: tf.Tensor): voi
  * const features = enc.apply(tf.randomUniform([1024, 3])); // [1024, 16]
  * ```
  */
-export class HashGridEncoding extends tf.serialization.Serializable {
+export class HashGridEncoding extends Component<HashGridEncodingArgs, HashGridEncodingConfig> {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'HashGridEncoding';
-  /** The validated arguments, defaults filled in. */
-  readonly config: Readonly<HashGridEncodingConfig>;
+  /** The arguments: defaults and checks. */
+  static readonly argsTable: ArgsTable<HashGridEncodingArgs> = hashGridEncodingArgsTable;
   /** The levels, coarsest first. */
   readonly levels: readonly HashGridLevel[];
-  /** `[Σ_l tableSize_l, F]` every level's table, concatenated (level `l` from row `levels[l].offset`). */
-  readonly table: tf.Variable;
 
   /** Validates the arguments (unknown options rejected by name) and draws the tables `U(−initScale, initScale)`. */
   constructor(args: HashGridEncodingArgs = {}) {
-    super();
-    this.config = resolveHashGridEncodingArgs(args);
+    super(args);
     const { numLevels, log2TableSize, baseResolution, finestResolution, featuresPerLevel, initScale, seed } = this.config;
     this.levels = hashGridLevels(numLevels, log2TableSize, baseResolution, finestResolution);
     const rows = this.levels.reduce((n, l) => n + l.tableSize, 0);
-    this.table = tf.tidy(() => tf.variable(tf.randomUniform([rows, featuresPerLevel], -initScale, initScale, 'float32', seed), true));
+    this.addVariable('table', tf.randomUniform([rows, featuresPerLevel], -initScale, initScale, 'float32', seed));
+  }
+
+  /** `[Σ_l tableSize_l, F]` every level's table, concatenated (level `l` from row `levels[l].offset`). */
+  get table(): tf.Variable {
+    return this.variable('table', 'HashGridEncoding.table');
   }
 
   /** Output width `L · F`. */
   get outputDim(): number {
     return this.config.numLevels * this.config.featuresPerLevel;
-  }
-
-  /** `[table]`. */
-  get trainableVariables(): tf.Variable[] {
-    return [this.table];
   }
 
   /**
@@ -172,6 +165,7 @@ export class HashGridEncoding extends tf.serialization.Serializable {
    * inside a `tf.customGrad`, its gradient a JS scatter-add); both give the same values and gradients.
    */
   apply(points: tf.Tensor, interpolation: HashInterpolation = this.config.interpolation): tf.Tensor2D {
+    this.assertLive('HashGridEncoding.apply');
     checkPoints('HashGridEncoding.apply', 'points', points);
     checkOneOf('HashGridEncoding.apply', 'interpolation', interpolation, ['auto', 'device', 'host']);
     const numPoints = points.shape[0]!;
@@ -220,20 +214,5 @@ export class HashGridEncoding extends tf.serialization.Serializable {
       return { value: tf.tensor2d(out, [numPoints, L * F]), gradFunc };
     });
     return interpolate(this.table) as tf.Tensor2D;
-  }
-
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig(this.config);
-  }
-
-  /** Rebuilds an encoding (with fresh tables) from {@link HashGridEncoding.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
-  /** Releases the tables. */
-  dispose(): void {
-    this.table.dispose();
   }
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerGroup, checkInteger, definedConfig, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { applyPerGroup, arg, checkInteger, Component, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank, type NamedVariable } from '@moekit/core';
 import { checkPoints, HashGridEncoding, resolveHashGridEncodingArgs, type HashGridEncodingArgs } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
+import { ownedVariables } from './owned-variables.js';
 
 /** One hash-grid expert: its own encoding (resolution range, table size) and decoder width. */
 export interface HashExpertSpec {
@@ -17,6 +18,16 @@ export interface HashGridExpertsArgs {
   experts: HashExpertSpec[];
   /** Seed of every expert's initialisers (each draws from its own seed). Default: unseeded. */
   seed?: number;
+}
+
+/** Checks every spec: known options, a valid encoding, `hiddenDim` ≥ 1 (errors name `experts[e].…`). */
+function checkExpertSpecs(where: string, name: string, experts: HashExpertSpec[]): void {
+  if (!Array.isArray(experts) || experts.length === 0) throw new MoEArgumentError(where, name, 'a non-empty array of expert specs', describeValue(experts));
+  experts.forEach((spec, e) => {
+    rejectUnknownOptions(`${where} experts[${e}]`, spec, ['encoding', 'hiddenDim']);
+    resolveHashGridEncodingArgs(spec.encoding ?? {}, `${where} experts[${e}].encoding`);
+    checkInteger(`${where} experts[${e}]`, 'hiddenDim', spec.hiddenDim ?? 32, 1);
+  });
 }
 
 /** Per-point output width of a {@link HashGridExperts} bank: `[σ, r, g, b]`. */
@@ -38,40 +49,36 @@ export const RADIANCE_WIDTH = 4;
  * ], seed: 1 });
  * ```
  */
-export class HashGridExperts extends tf.serialization.Serializable implements ExpertBank {
+export class HashGridExperts extends Component<HashGridExpertsArgs> implements ExpertBank {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'HashGridExperts';
-  /** Experts `E`. */
-  readonly numExperts: number;
+  /** The arguments: the specs (each checked) and the seed. */
+  static readonly argsTable: ArgsTable<HashGridExpertsArgs> = {
+    experts: arg.value<HashExpertSpec[]>({ expected: 'a non-empty array of expert specs', check: checkExpertSpecs }),
+    seed: arg.number({ optional: true }),
+  };
   /** Each expert's encoding. */
   readonly encodings: readonly HashGridEncoding[];
   /** Each expert's decoder MLP `[L_e·F_e] → [H_e] → [4]`. */
   readonly decoders: readonly Mlp[];
-  private readonly args: HashGridExpertsArgs;
 
   /** Validates every spec (errors name `experts[e].…`) and draws each expert's weights. */
   constructor(args: HashGridExpertsArgs) {
-    super();
-    const where = 'HashGridExperts';
-    rejectUnknownOptions(where, args, ['experts', 'seed']);
-    if (!Array.isArray(args.experts) || args.experts.length === 0) {
-      throw new MoEArgumentError(where, 'experts', 'a non-empty array of expert specs', describeValue(args.experts));
-    }
-    args.experts.forEach((spec, e) => {
-      rejectUnknownOptions(`${where} experts[${e}]`, spec, ['encoding', 'hiddenDim']);
-      resolveHashGridEncodingArgs(spec.encoding ?? {}, `${where} experts[${e}].encoding`);
-      checkInteger(`${where} experts[${e}]`, 'hiddenDim', spec.hiddenDim ?? 32, 1);
-    });
-    this.args = args;
-    this.numExperts = args.experts.length;
-    const seeds = new SeedStream(args.seed);
-    this.encodings = args.experts.map((spec) => new HashGridEncoding({ ...spec.encoding, seed: spec.encoding?.seed ?? seeds.next() }));
-    this.decoders = args.experts.map((spec, e) => new Mlp({ inputDim: this.encodings[e]!.outputDim, hiddenDim: spec.hiddenDim ?? 32, outputDim: RADIANCE_WIDTH, seed: seeds.next() }));
+    super(args);
+    const { experts, seed } = this.config;
+    const seeds = new SeedStream(seed);
+    this.encodings = experts.map((spec) => new HashGridEncoding({ ...spec.encoding, seed: spec.encoding?.seed ?? seeds.next() }));
+    this.decoders = experts.map((spec, e) => new Mlp({ inputDim: this.encodings[e]!.outputDim, hiddenDim: spec.hiddenDim ?? 32, outputDim: RADIANCE_WIDTH, seed: seeds.next() }));
   }
 
-  /** Every expert's table and decoder weights, expert by expert. */
-  get trainableVariables(): tf.Variable[] {
-    return this.encodings.flatMap((enc, e) => [...enc.trainableVariables, ...this.decoders[e]!.trainableVariables]);
+  /** Experts `E`. */
+  get numExperts(): number {
+    return this.config.experts.length;
+  }
+
+  /** Every expert's table and decoder weights, expert by expert (`encodings/e/table`, `decoders/e/w1`, …): built here, not passed in, so the base does not see them. */
+  override namedVariables(): NamedVariable[] {
+    return [...super.namedVariables(), ...this.encodings.flatMap((enc, e) => [...ownedVariables(`encodings/${e}`, enc), ...ownedVariables(`decoders/${e}`, this.decoders[e]!)])];
   }
 
   /** Parameters of each expert (they differ: the bank is heterogeneous). */
@@ -86,6 +93,7 @@ export class HashGridExperts extends tf.serialization.Serializable implements Ex
 
   /** Expert `e` on points `[N, 3]` → `[N, 4]` = `[softplus(raw_σ), sigmoid(raw_rgb)]`. */
   applyExpert(expert: number, points: tf.Tensor2D): tf.Tensor2D {
+    this.assertLive('HashGridExperts.applyExpert');
     checkInteger('HashGridExperts.applyExpert', 'expert', expert, 0, this.numExperts - 1);
     checkPoints('HashGridExperts.applyExpert', 'points', points);
     return tf.tidy(() => {
@@ -98,6 +106,7 @@ export class HashGridExperts extends tf.serialization.Serializable implements Ex
 
   /** Padded buffers `[E, C, 3]` → `[E, C, 4]`, one expert at a time. */
   apply(dispatched: tf.Tensor, _options?: ExpertApplyOptions): tf.Tensor {
+    this.assertLive('HashGridExperts.apply');
     if (dispatched.rank !== 3 || dispatched.shape[0] !== this.numExperts || dispatched.shape[2] !== 3) {
       throw new MoEArgumentError('HashGridExperts.apply', 'dispatched', `shape [${this.numExperts}, C, 3]`, `shape ${describeValue(dispatched.shape)}`);
     }
@@ -106,6 +115,7 @@ export class HashGridExperts extends tf.serialization.Serializable implements Ex
 
   /** Grouped rows `[N, 3]`, expert `e` owning the next `groupSizes[e]` → `[N, 4]`; empty experts are skipped. */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
+    this.assertLive('HashGridExperts.applyGrouped');
     const total = groupSizes.reduce((a, b) => a + b, 0);
     if (rows.rank !== 2 || rows.shape[0] !== total || rows.shape[1] !== 3 || groupSizes.length !== this.numExperts) {
       throw new MoEArgumentError('HashGridExperts.applyGrouped', 'rows', `shape [${total}, 3] with ${this.numExperts} group sizes`, `shape ${describeValue(rows.shape)} with ${groupSizes.length}`);
@@ -113,18 +123,9 @@ export class HashGridExperts extends tf.serialization.Serializable implements Ex
     return applyPerGroup(rows, groupSizes, RADIANCE_WIDTH, (group, e) => this.applyExpert(e, group)); // [N, 4]
   }
 
-  /** The constructor arguments. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return definedConfig({ experts: this.args.experts.map((spec) => definedConfig({ ...spec, encoding: spec.encoding === undefined ? undefined : definedConfig(spec.encoding) })), seed: this.args.seed });
-  }
-
-  /** Rebuilds a bank (with fresh weights) from {@link HashGridExperts.getConfig}'s output. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
-
   /** Releases every expert's weights. */
-  dispose(): void {
+  override dispose(): void {
+    super.dispose();
     this.encodings.forEach((enc) => enc.dispose());
     this.decoders.forEach((mlp) => mlp.dispose());
   }

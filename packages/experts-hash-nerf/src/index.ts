@@ -17,7 +17,7 @@ export { rayPoints } from './ray-points.js';
 export { volumeRender, type VolumeRenderOptions, type VolumeRenderOutput } from './volume-render.js';
 export { psnr } from './psnr.js';
 export { Mlp, type MlpArgs } from './mlp.js';
-export { HashGate, HASH_GATE_ENCODING_DEFAULTS, type HashGateArgs } from './hash-gate.js';
+export { HashGate, HASH_GATE_ENCODING_DEFAULTS, type HashGateArgs, type HashGateConfig } from './hash-gate.js';
 export { HashGridExperts, RADIANCE_WIDTH, type HashExpertSpec, type HashGridExpertsArgs } from './hash-grid-experts.js';
 export { MoENeRF, type MoENeRFArgs, type NeRFRenderOptions, type NeRFRenderOutput, type RadianceFieldOutput } from './moe-nerf.js';
 export { SyntheticScene, DEFAULT_SCENE, type ScenePrimitive, type SyntheticSceneArgs, type SceneRenderOptions, type SceneSamples } from './synthetic-scene.js';
