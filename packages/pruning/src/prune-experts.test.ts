@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoELayer, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoELayer, requireCapability, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
@@ -111,7 +111,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     expect(w).toEqual(((moe.router as LinearTopKRouter).kernel.arraySync() as number[][]).map((row) => [row[1], row[3], row[4]]));
     pruned.dispose();
     // routerChange: the pretrained snapshot is a selectExperts copy of all experts; grow expert 2's and 5's columns
-    const pretrained = moe.router.selectExperts!([0, 1, 2, 3, 4, 5]);
+    const pretrained = requireCapability(moe.router, 'selectExperts', 'test', 'router').selectExperts([0, 1, 2, 3, 4, 5]) as Router;
     const kernel = (moe.router as LinearTopKRouter).kernel;
     kernel.assign(tf.tidy(() => tf.mul(kernel, tf.tensor1d([1, 1, 3, 1, 1, 2]))));
     const result = pruneExperts(moe, { keep: 2, criterion: 'routerChange', pretrainedRouter: pretrained });
@@ -160,7 +160,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     });
     const badBank = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: D, numExperts: E }), experts: { numExperts: E, trainableVariables: [], apply: (t: tf.Tensor) => t, dispose() {} } });
     await expectNoLeakedTensors(() => {
-      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a batched expert bank with selectExperts(keep)");
+      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a component with the 'selectExperts' capability, got [object Object] (capabilities: none)");
     });
     tf.dispose([x]);
     pretrained.dispose();
