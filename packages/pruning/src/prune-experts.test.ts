@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoELayer, requireCapability, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoEDisposedError, MoELayer, requireCapability, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
@@ -166,6 +166,19 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     pretrained.dispose();
     badBank.dispose();
     moe.dispose();
+  });
+});
+
+describe('pruning a disposed model', () => {
+  it('is a MoEDisposedError naming the component, not a read of released weights', () => {
+    const router = new LinearTopKRouter({ inputDim: D, numExperts: E });
+    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: E, inputDim: D }) });
+    const pretrained = requireCapability(router, 'selectExperts', 'test', 'router').selectExperts([0, 1, 2, 3, 4, 5]) as Router;
+    moe.dispose();
+    expect(() => keepExperts(moe, [0, 1])).toThrow(MoEDisposedError);
+    expect(() => keepExperts(moe, [0, 1])).toThrow('LinearTopKRouter.kernel: this LinearTopKRouter was disposed');
+    expect(() => pruneExperts(moe, { keep: 2, pretrainedRouter: pretrained })).toThrow('LinearTopKRouter.kernel: this LinearTopKRouter was disposed');
+    pretrained.dispose();
   });
 });
 
