@@ -140,7 +140,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     expect(() => pruneExperts(moe, { keep: 2, pretrainedRouter: other })).toThrow("routerChangeScores: argument 'finetunedRouter' expected gate weights of the pretrained router's shape [8, 4] [Dg, E], got shape [8, 6]");
     expect(() => keepExperts(moe, [0, 0])).toThrow("keepExperts: argument 'keep' expected distinct expert indices, got 0 twice in [0, 0]");
     const hierarchical = new MixtureOfExperts({ router: new HierarchicalTopKRouter({ numGroups: 2, expertsPerGroup: 3, inputDim: D }), experts: new LinearExpertBank({ numExperts: E, inputDim: D }) });
-    expect(() => pruneExperts(hierarchical, { keep: 3, criterion: 'weightNorm' })).toThrow('HierarchicalTopKRouter.selectExperts: argument \'keep\' expected a router with a flat gate');
+    expect(() => pruneExperts(hierarchical, { keep: 3, criterion: 'weightNorm' })).toThrow("keepExperts: argument 'router' expected a component with the 'selectExperts' capability, got HierarchicalTopKRouter (capabilities: none)");
     other.dispose();
     hierarchical.dispose();
     moe.dispose();
