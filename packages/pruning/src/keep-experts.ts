@@ -1,37 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { checkExpertSelection, definedConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type SharedBranch } from '@moekit/core';
+import { checkExpertSelection, componentConfig, definedConfig, fromComponentConfig, MixtureOfExperts, MoEArgumentError, requireCapability, type ExpertBank, type MixtureOfExpertsArgs, type Router, type SharedBranch } from '@moekit/core';
 import { MoELayer } from '@moekit/layers';
 
-/** A registered serialisable component (router, bank, shared branch), as `getConfig` / `fromConfig` see it. */
-type SerializableComponent = { getClassName(): string; getConfig(): tf.serialization.ConfigDict; readonly trainableVariables: tf.Variable[] };
-
-/** A new router over `keep`, or a named error when the router cannot select experts. */
-function selectRouter(where: string, router: Router, keep: readonly number[]): Router {
-  if (typeof router.selectExperts !== 'function') {
-    throw new MoEArgumentError(where, 'router', 'a router with selectExperts(keep) (the optional Router capability)', `${router.constructor?.name ?? 'a router'} without it`);
-  }
-  return router.selectExperts(keep);
-}
-
-/** A new bank over `keep`, or a named error when the bank cannot select experts. */
-function selectBank(where: string, experts: ExpertBank, keep: readonly number[]): ExpertBank {
-  if (typeof experts.selectExperts !== 'function') {
-    throw new MoEArgumentError(where, 'experts', 'a batched expert bank with selectExperts(keep) (the optional ExpertBank capability)', `${experts.constructor?.name ?? 'a bank'} without it`);
-  }
-  return experts.selectExperts(keep);
-}
-
 /**
- * An independent copy of the shared branch (through the serialisation registry, its variables copied
- * in order), so that disposing or training the pruned MoE never touches the original's branch.
+ * An independent copy of the shared branch (rebuilt from its config through the component registry,
+ * its variables copied in order), so that disposing or training the pruned MoE never touches the
+ * original's branch.
  */
 function copySharedBranch(where: string, shared: SharedBranch): SharedBranch {
-  const s = shared as unknown as Partial<SerializableComponent>;
-  const entry = typeof s.getClassName === 'function' ? tf.serialization.SerializationMap.getMap().classNameMap[s.getClassName()] : undefined;
-  if (entry === undefined || typeof s.getConfig !== 'function') {
-    throw new MoEArgumentError(where, 'shared', 'a shared branch registered with tf.serialization (so it can be copied)', 'one that is not');
-  }
-  const copy = entry[1](entry[0], s.getConfig()) as unknown as SharedBranch;
+  const copy = fromComponentConfig<SharedBranch>(componentConfig(shared, where, 'shared'), where, 'shared');
   const from = shared.trainableVariables;
   const to = copy.trainableVariables;
   if (from.length !== to.length || from.some((v, i) => v.shape.join() !== to[i]!.shape.join())) {
@@ -45,10 +21,10 @@ function copySharedBranch(where: string, shared: SharedBranch): SharedBranch {
 /** The pruned MoE's components; disposes what was made if a later step throws. */
 function prunedComponents(where: string, moe: MixtureOfExperts, keep: readonly number[]): Pick<MixtureOfExpertsArgs, 'router' | 'experts' | 'shared'> {
   checkExpertSelection(where, keep, moe.numExperts);
-  const router = selectRouter(where, moe.router, keep);
+  const router = requireCapability(moe.router, 'selectExperts', where, 'router').selectExperts(keep) as Router;
   let experts: ExpertBank | undefined;
   try {
-    experts = selectBank(where, moe.experts, keep);
+    experts = requireCapability(moe.experts, 'selectExperts', where, 'experts').selectExperts(keep) as ExpertBank;
     const shared = moe.shared === undefined ? undefined : copySharedBranch(where, moe.shared);
     return { router, experts, ...(shared ? { shared } : {}) };
   } catch (error) {
@@ -61,8 +37,9 @@ function prunedComponents(where: string, moe: MixtureOfExperts, keep: readonly n
 /**
  * A new, smaller copy of `model` holding only the experts `keep` (distinct indices in `[0, E)`; expert
  * `keep[i]` becomes expert `i`): the router's kept gate columns and the bank's kept experts copied
- * exactly (`selectExperts` of each), the shared branch copied, the combiner and every option (capacity
- * factors, preset, renormalisation, layout, and a layer's `routeOver`) kept. Capacity is computed per
+ * exactly (`selectExperts` of each: both need the `'selectExperts'` capability), the shared branch
+ * copied, the combiner and every option (capacity factors, preset, renormalisation, layout, and a
+ * layer's `routeOver`) kept. Capacity is computed per
  * call from `E' = keep.length`, so it is recomputed for the smaller MoE. The original is untouched;
  * the caller owns (and disposes) the copy. A pruned {@link MoELayer} is named `<name>_pruned`; build
  * a model around it (its other layers may be the original model's).

@@ -3,7 +3,7 @@
 // each beside Chowdhury et al. 2024's router-change criterion. apps/examples runs it at full size.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MixtureOfExperts } from '@moekit/core';
+import { MixtureOfExperts, requireCapability, type Router } from '@moekit/core';
 import { registerMoekitKernels } from '@moekit/platform';
 import { loadMnist } from '@moekit/datasets';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
@@ -80,7 +80,7 @@ describe('pruning an MoE fine-tuned on MNIST (reduced size)', () => {
     const pretrainData = mnistTensors('train', 0, 2000, allDigits);
     const pretrainHead = dense(D, 10, SEED + 1);
     train(pretrainData, pretrainHead, 10, 4);
-    const pretrainedRouter = moe.router.selectExperts!([...Array(E).keys()]); // snapshot w^(0)
+    const pretrainedRouter = requireCapability(moe.router, 'selectExperts', 'test', 'router').selectExperts([...Array(E).keys()]) as Router; // snapshot w^(0)
 
     // fine-tune on the derived task: digits 0–4 only, a new 5-way head; everything trains
     const task = [0, 1, 2, 3, 4];

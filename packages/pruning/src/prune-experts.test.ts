@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, type Router } from '@moekit/core';
+import { expectTokenChoice, MixtureOfExperts, MoEArgumentError, MoEDisposedError, requireCapability, type Router } from '@moekit/core';
 import { MoELayer } from '@moekit/layers';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { FeedForwardExperts, SharedExpert } from '@moekit/experts-ffn';
@@ -112,7 +112,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     expect(w).toEqual(((moe.router as LinearTopKRouter).kernel.arraySync() as number[][]).map((row) => [row[1], row[3], row[4]]));
     pruned.dispose();
     // routerChange: the pretrained snapshot is a selectExperts copy of all experts; grow expert 2's and 5's columns
-    const pretrained = moe.router.selectExperts!([0, 1, 2, 3, 4, 5]);
+    const pretrained = requireCapability(moe.router, 'selectExperts', 'test', 'router').selectExperts([0, 1, 2, 3, 4, 5]) as Router;
     const kernel = (moe.router as LinearTopKRouter).kernel;
     kernel.assign(tf.tidy(() => tf.mul(kernel, tf.tensor1d([1, 1, 3, 1, 1, 2]))));
     const result = pruneExperts(moe, { keep: 2, criterion: 'routerChange', pretrainedRouter: pretrained });
@@ -141,7 +141,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     expect(() => pruneExperts(moe, { keep: 2, pretrainedRouter: other })).toThrow("routerChangeScores: argument 'finetunedRouter' expected gate weights of the pretrained router's shape [8, 4] [Dg, E], got shape [8, 6]");
     expect(() => keepExperts(moe, [0, 0])).toThrow("keepExperts: argument 'keep' expected distinct expert indices, got 0 twice in [0, 0]");
     const hierarchical = new MixtureOfExperts({ router: new HierarchicalTopKRouter({ numGroups: 2, expertsPerGroup: 3, inputDim: D }), experts: new LinearExpertBank({ numExperts: E, inputDim: D }) });
-    expect(() => pruneExperts(hierarchical, { keep: 3, criterion: 'weightNorm' })).toThrow('HierarchicalTopKRouter.selectExperts: argument \'keep\' expected a router with a flat gate');
+    expect(() => pruneExperts(hierarchical, { keep: 3, criterion: 'weightNorm' })).toThrow("keepExperts: argument 'router' expected a component with the 'selectExperts' capability, got HierarchicalTopKRouter (capabilities: none)");
     other.dispose();
     hierarchical.dispose();
     moe.dispose();
@@ -161,12 +161,25 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     });
     const badBank = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: D, numExperts: E }), experts: { numExperts: E, trainableVariables: [], apply: (t: tf.Tensor) => t, dispose() {} } });
     await expectNoLeakedTensors(() => {
-      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a batched expert bank with selectExperts(keep)");
+      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a component with the 'selectExperts' capability, got [object Object] (capabilities: none)");
     });
     tf.dispose([x]);
     pretrained.dispose();
     badBank.dispose();
     moe.dispose();
+  });
+});
+
+describe('pruning a disposed model', () => {
+  it('is a MoEDisposedError naming the component, not a read of released weights', () => {
+    const router = new LinearTopKRouter({ inputDim: D, numExperts: E });
+    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: E, inputDim: D }) });
+    const pretrained = requireCapability(router, 'selectExperts', 'test', 'router').selectExperts([0, 1, 2, 3, 4, 5]) as Router;
+    moe.dispose();
+    expect(() => keepExperts(moe, [0, 1])).toThrow(MoEDisposedError);
+    expect(() => keepExperts(moe, [0, 1])).toThrow('LinearTopKRouter.kernel: this LinearTopKRouter was disposed');
+    expect(() => pruneExperts(moe, { keep: 2, pretrainedRouter: pretrained })).toThrow('LinearTopKRouter.kernel: this LinearTopKRouter was disposed');
+    pretrained.dispose();
   });
 });
 

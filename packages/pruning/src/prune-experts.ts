@@ -28,11 +28,11 @@ export interface PruneExpertsResult<M extends MixtureOfExperts | MoELayer> {
  * `keep` highest (or all but `⌊ratio · E⌋`), and returns a new, smaller model built by
  * {@link keepExperts}: the kept experts' weights copied, router columns re-indexed, capacity recomputed
  * from `E'`. The original model is untouched. Works for a {@link MixtureOfExperts} or a {@link MoELayer}
- * over any router and batched expert bank that implement `selectExperts`.
+ * over any router and batched expert bank with the `'selectExperts'` capability.
  *
  * @example
  * ```ts
- * const pretrained = moe.router.selectExperts!([...Array(moe.numExperts).keys()]); // before fine-tuning
+ * const pretrained = requireCapability(moe.router, 'selectExperts', 'snapshot', 'router').selectExperts([...Array(moe.numExperts).keys()]); // before fine-tuning
  * // … fine-tune …
  * const { pruned, kept } = pruneExperts(moe, { ratio: 0.5, criterion: 'routerChange', pretrainedRouter: pretrained });
  * ```

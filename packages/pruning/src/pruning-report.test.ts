@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MixtureOfExperts } from '@moekit/core';
+import { MixtureOfExperts, requireCapability, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { formatPruningReport } from './format-pruning-report.js';
 import { countParameters, pruningReport, type PruningReportRow } from './pruning-report.js';
@@ -12,7 +12,7 @@ function smallMoE(): MixtureOfExperts {
 describe('pruningReport', () => {
   it('one row per criterion and ratio, with kept experts and parameter counts', async () => {
     const moe = smallMoE();
-    const pretrained = moe.router.selectExperts!([0, 1, 2, 3]);
+    const pretrained = requireCapability(moe.router, 'selectExperts', 'test', 'router').selectExperts([0, 1, 2, 3]) as Router;
     const x = tf.randomNormal([16, 3]);
     const seen: number[] = [];
     const rows = await pruningReport({

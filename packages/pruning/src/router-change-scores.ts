@@ -1,17 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MoEArgumentError, describeValue, type Router } from '@moekit/core';
-
-/** The router's `[Dg, E]` gate weights, or a named error when it does not expose them. */
-export function gateWeightsOf(where: string, name: string, router: Router): tf.Tensor2D {
-  if (router === undefined || typeof router.gateWeights !== 'function') {
-    throw new MoEArgumentError(where, name, 'a router with gateWeights() (the optional Router capability)', router === undefined ? 'undefined' : `${routerName(router)} without gateWeights()`);
-  }
-  return router.gateWeights();
-}
-
-function routerName(router: Router): string {
-  return (router as { constructor?: { name?: string } }).constructor?.name ?? 'a router';
-}
+import { MoEArgumentError, describeValue, requireCapability, type Router } from '@moekit/core';
 
 /**
  * The pruning score of Chowdhury et al. 2024 ("A Provably Effective Method for Pruning Experts in
@@ -30,21 +18,22 @@ function routerName(router: Router): string {
  * the largest. A router whose norm shrank is therefore among the first pruned: an absolute value
  * would rank a large decrease as "important", which the theorem does not support.
  *
- * Both routers must expose `gateWeights()` of the same shape `[Dg, E]`; neither is changed.
+ * Both routers must have the `'gateWeights'` capability, with weights of the same shape `[Dg, E]`;
+ * neither is changed.
  *
  * @example
  * ```ts
- * const pretrained = moe.router.selectExperts!(allExperts); // snapshot before fine-tuning
+ * const pretrained = requireCapability(moe.router, 'selectExperts', 'snapshot', 'router').selectExperts(allExperts); // before fine-tuning
  * // … fine-tune moe …
  * const scores = routerChangeScores(pretrained, moe.router); // [E], prune the smallest first
  * ```
  */
 export function routerChangeScores(pretrainedRouter: Router, finetunedRouter: Router): number[] {
   const where = 'routerChangeScores';
-  const before = gateWeightsOf(where, 'pretrainedRouter', pretrainedRouter); // [Dg, E]
+  const before = requireCapability(pretrainedRouter, 'gateWeights', where, 'pretrainedRouter').gateWeights(); // [Dg, E]
   let after: tf.Tensor2D;
   try {
-    after = gateWeightsOf(where, 'finetunedRouter', finetunedRouter); // [Dg, E]
+    after = requireCapability(finetunedRouter, 'gateWeights', where, 'finetunedRouter').gateWeights(); // [Dg, E]
   } catch (error) {
     before.dispose();
     throw error;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts, planRouting, disposeRoutingPlan } from '@moekit/core';
+import { componentConfig, disposeRoutingPlan, fromComponentConfig, MixtureOfExperts, MoEDisposedError, planRouting, registeredPackage } from '@moekit/core';
 import { FixedRouter, LinearExpertBank, LinearTopKRouter, expectNoLeakedTensors, trainOnClusters } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -66,13 +66,61 @@ describe('BatchPriorityRouter (V-MoE BPR)', () => {
     moe.dispose();
   });
 
-  it('round-trips its config through the serialisation registry', () => {
-    const inner = new FixedRouter({ probs, expertIndex });
-    const router = new BatchPriorityRouter({ router: inner });
+  it('saves and loads with the router it wraps (nested config, package named)', () => {
+    const router = new BatchPriorityRouter({ router: new LinearTopKRouter({ inputDim: 3, numExperts: 4, k: 2, seed: 9 }) });
+    const saved = JSON.parse(JSON.stringify(componentConfig(router, 'test', 'router')));
+    expect(saved).toEqual({
+      className: 'BatchPriorityRouter',
+      package: '@moekit/router-batch-priority',
+      config: { router: { className: 'LinearTopKRouter', package: '@moekit/core/testing', config: { inputDim: 3, numExperts: 4, k: 2, balanceWeight: 0.01, seed: 9 } } },
+    });
+    const loaded = fromComponentConfig<BatchPriorityRouter>(saved, 'test', 'router');
+    expect(loaded).toBeInstanceOf(BatchPriorityRouter);
+    expect(loaded.router).toBeInstanceOf(LinearTopKRouter);
+    expect([loaded.numExperts, loaded.k]).toEqual([4, 2]);
+    expect(loaded.namedVariables().map(([path, v]) => [path, v.shape])).toEqual([['router/kernel', [3, 4]]]);
+    expect((loaded.router as LinearTopKRouter).kernel.arraySync()).toEqual((router.router as LinearTopKRouter).kernel.arraySync()); // same seed, same weights
+    router.dispose();
+    loaded.dispose();
+  });
+
+  it('names an unsaveable or unregistered wrapped router', () => {
+    const router = new BatchPriorityRouter({ router: new FixedRouter({ probs, expertIndex }) });
     expect(() => router.getConfig()).toThrow("BatchPriorityRouter.getConfig: argument 'router' expected a serialisable component (a registered tf.serialization.Serializable), got one without getClassName/getConfig");
     expect(() => BatchPriorityRouter.fromConfig(BatchPriorityRouter, { router: { className: 'NoSuchRouter', config: {} } })).toThrow(
-      "BatchPriorityRouter.fromConfig: argument 'router.className' expected a class registered with tf.serialization (import its package before loading), got 'NoSuchRouter'",
+      "BatchPriorityRouter.fromConfig: argument 'router.className' expected a registered component class (import the package that defines it before loading), got 'NoSuchRouter'",
     );
+    expect(registeredPackage('BatchPriorityRouter')).toBe('@moekit/router-batch-priority');
     expect(tf.serialization.SerializationMap.getMap().classNameMap['BatchPriorityRouter']).toBeDefined();
+  });
+
+  it("follows the wrapped router's capabilities, selecting experts by re-wrapping its selection", () => {
+    const inner = new LinearTopKRouter({ inputDim: 3, numExperts: 4, k: 2, seed: 2 });
+    const router = new BatchPriorityRouter({ router: inner });
+    expect([...router.capabilities].sort()).toEqual(['excludedExperts', 'gateWeights', 'selectExperts']);
+    const pruned = router.selectExperts([3, 1]);
+    expect(pruned).toBeInstanceOf(BatchPriorityRouter);
+    expect(pruned.router).toBeInstanceOf(LinearTopKRouter);
+    expect([pruned.numExperts, pruned.k]).toEqual([2, 2]);
+    expect((pruned.router as LinearTopKRouter).kernel.arraySync()).toEqual((inner.kernel.arraySync() as number[][]).map((row) => [row[3], row[1]]));
+    pruned.dispose();
+    router.dispose();
+    const fixed = new BatchPriorityRouter({ router: new FixedRouter({ probs, expertIndex }) });
+    expect(fixed.capabilities.size).toBe(0);
+    expect(() => fixed.selectExperts([0])).toThrow("BatchPriorityRouter.selectExperts: argument 'router' expected a component with the 'selectExperts' capability, got [object Object] (capabilities: none)");
+    expect(() => fixed.gateWeights()).toThrow("BatchPriorityRouter.gateWeights: argument 'router' expected a component with the 'gateWeights' capability");
+  });
+
+  it('is disposed with the router it wraps, and names a use after dispose', async () => {
+    const x = tf.zeros([2, 3]) as tf.Tensor2D;
+    await expectNoLeakedTensors(() => {
+      const router = new BatchPriorityRouter({ router: new LinearTopKRouter({ inputDim: 3, numExperts: 4, k: 2 }) });
+      router.dispose();
+      expect((router.router as LinearTopKRouter).isDisposed).toBe(true);
+      expect(() => router.route(x, { training: false })).toThrow(MoEDisposedError);
+      expect(() => router.route(x, { training: false })).toThrow('BatchPriorityRouter.route: this BatchPriorityRouter was disposed');
+      expect(() => router.selectExperts([0])).toThrow('BatchPriorityRouter.selectExperts: this BatchPriorityRouter was disposed');
+    });
+    x.dispose();
   });
 });

@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clampIndex, componentConfig, expectTokenChoice, fromComponentConfig, MoEArgumentError, offTape, type CapacityConfig, type RouteOptions, type Router, type TokenChoiceOutput } from '@moekit/core';
+import { clampIndex, expectTokenChoice, hasCapability, MoEArgumentError, offTape, requireCapability, RouterWrapper, wrappedRouterArg, type ArgsTable, type Capability, type ResolvedSoFar, type RouteOptions, type Router, type RouterWrapperArgs, type TokenChoiceOutput } from '@moekit/core';
 
 /** Configuration of a {@link BatchPriorityRouter}. */
-export interface BatchPriorityRouterArgs {
+export interface BatchPriorityRouterArgs extends RouterWrapperArgs {
   /** The top-k router whose choices are placed by priority (any moekit router that picks its top-k gates). */
   router: Router;
 }
 
-function checkTopKRouter(router: unknown): asserts router is Router {
-  const r = router as Partial<Router> | undefined;
-  if (r === undefined || typeof r.route !== 'function' || !Number.isInteger(r.k) || !Number.isInteger(r.numExperts)) {
-    throw new MoEArgumentError('BatchPriorityRouter', 'router', 'a top-k Router (numExperts, k, route)', r === undefined ? 'undefined' : `an object without ${['route', 'k', 'numExperts'].filter((m) => !(m in (r as object))).join(', ') || 'valid route/k/numExperts'}`);
+/** The wrapped router's check: a component (the base's) that routes and has integer `numExperts` and `k`. */
+function checkTopKRouter(where: string, name: string, router: Router, resolved: ResolvedSoFar): void {
+  wrappedRouterArg.check?.(where, name, router, resolved);
+  const r = router as Partial<Router>;
+  if (typeof r.route !== 'function' || !Number.isInteger(r.k) || !Number.isInteger(r.numExperts)) {
+    throw new MoEArgumentError(where, name, 'a top-k Router (numExperts, k, route)', `an object without ${['route', 'k', 'numExperts'].filter((m) => !(m in r)).join(', ') || 'valid route/k/numExperts'}`);
   }
 }
 
@@ -21,7 +23,8 @@ function checkTopKRouter(router: unknown): asserts router is Router {
  * Tokens are placed in descending priority and all first choices before any second choice (V-MoE's
  * `batch_priority`: `argsort(-combine_weights[:, 0])`, then a K-major cumsum); combine weights are the
  * wrapped router's raw gates. Nothing is re-implemented: the priority is handed to core's slot
- * assignment. The wrapped router's weights, losses and capacity factors are passed through.
+ * assignment. The wrapped router's weights, losses, capacity factors and
+ * capabilities are passed through; it is saved and loaded inside this router's config.
  *
  * @example
  * ```ts
@@ -29,43 +32,18 @@ function checkTopKRouter(router: unknown): asserts router is Router {
  * const moe = new MixtureOfExperts({ router, experts, capacity: { eval: 0.5 } }); // drops the least confident tokens
  * ```
  */
-export class BatchPriorityRouter extends tf.serialization.Serializable implements Router {
+export class BatchPriorityRouter extends RouterWrapper<BatchPriorityRouterArgs> {
   /** Name under which the class is registered for (de)serialisation. */
   static readonly className = 'BatchPriorityRouter';
-  /** The wrapped top-k router. */
-  readonly router: Router;
+  /** The arguments: the wrapped router, which must be a top-k router. */
+  static readonly argsTable: ArgsTable<BatchPriorityRouterArgs> = { router: { ...wrappedRouterArg, check: checkTopKRouter } };
   private checked = false;
 
-  /** Wraps `args.router`; rejects anything that is not a top-k router. */
-  constructor(args: BatchPriorityRouterArgs) {
-    super();
-    checkTopKRouter(args?.router);
-    this.router = args.router;
-  }
-
-  /** `E` of the wrapped router. */
-  get numExperts(): number {
-    return this.router.numExperts;
-  }
-
-  /** `K` of the wrapped router. */
-  get k(): number {
-    return this.router.k;
-  }
-
-  /** Whether the wrapped router honours {@link RouteOptions.excludedExperts} (passed through). */
-  get supportsExcludedExperts(): boolean {
-    return this.router.supportsExcludedExperts === true;
-  }
-
-  /** The wrapped router's variables. */
-  get trainableVariables(): tf.Variable[] {
-    return this.router.trainableVariables;
-  }
-
-  /** The wrapped router's capacity, if it has one. */
-  get capacity(): CapacityConfig | undefined {
-    return this.router.capacity;
+  /** The wrapped router's capabilities, `'selectExperts'` included when it has it (the selection is re-wrapped). */
+  override get capabilities(): ReadonlySet<Capability> {
+    const capabilities = new Set(super.capabilities);
+    if (hasCapability(this.router, 'selectExperts')) capabilities.add('selectExperts');
+    return capabilities;
   }
 
   /**
@@ -74,6 +52,7 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
    * is the token's highest gate (the wrapped router is top-k); later calls read nothing.
    */
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
+    this.assertLive('BatchPriorityRouter.route');
     const out = expectTokenChoice(this.router.route(gateInput, options), 'BatchPriorityRouter.route');
     const numTokens = gateInput.shape[0];
     const numExperts = this.numExperts;
@@ -95,35 +74,11 @@ export class BatchPriorityRouter extends tf.serialization.Serializable implement
     return { ...out, priority };
   }
 
-  /** The wrapped router's gate weights `[Dg, E]` (a copy); throws if it does not expose them. */
-  gateWeights(): tf.Tensor2D {
-    if (typeof this.router.gateWeights !== 'function') {
-      throw new MoEArgumentError('BatchPriorityRouter.gateWeights', 'router', 'a wrapped router with gateWeights()', 'a router without it');
-    }
-    return this.router.gateWeights();
-  }
-
   /** Batch priority routing over the wrapped router's `selectExperts(keep)`; this router is left untouched. */
   selectExperts(keep: readonly number[]): BatchPriorityRouter {
-    if (typeof this.router.selectExperts !== 'function') {
-      throw new MoEArgumentError('BatchPriorityRouter.selectExperts', 'router', 'a wrapped router with selectExperts(keep)', 'a router without it');
-    }
-    return new BatchPriorityRouter({ router: this.router.selectExperts(keep) });
-  }
-
-  /** `{ router: { className, config } }` of the wrapped (registered) router. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return { router: componentConfig(this.router, 'BatchPriorityRouter.getConfig', 'router') as unknown as tf.serialization.ConfigDict };
-  }
-
-  /** Rebuilds the wrapped router from the serialisation registry, then the wrapper. */
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls({ router: fromComponentConfig<Router>(config['router'], 'BatchPriorityRouter.fromConfig', 'router') });
-  }
-
-  /** Releases the wrapped router. */
-  dispose(): void {
-    this.router.dispose();
+    const where = 'BatchPriorityRouter.selectExperts';
+    this.assertLive(where);
+    return new BatchPriorityRouter({ router: requireCapability(this.router, 'selectExperts', where, 'router').selectExperts(keep) as Router });
   }
 }
 

@@ -1,5 +1,5 @@
-// Registers BatchPriorityRouter with tfjs's serialisation registry. Imported by index.ts; listed in package.json sideEffects.
-import * as tf from '@tensorflow/tfjs-core';
+// Registers BatchPriorityRouter with moekit's component registry (and tfjs's). Imported by index.ts; listed in package.json sideEffects.
+import { registerComponent } from '@moekit/core';
 import { BatchPriorityRouter } from './batch-priority-router.js';
 
-tf.serialization.registerClass(BatchPriorityRouter);
+registerComponent(BatchPriorityRouter, '@moekit/router-batch-priority');

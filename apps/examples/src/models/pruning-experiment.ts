@@ -9,7 +9,7 @@
  * router-change criterion.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MixtureOfExperts, type Router, type RoutingMetrics } from '@moekit/core';
+import { MixtureOfExperts, requireCapability, type Router, type RoutingMetrics } from '@moekit/core';
 import { loadMnist } from '@moekit/datasets';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { countParameters, expertScores, expertsToKeep, pruningReport, type PruningCriterion, type PruningReportRow } from '@moekit/pruning';
@@ -186,7 +186,7 @@ export async function pruningExperiment(o: PruningExperimentOptions): Promise<Pr
   const pretrainData = mnistTensors('train', 0, o.pretrainSize, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const pretrainHead = dense(D, 10, o.seed + 1);
   trainAdam(pretrainData, pretrainHead, 10);
-  const pretrainedRouter = moe.router.selectExperts!([...Array(o.experts).keys()]); // snapshot w^(0)
+  const pretrainedRouter = requireCapability(moe.router, 'selectExperts', 'pruningExperiment', 'router').selectExperts([...Array(o.experts).keys()]) as Router; // snapshot w^(0)
   const pretrained = backbone().map((v) => v.clone()); // to fine-tune a second time (the Adam ablation)
   const finetuneData = mnistTensors('train', o.pretrainSize, o.finetuneSize, TASK);
   const testData = mnistTensors('test', 0, o.testSize, TASK);
