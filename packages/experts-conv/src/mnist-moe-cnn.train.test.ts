@@ -9,6 +9,7 @@ import { leaveWasmTestBackend, useWasmTestBackend } from '@moekit/platform/testi
 import { loadMnist } from '@moekit/datasets';
 import { TopKRouter } from '@moekit/router-topk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import './register.js'; // the conv training kernels wasm lacks, as importing the package registers them
 import { ConvExperts } from './conv-experts.js';
 import { expertClassMatrix } from './expert-class-matrix.js';
 import { ConvGate } from './conv-gate.js';

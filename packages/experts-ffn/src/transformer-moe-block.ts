@@ -72,11 +72,18 @@ export class TransformerMoEBlock extends tfl.layers.Layer {
     this.attention = { wq: kernel('wq'), wk: kernel('wk'), wv: kernel('wv'), wo: kernel('wo') };
     const vector = (name: string, init: 'ones' | 'zeros') => this.addWeight(name, [dim], 'float32', init === 'ones' ? tfl.initializers.ones() : tfl.initializers.zeros());
     this.norms = { gamma1: vector('ln1_gamma', 'ones'), beta1: vector('ln1_beta', 'zeros'), gamma2: vector('ln2_gamma', 'ones'), beta2: vector('ln2_beta', 'zeros') };
-    this.moe.moe.build([dim]); // lazily built experts and shared branch (no inputDim) get their weights before MoELayer adopts them
-    this.moe.build(shape);
+    this.moe.build(shape); // builds lazily built experts from the width, forwards their variables as its weights
     // forward the MoE's weights as this block's own (tfjs-layers does not track nested layers)
-    (this as unknown as { _trainableWeights: tfl.LayerVariable[] })._trainableWeights.push(...this.moe.trainableWeights);
+    this.trainableWeights = [...this.trainableWeights, ...this.moe.trainableWeights];
+    this.nonTrainableWeights = [...this.nonTrainableWeights, ...this.moe.nonTrainableWeights];
     this.built = true;
+  }
+
+  /** Releases the block's weights and, once no model holds the block, its MoE's components. */
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.moe.moe.dispose();
+    return result;
   }
 
   /** `[B, S, D]` → `[B, S, D]`. */

@@ -161,7 +161,7 @@ describe('keepExperts / pruneExperts on a MixtureOfExperts', () => {
     });
     const badBank = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: D, numExperts: E }), experts: { numExperts: E, trainableVariables: [], apply: (t: tf.Tensor) => t, dispose() {} } });
     await expectNoLeakedTensors(() => {
-      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a component with the 'selectExperts' capability, got [object Object] (capabilities: none)");
+      expect(() => keepExperts(badBank, [0, 1])).toThrow("keepExperts: argument 'experts' expected a component with the 'selectExperts' capability, got a plain object (capabilities: none)");
     });
     tf.dispose([x]);
     pretrained.dispose();

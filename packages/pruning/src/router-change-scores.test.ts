@@ -37,7 +37,7 @@ describe('routerChangeScores (Chowdhury et al. 2024)', () => {
     expect(() => routerChangeScores(a, b)).toThrow("routerChangeScores: argument 'finetunedRouter' expected gate weights of the pretrained router's shape [2, 3] [Dg, E], got shape [2, 4]");
     expect(() => routerChangeScores(a, c)).toThrow("got shape [5, 3]");
     const fixed = new FixedRouter({ expertIndex: [[0]], probs: [[1, 0, 0]] });
-    expect(() => routerChangeScores(fixed, a)).toThrow("routerChangeScores: argument 'pretrainedRouter' expected a component with the 'gateWeights' capability, got [object Object] (capabilities: none)");
+    expect(() => routerChangeScores(fixed, a)).toThrow("routerChangeScores: argument 'pretrainedRouter' expected a component with the 'gateWeights' capability, got FixedRouter (capabilities: none)");
     expect(() => routerChangeScores(a, fixed)).toThrow(MoEArgumentError);
     tf.dispose([a, b, c].flatMap((r) => r.trainableVariables));
   });

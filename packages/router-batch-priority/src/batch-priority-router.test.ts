@@ -107,7 +107,7 @@ describe('BatchPriorityRouter (V-MoE BPR)', () => {
     router.dispose();
     const fixed = new BatchPriorityRouter({ router: new FixedRouter({ probs, expertIndex }) });
     expect(fixed.capabilities.size).toBe(0);
-    expect(() => fixed.selectExperts([0])).toThrow("BatchPriorityRouter.selectExperts: argument 'router' expected a component with the 'selectExperts' capability, got [object Object] (capabilities: none)");
+    expect(() => fixed.selectExperts([0])).toThrow("BatchPriorityRouter.selectExperts: argument 'router' expected a component with the 'selectExperts' capability, got FixedRouter (capabilities: none)");
     expect(() => fixed.gateWeights()).toThrow("BatchPriorityRouter.gateWeights: argument 'router' expected a component with the 'gateWeights' capability");
   });
 

@@ -35,7 +35,8 @@ export function hasCapability<C extends Capability>(component: unknown, capabili
 /** `component` with `capability`, or an error naming `where`, the argument `name`, the capability and the component's class. */
 export function requireCapability<C extends Capability, T>(component: T, capability: C, where: string, name: string): T & CapabilityMethods[C] & Capable {
   if (!hasCapability(component, capability)) {
-    const cls = (component as { getClassName?: () => string } | undefined)?.getClassName?.() ?? describe(component);
+    const named = component as { getClassName?: () => string; constructor?: { name?: string } } | undefined;
+    const cls = named?.getClassName?.() ?? (named?.constructor === Object ? 'a plain object' : (named?.constructor?.name || describe(component)));
     throw new MoEArgumentError(where, name, `a component with the '${capability}' capability`, `${cls} (capabilities: ${[...((component as Partial<Capable>)?.capabilities ?? [])].join(', ') || 'none'})`);
   }
   return component as T & CapabilityMethods[C] & Capable;
