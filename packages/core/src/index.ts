@@ -33,7 +33,7 @@ export { GatedRouter, type GatedRouterArgs } from './routers/gated-router.js';
 export { LinearGate, type LinearGateArgs, type LinearGateConfig } from './routers/linear-gate.js';
 export { componentConfig, fromComponentConfig, registerComponent, registeredPackage, type ComponentConfig, type RegistrableClass } from './components/component-registry.js';
 export { Component, type ComponentClass, type NamedVariable } from './components/component.js';
-export { arg, resolveArgs, type ArgSpec, type ArgsTable, type ResolvedSoFar } from './components/args-table.js';
+export { arg, resolveArgs, type ArgOptions, type ArgSpec, type ArgsTable, type ResolvedSoFar } from './components/args-table.js';
 export { hasCapability, requireCapability, type Capability, type CapabilityMethods, type Capable } from './components/capabilities.js';
 export { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan, type SoftRoutingPlan } from './contracts/routing-plan.js';
 export type { ExpertBank, ExpertApplyOptions } from './contracts/expert-bank.js';

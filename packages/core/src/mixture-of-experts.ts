@@ -235,7 +235,7 @@ export class MixtureOfExperts {
   /**
    * Every variable of the router, the experts and the shared branch with its path —
    * `router/kernel`, `router/gate/kernel`, `experts/w1`, `shared/w1` — trainable and not (an
-   * aux-loss-free bias): what {@link MoELayer} saves under these names. A component that is not a
+   * aux-loss-free bias): what `MoELayer` (`@moekit/layers`) saves under these names. A component that is not a
    * {@link Component} gives its trainable variables as `router/0`, `router/1`, ….
    */
   namedVariables(): NamedVariable[] {

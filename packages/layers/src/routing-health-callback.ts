@@ -25,7 +25,7 @@ export interface LayerRoutingHealth {
 }
 
 /**
- * A `model.fit` callback that keeps routing health in view: it turns on {@link RoutingHealth} tracking
+ * A `model.fit` callback that keeps routing health in view: it turns on `RoutingHealth` tracking
  * of every {@link MoELayer} in the model (nested models included), and at each epoch's end adds to
  * the logs — so to `History` and any later callback — the worst MoE layer's load CV
  * (`moe_load_cv`), dead experts (`moe_dead_experts`) and dropped fraction (`moe_dropped`), with

@@ -27,21 +27,25 @@ export interface ArgSpec<T> {
 /** A component's arguments, one {@link ArgSpec} per field of its args interface (the compiler checks none is missing). */
 export type ArgsTable<A> = { readonly [K in keyof Required<A>]: ArgSpec<Exclude<A[K], undefined>> };
 
-interface Options<T> {
+/** The options every {@link arg} builder takes. */
+export interface ArgOptions<T> {
+  /** The value when the argument is omitted. */
   default?: T;
+  /** The value when omitted, computed from the arguments declared before it. */
   defaultFrom?: (resolved: ResolvedSoFar) => T | undefined;
+  /** May stay `undefined`. */
   optional?: boolean;
 }
 
 /** Builders of the common {@link ArgSpec}s. */
 export const arg = {
   /** An integer in `[min, max]`; `max` may depend on earlier arguments (`k ≤ numExperts`). */
-  integer(options: Options<number> & { min: number; max?: number | ((resolved: ResolvedSoFar) => number) }): ArgSpec<number> {
+  integer(options: ArgOptions<number> & { min: number; max?: number | ((resolved: ResolvedSoFar) => number) }): ArgSpec<number> {
     const { min, max, ...rest } = options;
     return { ...rest, expected: `an integer ≥ ${min}`, check: (where, name, value, resolved) => checkInteger(where, name, value, min, typeof max === 'function' ? max(resolved) : (max ?? Infinity)) };
   },
   /** A finite number, optionally bounded: `min`/`max` inclusive, `above` exclusive. */
-  number(options: Options<number> & { min?: number; max?: number; above?: number } = {}): ArgSpec<number> {
+  number(options: ArgOptions<number> & { min?: number; max?: number; above?: number } = {}): ArgSpec<number> {
     const { min, max, above, ...rest } = options;
     const bounds = [min !== undefined ? `≥ ${min}` : '', above !== undefined ? `> ${above}` : '', max !== undefined ? `≤ ${max}` : ''].filter(Boolean).join(' and ');
     const expected = `a finite number${bounds ? ` ${bounds}` : ''}`;
@@ -55,11 +59,11 @@ export const arg = {
     };
   },
   /** One of `allowed`. */
-  oneOf<T extends string>(allowed: readonly T[], options: Options<T> = {}): ArgSpec<T> {
+  oneOf<T extends string>(allowed: readonly T[], options: ArgOptions<T> = {}): ArgSpec<T> {
     return { ...options, expected: `one of ${allowed.map((a) => `'${a}'`).join(' | ')}`, check: (where, name, value) => checkOneOf(where, name, value, allowed) };
   },
   /** `true` or `false`. */
-  boolean(options: Options<boolean> = {}): ArgSpec<boolean> {
+  boolean(options: ArgOptions<boolean> = {}): ArgSpec<boolean> {
     return {
       ...options,
       expected: 'a boolean',
@@ -81,7 +85,7 @@ export const arg = {
     };
   },
   /** Any other value: a default, and a check of your own. */
-  value<T>(options: Options<T> & { expected?: string; check?: ArgSpec<T>['check'] } = {}): ArgSpec<T> {
+  value<T>(options: ArgOptions<T> & { expected?: string; check?: ArgSpec<T>['check'] } = {}): ArgSpec<T> {
     return options;
   },
 };

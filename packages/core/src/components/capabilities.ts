@@ -13,9 +13,15 @@ export type Capability = 'selectExperts' | 'gateWeights' | 'excludedExperts';
 /** The methods each {@link Capability} promises. */
 export interface CapabilityMethods {
   /** `selectExperts(keep)`: a new component over the experts `keep` (expert `keep[i]` becomes `i`), weights copied; this one unchanged. */
-  selectExperts: { selectExperts(keep: readonly number[]): unknown };
+  selectExperts: {
+    /** A new component over the experts `keep`; this one unchanged. */
+    selectExperts(keep: readonly number[]): unknown;
+  };
   /** `gateWeights()`: a copy of the `[Dg, E]` per-expert weight vectors, column `e` scoring expert `e`. */
-  gateWeights: { gateWeights(): tf.Tensor2D };
+  gateWeights: {
+    /** A copy of the `[Dg, E]` per-expert weight vectors. */
+    gateWeights(): tf.Tensor2D;
+  };
   /** No method: `route`/`scores` honour `excludedExperts`. */
   excludedExperts: object;
 }

@@ -12,10 +12,12 @@ export interface ComponentConfig {
 }
 
 /** A class the registry can rebuild: `className`, and `fromConfig` as `tf.serialization` expects. */
-export type RegistrableClass = tf.serialization.SerializableConstructor<tf.serialization.Serializable> & {
+export interface RegistrableClass extends tf.serialization.SerializableConstructor<tf.serialization.Serializable> {
+  /** The name it is registered and saved under. */
   readonly className: string;
+  /** Rebuilds an instance from its `getConfig()`. */
   fromConfig: tf.serialization.FromConfigMethod<tf.serialization.Serializable>;
-};
+}
 
 const registry = new Map<string, { cls: RegistrableClass; packageName: string }>();
 

@@ -30,7 +30,7 @@ export type RoutingHealthMode = 'train' | 'eval';
  * Accumulates routing health on the device over many calls — per mode, so that a `fit` with
  * validation data sees its training and its validation routing apart — and reads it once when asked
  * ({@link RoutingHealth.take}): a training step pays one small add, no host read. Off until
- * `tracking` is set (by {@link routingHealthCallback}, or by hand).
+ * `tracking` is set (by `@moekit/layers`' `routingHealthCallback`, or by hand).
  *
  * @example
  * ```ts
