@@ -2,7 +2,7 @@
 // to shaders as uniforms (a tfjs flag, off by default) so that SwiftShader compiles one program per op
 // rather than one per op and shape: it halves the run; the kernels' arithmetic is the same.
 import * as tf from '@tensorflow/tfjs';
-import { keepTopKOnDevice } from './packages/core/src/backends/keep-top-k-on-device.js';
+import { keepTopKOnDevice } from './packages/platform/src/backends/keep-top-k-on-device.js';
 
 tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
 if (!(await tf.setBackend('webgl')) || tf.getBackend() !== 'webgl') {
