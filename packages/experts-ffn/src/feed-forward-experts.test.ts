@@ -185,7 +185,7 @@ describe('FeedForwardExperts and SharedExpert as components', () => {
     const a = eager.apply(tokens, { training: false });
     const b = lazy.apply(tokens, { training: false }); // built from [T, 4]
     expectTensorsClose(b, a, { atol: 0 });
-    expect(lazy.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['w1', [1, 4, 3]], ['b1', [1, 1, 3]], ['w2', [1, 3, 4]], ['b2', [1, 1, 4]]]);
+    expect(lazy.namedVariables().map(([name, v]) => [name, v.shape])).toEqual([['ffn/w1', [1, 4, 3]], ['ffn/b1', [1, 1, 3]], ['ffn/w2', [1, 3, 4]], ['ffn/b2', [1, 1, 4]]]);
     tf.dispose([tokens, a, b]);
     eager.dispose();
     lazy.dispose();

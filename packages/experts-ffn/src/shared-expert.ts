@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Component, MoEArgumentError, type ArgsTable, type ExpertApplyOptions, type NamedVariable, type SharedBranch } from '@moekit/core';
+import { Component, MoEArgumentError, type ArgsTable, type ExpertApplyOptions, type SharedBranch } from '@moekit/core';
 import { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 
 /** Configuration of a {@link SharedExpert}: one FFN's sizes and options (`inputDim` optional: built from the first input). */
@@ -32,12 +32,7 @@ export class SharedExpert extends Component<SharedExpertArgs, Omit<FeedForwardEx
       throw new MoEArgumentError('SharedExpert', 'numExperts', 'absent (a shared expert is one FFN)', String((args as { numExperts: unknown }).numExperts));
     }
     super(args);
-    this.ffn = new FeedForwardExperts({ ...this.config, numExperts: 1 });
-  }
-
-  /** The FFN's weights under their own names (the FFN is built here, not passed in, so the base does not see it). */
-  override namedVariables(): NamedVariable[] {
-    return [...super.namedVariables(), ...this.ffn.namedVariables()];
+    this.ffn = this.addPart('ffn', new FeedForwardExperts({ ...this.config, numExperts: 1 }));
   }
 
   /** Draws the FFN's weights for per-token inputs `[D]`; a no-op once built. */
@@ -53,9 +48,4 @@ export class SharedExpert extends Component<SharedExpertArgs, Omit<FeedForwardEx
     return tf.tidy(() => tf.squeeze(this.ffn.apply(tf.expandDims(tokens, 0), options), [0]));
   }
 
-  /** Releases the FFN's weights. */
-  override dispose(): void {
-    super.dispose();
-    this.ffn.dispose();
-  }
 }

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, Component, loadBalancingLoss, selectTopK, SeedStream, type ArgsTable, type CapacityConfig, type NamedVariable, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
+import { arg, Component, loadBalancingLoss, selectTopK, SeedStream, type ArgsTable, type CapacityConfig, type Router, type RouteOptions, type TokenChoiceOutput } from '@moekit/core';
 import { checkPoints, HashGridEncoding, type HashGridEncodingArgs } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
-import { ownedVariables } from './owned-variables.js';
 
 /** Configuration of a {@link HashGate}. */
 export interface HashGateArgs {
@@ -70,8 +69,8 @@ export class HashGate extends Component<HashGateArgs, HashGateConfig> implements
     super(args);
     const { numExperts, encoding, hiddenDim, seed } = this.config;
     const seeds = new SeedStream(seed);
-    this.encoding = new HashGridEncoding({ ...HASH_GATE_ENCODING_DEFAULTS, ...encoding, seed: encoding?.seed ?? seeds.next() });
-    this.mlp = new Mlp({ inputDim: this.encoding.outputDim, hiddenDim, outputDim: numExperts, seed: seeds.next() });
+    this.encoding = this.addPart('encoding', new HashGridEncoding({ ...HASH_GATE_ENCODING_DEFAULTS, ...encoding, seed: encoding?.seed ?? seeds.next() })); // saved as encoding/table
+    this.mlp = this.addPart('mlp', new Mlp({ inputDim: this.encoding.outputDim, hiddenDim, outputDim: numExperts, seed: seeds.next() })); // mlp/w1, …
   }
 
   /** Experts `E`. */
@@ -82,11 +81,6 @@ export class HashGate extends Component<HashGateArgs, HashGateConfig> implements
   /** Weight of the load-balancing loss in `auxLosses.total`. */
   get balanceWeight(): number {
     return this.config.balanceWeight;
-  }
-
-  /** The encoding's table (`encoding/table`) and the MLP's weights (`mlp/w1`, …): built here, not passed in, so the base does not see them. */
-  override namedVariables(): NamedVariable[] {
-    return [...super.namedVariables(), ...ownedVariables('encoding', this.encoding), ...ownedVariables('mlp', this.mlp)];
   }
 
   /** Gate logits `MLP(Hash(x))` `[T, E]` of points `[T, 3]`. */
@@ -115,12 +109,5 @@ export class HashGate extends Component<HashGateArgs, HashGateConfig> implements
     const owners = Int32Array.from(top.dataSync());
     top.dispose();
     return owners;
-  }
-
-  /** Releases the encoding's table and the MLP's weights. */
-  override dispose(): void {
-    super.dispose();
-    this.encoding.dispose();
-    this.mlp.dispose();
   }
 }

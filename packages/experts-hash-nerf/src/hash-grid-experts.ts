@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerGroup, arg, checkInteger, Component, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank, type NamedVariable } from '@moekit/core';
+import { applyPerGroup, arg, checkInteger, Component, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { checkPoints, HashGridEncoding, resolveHashGridEncodingArgs, type HashGridEncodingArgs } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
-import { ownedVariables } from './owned-variables.js';
 
 /** One hash-grid expert: its own encoding (resolution range, table size) and decoder width. */
 export interface HashExpertSpec {
@@ -69,16 +68,16 @@ export class HashGridExperts extends Component<HashGridExpertsArgs> implements E
     const seeds = new SeedStream(seed);
     this.encodings = experts.map((spec) => new HashGridEncoding({ ...spec.encoding, seed: spec.encoding?.seed ?? seeds.next() }));
     this.decoders = experts.map((spec, e) => new Mlp({ inputDim: this.encodings[e]!.outputDim, hiddenDim: spec.hiddenDim ?? 32, outputDim: RADIANCE_WIDTH, seed: seeds.next() }));
+    // saved expert by expert: encodings/e/table, decoders/e/w1, …
+    this.encodings.forEach((enc, e) => {
+      this.addPart(`encodings/${e}`, enc);
+      this.addPart(`decoders/${e}`, this.decoders[e]!);
+    });
   }
 
   /** Experts `E`. */
   get numExperts(): number {
     return this.config.experts.length;
-  }
-
-  /** Every expert's table and decoder weights, expert by expert (`encodings/e/table`, `decoders/e/w1`, …): built here, not passed in, so the base does not see them. */
-  override namedVariables(): NamedVariable[] {
-    return [...super.namedVariables(), ...this.encodings.flatMap((enc, e) => [...ownedVariables(`encodings/${e}`, enc), ...ownedVariables(`decoders/${e}`, this.decoders[e]!)])];
   }
 
   /** Parameters of each expert (they differ: the bank is heterogeneous). */
@@ -121,12 +120,5 @@ export class HashGridExperts extends Component<HashGridExpertsArgs> implements E
       throw new MoEArgumentError('HashGridExperts.applyGrouped', 'rows', `shape [${total}, 3] with ${this.numExperts} group sizes`, `shape ${describeValue(rows.shape)} with ${groupSizes.length}`);
     }
     return applyPerGroup(rows, groupSizes, RADIANCE_WIDTH, (group, e) => this.applyExpert(e, group)); // [N, 4]
-  }
-
-  /** Releases every expert's weights. */
-  override dispose(): void {
-    super.dispose();
-    this.encodings.forEach((enc) => enc.dispose());
-    this.decoders.forEach((mlp) => mlp.dispose());
   }
 }

@@ -76,6 +76,22 @@ describe('Component (variables, dispose, nested save and load)', () => {
     expect(() => gate.gateWeights()).toThrow('LinearGate.gateWeights: this LinearGate was disposed');
   });
 
+  it('names and disposes the parts a component builds itself', async () => {
+    class TwoGates extends Component<{ numOutputs: number }> {
+      static readonly className = 'TestTwoGates';
+      static readonly argsTable: ArgsTable<{ numOutputs: number }> = { numOutputs: arg.integer({ min: 1 }) };
+      readonly first = this.addPart('first', new LinearGate({ numOutputs: this.config.numOutputs, inputDim: 2 }));
+      readonly second = this.addPart('second', new LinearGate({ numOutputs: this.config.numOutputs, inputDim: 3 }));
+    }
+    await expectNoLeakedTensors(() => {
+      const two = new TwoGates({ numOutputs: 4 });
+      expect(two.namedVariables().map(([path, v]) => [path, v.shape])).toEqual([['first/kernel', [2, 4]], ['second/kernel', [3, 4]]]);
+      expect(two.getConfig()).toEqual({ numOutputs: 4 }); // parts are rebuilt by the constructor, not saved
+      two.dispose();
+      expect(two.first.isDisposed && two.second.isDisposed).toBe(true);
+    });
+  });
+
   it('saves a wrapper with the component it wraps and loads it back (nested config, package named)', () => {
     const router = new ForwardingRouter({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 3, k: 2, seed: 5 }), note: 'n' });
     const saved = JSON.parse(JSON.stringify(componentConfig(router, 'test', 'router')));

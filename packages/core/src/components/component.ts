@@ -27,7 +27,8 @@ export type NamedVariable = readonly [path: string, variable: tf.Variable];
  *   {@link dispose}); using a disposed component is a {@link MoEDisposedError};
  * - nested components (arguments declared with `arg.component()`): their variables are part of
  *   this one's under the argument's name, they are disposed with it, and `getConfig` / `fromConfig`
- *   save and rebuild them through the component registry — so wrappers save and load.
+ *   save and rebuild them through the component registry — so wrappers save and load;
+ * - parts it builds itself ({@link addPart}): named and disposed with it.
  *
  * @example
  * ```ts
@@ -50,6 +51,7 @@ export abstract class Component<A extends object = object, C extends object = A>
   /** The validated arguments, defaults filled in (nested components included). */
   readonly config: Readonly<C>;
   private readonly ownVariables = new Map<string, tf.Variable>();
+  private readonly ownParts = new Map<string, Component>();
   private disposed = false;
 
   /** Checks `args` against the subclass's `argsTable` and fills in the defaults. */
@@ -76,8 +78,9 @@ export abstract class Component<A extends object = object, C extends object = A>
   }
 
   /**
-   * Every variable of this component and of its nested components, each with its path: its own
-   * by name, a nested one's as `<argument>/<path>` (`gate/kernel`). Order: own first, in creation order.
+   * Every variable of this component, of its nested components and of its parts, each with its
+   * path: its own by name, a nested one's as `<argument>/<path>` (`gate/kernel`), a part's as
+   * `<part>/<path>` (`encoding/table`). Order: own (in creation order), nested, parts.
    */
   namedVariables(): NamedVariable[] {
     const named: NamedVariable[] = [...this.ownVariables];
@@ -85,7 +88,21 @@ export abstract class Component<A extends object = object, C extends object = A>
       if (nested instanceof Component) named.push(...nested.namedVariables().map(([path, v]) => [`${argument}/${path}`, v] as const));
       else ((nested as { trainableVariables?: tf.Variable[] }).trainableVariables ?? []).forEach((v, i) => named.push([`${argument}/${i}`, v]));
     }
+    for (const [name, part] of this.ownParts) named.push(...part.namedVariables().map(([path, v]) => [`${name}/${path}`, v] as const));
     return named;
+  }
+
+  /**
+   * Adopts `part`, a component this one builds itself rather than takes as an argument (a hash
+   * encoding, an MLP, the FFN of a shared expert): its variables become this one's under `name/`,
+   * and it is disposed with this one. It is not saved in the config (the constructor rebuilds it).
+   */
+  protected addPart<T extends Component>(name: string, part: T): T {
+    const where = `${this.getClassName()}.addPart`;
+    this.assertLive(where);
+    if (this.ownParts.has(name)) throw new MoEArgumentError(where, 'name', 'a name not used yet', `'${name}'`);
+    this.ownParts.set(name, part);
+    return part;
   }
 
   /** The trainable variables of this component and its nested components; empty before a lazy build. */
@@ -141,13 +158,14 @@ export abstract class Component<A extends object = object, C extends object = A>
     if (this.disposed) throw new MoEDisposedError(where, this.getClassName());
   }
 
-  /** Releases this component's variables and its nested components; a second call is a no-op. */
+  /** Releases this component's variables, its nested components and its parts; a second call is a no-op. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     tf.dispose([...this.ownVariables.values()]);
     this.ownVariables.clear();
     for (const [, nested] of this.components) (nested as { dispose?: () => void }).dispose?.();
+    for (const part of this.ownParts.values()) part.dispose();
   }
 
   /** The arguments, nested components as their `{ className, package, config }`. */
