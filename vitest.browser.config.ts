@@ -27,7 +27,7 @@ export default defineConfig({
     // router's, plus the benchmark's webgl timing
     include: ['packages/core/src/*.test.ts', 'packages/core/src/{components,contracts,dispatch,metrics,routers,routing,util}/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
     // node-only checks: the page docs/architecture.md on disk (node:fs), and suites of the wasm backend
-    exclude: ['packages/core/src/routers/routing-algorithm-example.test.ts', 'packages/core/src/contracts/expert-bank-example.test.ts', 'packages/core/src/routing/clamp-index.test.ts', '**/*.wasm.test.ts'],
+    exclude: ['packages/core/src/architecture-doc.test.ts', 'packages/core/src/routing/clamp-index.test.ts', '**/*.wasm.test.ts'],
     testNamePattern: new RegExp(`^(?!.*(?:${notOnWebgl.map(escape).join('|')}))`),
     setupFiles: ['./vitest.browser.setup.ts'],
     testTimeout: 60_000,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkExpertSelection, checkInteger, Component, copyExpertSlices, groupedMatMul, MoEArgumentError, SeedStream, type ArgsTable, type Capability, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { arg, checkExpertSelection, checkInteger, Component, copyExpertSlices, groupedMatMul, MoEArgumentError, type ArgsTable, type Capability, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { activate, ffnActivations, type FfnActivation } from './activations.js';
 import { drawKernel, kernelInitializerNames, type KernelInitializerName } from './initializers.js';
 
@@ -84,12 +84,10 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
   };
   /** Selects experts. */
   static readonly capabilities: readonly Capability[] = ['selectExperts'];
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options rejected by name); draws the weights now if `inputDim` is given. */
   constructor(args: FeedForwardExpertsArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build([this.config.inputDim]);
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkGateInput, Component, createGateKernel, gateInitializers, SeedStream, type ArgsTable, type Gate, type GateInitializer, type GateOutput } from '@moekit/core';
+import { arg, checkGateInput, Component, createGateKernel, gateInitializers, type ArgsTable, type Gate, type GateInitializer, type GateOutput } from '@moekit/core';
 
 /** Configuration of a {@link SoftMoEGate}. */
 export interface SoftMoEGateArgs {
@@ -56,12 +56,10 @@ export class SoftMoEGate extends Component<SoftMoEGateArgs, SoftMoEGateConfig> i
     kernelInitializer: arg.oneOf(gateInitializers, { default: 'glorotUniform' }),
     seed: arg.number({ optional: true }),
   };
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: SoftMoEGateArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 

@@ -12,7 +12,6 @@ import {
   MoEArgumentError,
   resolveCapacityConfig,
   routerZLoss,
-  SeedStream,
   selectTopK,
   type ArgsTable,
   type CapacityConfig,
@@ -104,12 +103,10 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
   static readonly capabilities: readonly Capability[] = ['excludedExperts', 'gateWeights', 'selectExperts'];
   /** Always 1: Switch routes each token to one expert. */
   readonly k = 1;
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: SwitchRouterArgs) {
     super(withResolvedCapacity(args));
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 

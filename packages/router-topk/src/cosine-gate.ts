@@ -8,7 +8,6 @@ import {
   createGateKernel,
   excludeExperts,
   MoEArgumentError,
-  SeedStream,
   type ArgsTable,
   type Capability,
   type Gate,
@@ -107,12 +106,10 @@ export class CosineGate extends Component<CosineGateArgs, CosineGateConfig> impl
   };
   /** Selects experts, gives its per-expert router vectors, and honours excluded experts (their columns score `EXCLUDED_LOGIT`). */
   static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: CosineGateArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 

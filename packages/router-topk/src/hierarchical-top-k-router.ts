@@ -9,7 +9,6 @@ import {
   loadBalancingLoss,
   MoEArgumentError,
   oneHotFloat,
-  SeedStream,
   selectTopK,
   type ArgsTable,
   type GateInitializer,
@@ -83,12 +82,10 @@ export class HierarchicalTopKRouter extends Component<HierarchicalTopKRouterArgs
     kernelInitializer: arg.oneOf<GateInitializer>(gateInitializers, { default: 'zeros' }),
     seed: arg.number({ optional: true }),
   };
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: HierarchicalTopKRouterArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 

@@ -11,7 +11,6 @@ import {
   importanceLoss,
   loadBalancingLoss,
   oneHotFloat,
-  SeedStream,
   selectTopK,
   type ArgsTable,
   type Capability,
@@ -127,12 +126,10 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
   };
   /** Selects experts, gives its gate weights, and honours excluded experts (their clean logits are −∞ before noise). */
   static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments (unknown options are rejected by name); builds now if `inputDim` is given. */
   constructor(args: TopKRouterArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError, MoEDisposedError } from '../util/errors.js';
+import { SeedStream } from '../util/seed-stream.js';
 import { definedConfig } from '../util/validate.js';
 import { resolveArgs, type ArgsTable } from './args-table.js';
 import type { Capability } from './capabilities.js';
@@ -52,6 +53,7 @@ export abstract class Component<A extends object = object, C extends object = A>
   readonly config: Readonly<C>;
   private readonly ownVariables = new Map<string, tf.Variable>();
   private readonly ownParts = new Map<string, Component>();
+  private seedStream: SeedStream | undefined;
   private disposed = false;
 
   /** Checks `args` against the subclass's `argsTable` and fills in the defaults. */
@@ -59,6 +61,16 @@ export abstract class Component<A extends object = object, C extends object = A>
     super();
     const cls = new.target as unknown as ComponentClass;
     this.config = resolveArgs<A, C>(cls.className, cls.argsTable as ArgsTable<A>, args);
+  }
+
+  /**
+   * The seeds of the component's draws (initialisers, noise), one after another from the `seed`
+   * argument if it has one — so a seeded component draws the same values every run and a copy made
+   * from its config draws them again. Unseeded draws differ run to run.
+   */
+  protected get seeds(): SeedStream {
+    this.seedStream ??= new SeedStream((this.config as { seed?: number }).seed);
+    return this.seedStream;
   }
 
   /** The capabilities this component has: the class's declared list (wrappers override to follow what they wrap). */

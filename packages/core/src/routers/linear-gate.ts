@@ -7,7 +7,6 @@ import { excludeExperts } from './exclude-experts.js';
 import type { Gate, GateOutput } from '../contracts/gate.js';
 import { createGateKernel, gateInitializers, type GateInitializer } from './gate-kernel.js';
 import type { RouteOptions } from '../contracts/router.js';
-import { SeedStream } from '../util/seed-stream.js';
 import { checkGateInput } from '../util/validate.js';
 
 /** Configuration of a {@link LinearGate}. */
@@ -49,12 +48,10 @@ export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> impl
   };
   /** Selects experts, gives its weights, honours excluded experts. */
   static readonly capabilities: readonly Capability[] = ['selectExperts', 'gateWeights', 'excludedExperts'];
-  private readonly seeds: SeedStream;
 
   /** Validates the arguments; builds now if `inputDim` is given. */
   constructor(args: LinearGateArgs) {
     super(args);
-    this.seeds = new SeedStream(this.config.seed);
     if (this.config.inputDim !== undefined) this.build(this.config.inputDim);
   }
 
