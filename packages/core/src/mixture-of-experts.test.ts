@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ExpertBank } from './contracts/expert-bank.js';
 import { MixtureOfExperts } from './mixture-of-experts.js';
+import { MoEDisposedError } from './util/errors.js';
 import { expectNoLeakedTensors, expectTensorsClose, FixedRouter, LinearExpertBank, LinearTopKRouter } from './testing/index.js';
 
 const probs = [[0.6, 0.4], [0.7, 0.3], [0.2, 0.8], [0.9, 0.1]];
@@ -177,5 +178,70 @@ describe('MixtureOfExperts', () => {
     }
     x.dispose();
     moe.dispose();
+  });
+});
+
+describe('MixtureOfExperts at the edges (issue 17)', () => {
+  it('bounds a huge capacity factor by the T·K pairs a call has, on both layouts', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    const dropless = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacity: { train: 0 }, layout: 'padded' });
+    const expected = dropless.apply(x, { training: true });
+    for (const layout of ['padded', 'grouped'] as const) {
+      for (const factor of [1e9, 1e308]) {
+        const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacity: { train: factor }, layout });
+        const r = moe.apply(x, { training: true });
+        // T·K = 4 · 2 = 8 pairs in all: no expert can be asked for more, so C = min(ceil(f·4·2/2), 8) = 8
+        expect([layout, factor, r.metrics.capacity, r.metrics.droppedCount]).toEqual([layout, factor, 8, 0]);
+        expectTensorsClose(r.output, Array.from(expected.output.arraySync() as number[][]));
+        release(r);
+        moe.dispose();
+      }
+    }
+    // a router may ask one expert twice for a token: T = 2 slots would drop, T·K = 4 keeps all four pairs
+    const twice = new MixtureOfExperts({ router: new FixedRouter({ probs: [[1, 0], [1, 0]], expertIndex: [[0, 0], [0, 0]] }), experts: experts(), capacity: { train: 1e9 }, layout: 'padded' });
+    const r = twice.apply(tf.tensor2d([[1, 2], [3, 4]]), { training: true });
+    expect([r.metrics.capacity, r.metrics.droppedCount, r.metrics.load]).toEqual([4, 0, [4, 0]]);
+    expectTensorsClose(r.output, [[4, 8], [12, 16]]); // both choices of a token weight 1 · 2x
+    release(r);
+    release(expected);
+    x.dispose();
+  });
+
+  it('returns an empty output, zero aux losses and empty metrics for an empty batch, leaking nothing', async () => {
+    const moe = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 2, k: 2 }), experts: experts() });
+    for (const shape of [[0, 2], [0, 3, 2], [3, 0, 2]]) {
+      const x = tf.zeros(shape);
+      for (const training of [true, false]) {
+        const r = moe.apply(x, { training });
+        expect(r.output.shape).toEqual(shape);
+        expect(r.auxLosses.total.dataSync()[0]).toBe(0);
+        expect(r.metrics.toJSON()).toEqual({ capacity: 0, load: [0, 0], needed: [0, 0], droppedCount: 0, droppedFraction: 0, importance: [0, 0], routerEntropy: 0, expertsPerToken: 0, tokensWithoutExpert: 0 });
+        release(r);
+      }
+      await expectNoLeakedTensors(() => release(moe.apply(x, { training: true })));
+      x.dispose();
+    }
+    moe.dispose();
+    // eager finite checks on an empty tensor: nothing to check (tf.all of nothing is not read as true)
+    const eager = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 2 }), experts: experts(), checkFinite: true });
+    const empty = tf.zeros([0, 2]);
+    const r = eager.apply(empty, { training: true, gateInput: empty });
+    expect(r.output.shape).toEqual([0, 2]);
+    release(r);
+    empty.dispose();
+    eager.dispose();
+  });
+
+  it('refuses use after dispose with a MoEDisposedError, leaking nothing', () => {
+    const moe = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 2 }), experts: experts() });
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    release(moe.apply(x, { training: true }));
+    moe.dispose();
+    const before = tf.memory().numTensors;
+    expect(() => moe.apply(x, { training: true })).toThrow(MoEDisposedError);
+    expect(() => moe.apply(x, { training: false })).toThrow('MixtureOfExperts.apply: this MixtureOfExperts was disposed');
+    expect(tf.memory().numTensors).toBe(before);
+    moe.dispose(); // idempotent
+    x.dispose();
   });
 });

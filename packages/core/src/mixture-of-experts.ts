@@ -7,7 +7,7 @@ import { countInvalidExperts, readExpertIndex } from './routing/check-expert-ind
 import { weightedSumCombiner } from './dispatch/combine.js';
 import type { Combiner } from './contracts/combiner.js';
 import { dispatch } from './dispatch/dispatch.js';
-import { MoEArgumentError } from './util/errors.js';
+import { MoEArgumentError, MoEDisposedError } from './util/errors.js';
 import { Component, type NamedVariable } from './components/component.js';
 import type { ExpertBank } from './contracts/expert-bank.js';
 import { countChoices, planRouting, type Renormalize } from './routing/plan-routing.js';
@@ -157,6 +157,7 @@ export class MixtureOfExperts {
   /** Routing health accumulated over calls, per mode, while `health.tracking` is set (see {@link RoutingHealth}). */
   readonly health: RoutingHealth;
   private dropWarned = false;
+  private disposed = false;
 
   /** Validates `args` (unknown options are rejected by name) and fills in the defaults. */
   constructor(args: MixtureOfExpertsArgs) {
@@ -254,6 +255,7 @@ export class MixtureOfExperts {
    * components already built. {@link apply} calls it.
    */
   build(featureShape: number[], gateWidth = featureShape[featureShape.length - 1]!): void {
+    this.checkNotDisposed('MixtureOfExperts.build');
     this.router.build?.(gateWidth);
     this.experts.build?.(featureShape);
     this.shared?.build?.(featureShape);
@@ -262,10 +264,13 @@ export class MixtureOfExperts {
   /**
    * Routes `x` (rank ≥ 2, tokens first), runs the experts and combines their outputs.
    * The caller owns the returned tensors (`output` and every aux loss); the metrics are released
-   * at the next call unless read (see {@link RoutingMetrics}).
+   * at the next call unless read (see {@link RoutingMetrics}). An empty batch (`T = 0`) gives an empty
+   * output, an aux loss `total` of 0 and empty metrics (capacity 0, zero load), as tfjs layers do;
+   * a call after {@link dispose} is a {@link MoEDisposedError}.
    */
   apply(x: tf.Tensor, options: MoEApplyOptions): MoEOutput {
     const where = 'MixtureOfExperts.apply';
+    this.checkNotDisposed(where);
     checkMinRank(where, 'x', x, 2);
     const gateInput = options.gateInput ?? x;
     checkMinRank(where, 'gateInput', gateInput, 2);
@@ -285,6 +290,7 @@ export class MixtureOfExperts {
     const numTokens = tokenShape.reduce((a, b) => a * b, 1);
     this.build(featureShape, gateInput.shape[gateInput.rank - 1]!);
     this.lastMetrics?.dispose(); // the previous call's metrics, if nobody read them
+    if (numTokens === 0) return this.applyEmpty(tokenShape, featureShape, options.training);
 
     let metrics: RoutingMetrics | undefined;
     let plannedHere = false; // token choice, placed by the core's capacity (the only kind evaluation capacity can drop)
@@ -324,6 +330,19 @@ export class MixtureOfExperts {
     this.lastMetrics = metrics;
     if (!options.training && plannedHere) this.warnOnDrops(metrics!);
     return { output: result.output, auxLosses: result.auxLosses, metrics: metrics! };
+  }
+
+  /**
+   * An empty batch: nothing to route, so no router or plan is run (a capacity needs T ≥ 1). The output
+   * `[...tokens, ...F']` takes its feature shape from the bank (`outputFeatureShape`, else the bank
+   * applied to an empty `[E, 0, ...F]` buffer); aux loss 0; metrics all zero with capacity 0.
+   */
+  private applyEmpty(tokenShape: number[], featureShape: number[], training: boolean): MoEOutput {
+    const E = this.numExperts;
+    const outputFeatures = this.experts.outputFeatureShape?.(featureShape) ?? tf.tidy(() => this.experts.apply(tf.zeros([E, 0, ...featureShape]), { training }).shape.slice(2));
+    const metrics = new RoutingMetrics(tf.zeros([3 * E + 4]), 0, E); // load, needed, importance, dropped, entropy, experts per token, tokens without expert
+    this.lastMetrics = metrics;
+    return { output: tf.zeros([...tokenShape, ...outputFeatures]), auxLosses: { total: tf.scalar(0) }, metrics };
   }
 
   /** `routed + x` for the tokens no expert kept (`droppedTokens: 'residual'`). */
@@ -440,8 +459,23 @@ export class MixtureOfExperts {
     if (this.config.checkFinite === true) checkAllFinite(where, 'logits', routing.logits);
   }
 
-  /** Releases the router's, the experts' and the shared branch's variables, unread metrics and the health accumulators. */
+  /** Throws a {@link MoEDisposedError} naming `where` once {@link dispose} has run. */
+  private checkNotDisposed(where: string): void {
+    if (this.disposed) throw new MoEDisposedError(where, 'MixtureOfExperts');
+  }
+
+  /** True once {@link dispose} has run: every later call is a {@link MoEDisposedError}. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Releases the router's, the experts' and the shared branch's variables, unread metrics and the
+   * health accumulators; idempotent. The MoE cannot be used afterwards ({@link MoEDisposedError}).
+   */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.lastMetrics?.dispose();
     this.health.dispose();
     this.router.dispose();

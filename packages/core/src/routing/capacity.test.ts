@@ -35,6 +35,23 @@ describe('computeCapacity (moekit convention)', () => {
     expect(computeCapacity({ ...base, capacityFactor: 0, neededCapacity: 0 })).toBe(1);
   });
 
+  it('bounds a positive factor by the T·K pairs of the call (no expert can be asked for more)', () => {
+    // T·K = 10·2 = 20 pairs in all, whatever the factor, with or without multiplyByK
+    for (const capacityFactor of [1e9, 1e308, Number.MAX_VALUE]) {
+      expect(computeCapacity({ ...base, capacityFactor })).toBe(20);
+      expect(computeCapacity({ ...base, capacityFactor, multiplyByK: false })).toBe(20);
+      expect(computeCapacity({ ...base, capacityFactor, multipleOf: 8 })).toBe(24); // still a multiple of 8
+      expect(computeCapacity({ ...base, capacityFactor, minCapacity: 30 })).toBe(30); // still at least the minimum
+      // every preset: 20, except lucidrains, whose one buffer is capped at T = 10 by the library itself
+      const presets = { tutel: 20, deepspeed: 20, vmoe: 20, megablocks: 20, lucidrains: 10 } as const;
+      for (const [preset, expected] of Object.entries(presets)) expect([preset, computeCapacity({ ...base, capacityFactor, preset: preset as keyof typeof presets })]).toEqual([preset, expected]);
+    }
+    // a factor whose share stays under T·K is unchanged: ceil(3·10·2/4) = 15
+    expect(computeCapacity({ ...base, capacityFactor: 3 })).toBe(15);
+    // ceil(5·10·2/4) = 25 > 20 → 20
+    expect(computeCapacity({ ...base, capacityFactor: 5 })).toBe(20);
+  });
+
   it('names the argument, the expected and the actual value', () => {
     expect(() => computeCapacity({ ...base, capacityFactor: 0 })).toThrow(
       "computeCapacity: argument 'neededCapacity' expected an integer >= 0 (capacityFactor 0 is dropless), got undefined",

@@ -87,7 +87,9 @@ function neededOrThrow(options: CapacityOptions, why: string): number {
 /**
  * Slots per expert for one routing call.
  *
- * - `f > 0`: `rounding(f · T · K / E)` (without `K` when `multiplyByK` is false), at least `minCapacity`;
+ * - `f > 0`: `rounding(f · T · K / E)` (without `K` when `multiplyByK` is false), at least `minCapacity`,
+ *   and at most `max(T · K, minCapacity)`: the call's pairs, more than any expert can be asked for
+ *   (so a factor of `1e308` is dropless with a finite buffer, and no bounded capacity drops a pair);
  * - `f = 0`: dropless, `neededCapacity`;
  * - `f < 0`: Tutel's bounded dropless, `min(neededCapacity, bound at |f|)`;
  *
@@ -120,6 +122,10 @@ export function computeCapacity(options: CapacityOptions): number {
     capacity = preset.bound(numTokens, numExperts, k, capacityFactor);
     if (preset.capAtNumTokens) capacity = Math.min(capacity, numTokens);
     capacity = Math.max(capacity, minCapacity);
+    // No expert can be asked for more than the call's T·K pairs (T when a token's choices are distinct,
+    // which the contract does not promise), so slots past max(T·K, minCapacity) are never used: the
+    // bound keeps a huge factor (1e9, 1e308) from sizing an [E, ∞, D] buffer and changes no drop.
+    capacity = Math.min(capacity, Math.max(numTokens * k, minCapacity));
     if (capacity === 0 && preset.droplessWhenZero) {
       capacity = neededOrThrow(options, `preset '${options.preset}' falls back to dropless when its capacity is 0`);
     }

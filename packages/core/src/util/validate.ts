@@ -62,7 +62,7 @@ export function checkDtype(where: string, name: string, t: { dtype: tf.DataType 
 
 /** Throws unless every element is finite: one reduction on the device, read back as one number. */
 export function checkAllFinite(where: string, name: string, t: tf.Tensor): void {
-  if (t.dtype !== 'float32') return;
+  if (t.dtype !== 'float32' || t.size === 0) return; // an empty tensor has no bad value (and tf.all of nothing does not read as true on every backend)
   const allFinite = tf.tidy(() => tf.all(tf.isFinite(t)));
   const ok = allFinite.dataSync()[0] === 1;
   allFinite.dispose();
