@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from '../util/errors.js';
+import { describe } from '../util/validate.js';
 
 /** A component (router, gate, algorithm, expert bank) as saved inside its container's config. */
 export interface ComponentConfig {
@@ -63,13 +64,17 @@ export function componentConfig(component: unknown, where: string, name: string)
 /**
  * Rebuilds a component from {@link componentConfig}'s output: through moekit's registry, else
  * `tf.serialization`'s (classes registered there directly); an unregistered class is an error that
- * names the package to import.
+ * names the package to import. Lookups are by own name only (a `Map`, and `tf.serialization`'s own
+ * entries): a `className` such as `constructor` or `__proto__`, or one that is not a string, is an error.
  */
 export function fromComponentConfig<T>(spec: unknown, where: string, name: string): T {
   const { className, package: packageName, config } = (spec ?? {}) as Partial<ComponentConfig>;
-  const cls = className === undefined ? undefined : (registry.get(className)?.cls ?? tf.serialization.SerializationMap.getMap().classNameMap[className]?.[0]);
+  if (typeof className !== 'string') throw new MoEArgumentError(where, `${name}.className`, 'a class name (a string)', describe(className));
+  // tf.serialization's map is a plain object: own entries only, so 'constructor' or 'toString' never reads Object's members
+  const tfClasses = tf.serialization.SerializationMap.getMap().classNameMap;
+  const cls = registry.get(className)?.cls ?? (Object.prototype.hasOwnProperty.call(tfClasses, className) ? tfClasses[className]?.[0] : undefined);
   if (cls === undefined) {
-    const hint = packageName !== undefined ? `import '${packageName}' before loading` : 'import the package that defines it before loading';
+    const hint = typeof packageName === 'string' ? `import '${packageName}' before loading` : 'import the package that defines it before loading';
     throw new MoEArgumentError(where, `${name}.className`, `a registered component class (${hint})`, `'${className}'`);
   }
   const fromConfig = (cls as unknown as { fromConfig: tf.serialization.FromConfigMethod<tf.serialization.Serializable> }).fromConfig;

@@ -114,6 +114,20 @@ describe('Component (variables, dispose, nested save and load)', () => {
     );
     expect(() => registerComponent(class extends ForwardingRouter {}, 'another-package')).toThrow(/already registered by @moekit\/core \(tests\)/);
   });
+
+  it('cannot be tricked into an Object member or a class by a non-string className', () => {
+    // moekit's registry is a Map; tf.serialization's is a plain object, so only its own entries count
+    for (const className of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'isPrototypeOf']) {
+      expect(() => fromComponentConfig({ className, package: '@moekit/router-topk', config: {} }, 'MoELayer.fromConfig', 'router')).toThrow(
+        `MoELayer.fromConfig: argument 'router.className' expected a registered component class (import '@moekit/router-topk' before loading), got '${className}'`,
+      );
+    }
+    // ['LinearTopKRouter'] is not the name 'LinearTopKRouter', although a plain-object lookup reads it as one
+    expect(() => fromComponentConfig({ className: ['LinearTopKRouter'], config: {} }, 'MoELayer.fromConfig', 'router')).toThrow(
+      "MoELayer.fromConfig: argument 'router.className' expected a class name (a string), got [LinearTopKRouter]",
+    );
+    expect(() => fromComponentConfig(undefined, 'MoELayer.fromConfig', 'router')).toThrow("MoELayer.fromConfig: argument 'router.className' expected a class name (a string), got undefined");
+  });
 });
 
 describe('capabilities', () => {

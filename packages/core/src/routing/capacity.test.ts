@@ -127,5 +127,10 @@ describe('capacityPresets reproduce each library', () => {
     expect(() => computeCapacity({ ...base, capacityFactor: 1, preset: 'fairseq' as never })).toThrow(
       "argument 'preset' expected one of tutel | deepspeed | vmoe | megablocks | lucidrains, got 'fairseq'",
     );
+    for (const preset of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(() => computeCapacity({ ...base, capacityFactor: 1, preset: preset as never })).toThrow(
+        `argument 'preset' expected one of tutel | deepspeed | vmoe | megablocks | lucidrains, got '${preset}'`,
+      );
+    }
   });
 });

@@ -63,7 +63,8 @@ function genericPreset(options: CapacityOptions): CapacityPreset {
 
 function resolvePreset(options: CapacityOptions): CapacityPreset {
   if (options.preset === undefined) return genericPreset(options);
-  const preset = capacityPresets[options.preset];
+  // own entries only: 'constructor' or 'toString' must not read Object's members as a preset
+  const preset = Object.prototype.hasOwnProperty.call(capacityPresets, options.preset) ? capacityPresets[options.preset] : undefined;
   if (preset === undefined) {
     throw new MoEArgumentError(WHERE, 'preset', `one of ${Object.keys(capacityPresets).join(' | ')}`, describe(options.preset));
   }
