@@ -219,6 +219,8 @@ describe('MixtureOfExperts at the edges (issue 17)', () => {
         release(r);
       }
       await expectNoLeakedTensors(() => release(moe.apply(x, { training: true })));
+      tf.dispose(tf.tidy(() => moe.apply(x, { training: true }).output)); // called inside a caller's tidy (as tfjs-layers does)
+      expect(moe.lastMetrics!.load).toEqual([0, 0]); // the metrics outlive that tidy
       x.dispose();
     }
     moe.dispose();

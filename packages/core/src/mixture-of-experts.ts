@@ -340,7 +340,7 @@ export class MixtureOfExperts {
   private applyEmpty(tokenShape: number[], featureShape: number[], training: boolean): MoEOutput {
     const E = this.numExperts;
     const outputFeatures = this.experts.outputFeatureShape?.(featureShape) ?? tf.tidy(() => this.experts.apply(tf.zeros([E, 0, ...featureShape]), { training }).shape.slice(2));
-    const metrics = new RoutingMetrics(tf.zeros([3 * E + 4]), 0, E); // load, needed, importance, dropped, entropy, experts per token, tokens without expert
+    const metrics = new RoutingMetrics(tf.keep(tf.zeros([3 * E + 4])), 0, E); // load, needed, importance, dropped, entropy, experts per token, tokens without expert; owned by the metrics, even inside a caller's tidy
     this.lastMetrics = metrics;
     return { output: tf.zeros([...tokenShape, ...outputFeatures]), auxLosses: { total: tf.scalar(0) }, metrics };
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import './register.js';
 import { fileSystem } from '@moekit/platform';
-import { GatedRouter, LinearGate, selectTopK, type RoutingAlgorithm, type TokenChoiceOutput } from '@moekit/core';
+import { GatedRouter, LinearGate, MoEDisposedError, selectTopK, type RoutingAlgorithm, type TokenChoiceOutput } from '@moekit/core';
 import { LinearExpertBank, LinearTopKRouter } from '@moekit/core/testing';
 import { MoELayer } from './moe-layer.js';
 
@@ -199,5 +199,78 @@ describe('leaks', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('MoELayer at the edges (issue 17)', () => {
+  const parts = () => ({ router: new LinearTopKRouter({ inputDim: 4, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }) });
+
+  it('rejects unknown options by name, listing the known ones, and a missing options object', () => {
+    const known = 'router, experts, shared, routeOver, capacity, renormalize, secondChoiceOffset, checkFinite, layout, droppedTokens, dropWarning, inputShape, batchInputShape, batchSize, dtype, name, trainable, weights, inputDType';
+    expect(() => new MoELayer({ ...parts(), capacityFactr: 2 } as never)).toThrow(`MoELayer: argument 'capacityFactr' expected one of the known options (${known}), got unknown option 'capacityFactr'`);
+    expect(() => new MoELayer({ ...parts(), combiner: {} } as never)).toThrow("MoELayer: argument 'combiner' expected one of the known options");
+    // moekit 0.1's flat capacity names still say what replaced them
+    expect(() => new MoELayer({ ...parts(), capacityFactorTrain: 2 } as never)).toThrow("argument 'capacityFactorTrain' expected the capacity object instead");
+    expect(() => new (MoELayer as unknown as new () => MoELayer)()).toThrow("MoELayer: argument 'args' expected an options object ({ router, experts, … }), got undefined");
+    expect(() => new MoELayer(null as never)).toThrow("MoELayer: argument 'args' expected an options object ({ router, experts, … }), got null");
+    expect(() => new MoELayer({ experts: parts().experts } as never)).toThrow("MixtureOfExperts: argument 'router' expected a value, got undefined");
+    // tfjs-layers' own arguments still reach the Layer base
+    expect(new MoELayer({ ...parts(), name: 'named', trainable: false, inputShape: [4] }).getConfig()).toMatchObject({ name: 'named', trainable: false, batchInputShape: [null, 4] });
+  });
+
+  it('answers an empty batch with an empty output through layer.apply and model.apply, leaking nothing', async () => {
+    const layer = new MoELayer({ ...parts(), name: 'moe' });
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), layer, tf.layers.dense({ units: 2 })] });
+    const empty = tf.zeros([0, 3]);
+    const emptySequences = tf.zeros([0, 5, 4]);
+    const run = () => {
+      const y = model.apply(empty) as tf.Tensor;
+      const z = layer.apply(emptySequences) as tf.Tensor;
+      const shapes = [y.shape, z.shape, layer.lastMetrics!.capacity, layer.lastMetrics!.load, layer.auxLoss!.dataSync()[0]];
+      tf.dispose([y, z]);
+      return shapes;
+    };
+    expect(run()).toEqual([[0, 2], [0, 5, 4], 0, [0, 0], 0]);
+    const before = tf.memory().numTensors;
+    run();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([empty, emptySequences]);
+    model.dispose();
+  });
+
+  it('refuses use after model.dispose() with a named error, leaking nothing', () => {
+    const layer = new MoELayer({ ...parts(), name: 'moe' });
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), layer] });
+    const x = tf.ones([2, 3]);
+    const h = tf.ones([2, 4]);
+    tf.dispose(model.predict(x) as tf.Tensor);
+    model.dispose();
+    const before = tf.memory().numTensors;
+    expect(() => model.predict(x)).toThrow("Layer 'dense_Dense");
+    expect(() => layer.apply(h)).toThrow("Layer 'moe' is already disposed.");
+    // the layer's MoE is released with it: calling it directly is moekit's named error
+    expect(() => layer.call(h, {})).toThrow('MixtureOfExperts.apply: this MixtureOfExperts was disposed');
+    expect(() => layer.moe.apply(h, { training: false })).toThrow(MoEDisposedError);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, h]);
+  });
+
+  it("names the registering package when a model.json names a router or bank class after an Object member", async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), new MoELayer({ ...parts(), name: 'moe' })] });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    model.dispose();
+    const topology = JSON.stringify(saved!.modelTopology);
+    for (const [saved_, field] of [['"LinearTopKRouter"', 'router'], ['"LinearExpertBank"', 'experts']] as const) {
+      for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+        const modelTopology = JSON.parse(topology.replace(saved_, JSON.stringify(name))) as object;
+        await expect(tf.loadLayersModel(tf.io.fromMemory({ ...saved!, modelTopology }))).rejects.toThrow(
+          `MoELayer.fromConfig: argument '${field}.className' expected a registered component class (import '@moekit/core/testing' before loading), got '${name}'`,
+        );
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { componentConfig, fromComponentConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type RoutingMetrics, type SharedBranch } from '@moekit/core';
+import { componentConfig, describeValue, fromComponentConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type RoutingMetrics, type SharedBranch } from '@moekit/core';
 import { ForwardedWeight } from './forwarded-weight.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -16,8 +16,13 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
   routeOver?: 'position' | 'sample';
 }
 
-// the MoE's own options (the flat capacity names of moekit 0.1 are passed on, so MixtureOfExperts can say what replaced them)
-const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'] as const;
+// the MoE's own options, passed to MixtureOfExperts
+const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning'];
+// moekit 0.1's flat capacity names: passed on too, so MixtureOfExperts can say what replaced them (not listed as known)
+const FLAT_CAPACITY_OPTIONS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
+// tfjs-layers' LayerArgs (@tensorflow/tfjs-layers 4.22 engine/topology.d.ts), passed to the Layer base
+const LAYER_ARGS = ['inputShape', 'batchInputShape', 'batchSize', 'dtype', 'name', 'trainable', 'weights', 'inputDType'];
+const KNOWN_OPTIONS = ['router', 'experts', 'shared', 'routeOver', ...MOE_OPTIONS, ...LAYER_ARGS];
 
 /**
  * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
@@ -51,12 +56,24 @@ export class MoELayer extends tfl.layers.Layer {
   private currentAuxLoss: tf.Scalar | undefined;
   private readonly moeOptions: Partial<MixtureOfExpertsArgs>;
 
-  /** Builds the MoE from its components; weights are adopted when the layer is built. */
+  /**
+   * Builds the MoE from its components; weights are adopted when the layer is built. An option that
+   * is neither the MoE's, `routeOver` nor one of tfjs-layers' `LayerArgs` is an error naming it (a
+   * misspelt `capacityFactr` is never silently ignored by the Layer base).
+   */
   constructor(args: MoELayerArgs) {
+    if (typeof args !== 'object' || args === null) {
+      throw new MoEArgumentError('MoELayer', 'args', 'an options object ({ router, experts, … })', describeValue(args));
+    }
+    for (const key of Object.keys(args)) {
+      if (!KNOWN_OPTIONS.includes(key) && !FLAT_CAPACITY_OPTIONS.includes(key)) {
+        throw new MoEArgumentError('MoELayer', key, `one of the known options (${KNOWN_OPTIONS.join(', ')})`, `unknown option '${key}'`);
+      }
+    }
     const { router, experts, shared, routeOver, ...rest } = args;
     const moeOptions: Record<string, unknown> = {};
     const layerArgs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(rest)) ((MOE_OPTIONS as readonly string[]).includes(key) ? moeOptions : layerArgs)[key] = value;
+    for (const [key, value] of Object.entries(rest)) (LAYER_ARGS.includes(key) ? layerArgs : moeOptions)[key] = value;
     super(layerArgs as LayerArgs);
     this.routeOver = routeOver ?? 'position';
     if (!['position', 'sample'].includes(this.routeOver)) {
@@ -151,7 +168,8 @@ export class MoELayer extends tfl.layers.Layer {
 
   /** Rebuilds the layer, its router, experts and shared branch from the serialisation registry. */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const { router, experts, shared, ...rest } = config;
+    // customObjects: tfjs-layers' deserialisation context, put into every config it loads; not an option
+    const { router, experts, shared, customObjects: _context, ...rest } = config;
     return new cls({
       ...rest,
       router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
