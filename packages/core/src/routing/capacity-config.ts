@@ -8,6 +8,8 @@ import { checkFiniteNumber, checkInteger, checkOneOf, describe, rejectUnknownOpt
  * choice, Soft MoE and balanced assignment size their own buffers). Factors follow Tutel's sign
  * convention: `f > 0` about `f` times an even share, `0` dropless, `f < 0` dropless up to `|f|` times
  * an even share (see {@link computeCapacity}). Paired train/eval factors as lucidrains' ST-MoE.
+ * A positive factor's capacity is capped at the call's `T·K` pairs (or `min`): a huge factor such as
+ * `1e308` is dropless with a finite buffer, and `metrics.capacity` reports the capped value.
  *
  * @example
  * ```ts
