@@ -8,15 +8,18 @@ import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '@moekit/platform';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import { DemoOptionsError, demoConstraint, demoHelp, parseDemoOptions, routerLabel, type DemoOptions } from './demo/demo-options.js';
 import { demoReportHtml } from './demo/demo-report-html.js';
+import { checkReportPath } from './demo/report-path.js';
 import { runDemo } from './demo/run-demo.js';
 import { summaryTable, verdictLine } from './demo/summary-table.js';
 
 let options: DemoOptions;
+let reportPath = '';
 try {
   options = parseDemoOptions(process.argv.slice(2));
+  // before minutes of training, not after: a report that cannot be written is a bad option
+  if (!options.help) reportPath = checkReportPath(options.report);
 } catch (error) {
   if (!(error instanceof DemoOptionsError)) throw error;
   process.stderr.write(`moekit demo: ${error.message}\nRun 'npm run demo -- --help' for the options.\n`);
@@ -38,7 +41,6 @@ const table = summaryTable(result);
 console.log(`\n${table}\n`);
 console.log(verdictLine(result));
 console.log(`expert x class on the test images: I(E; C) = ${result.matrix.mutualInformation.toFixed(3)} bits, load ${result.matrix.load.map((l) => l.toFixed(2)).join(' ')}`);
-const path = resolve(o.report);
-writeFileSync(path, demoReportHtml(result, result.matrix));
-console.log(`report: ${path} (open it in a browser; it needs no network)`);
+writeFileSync(reportPath, demoReportHtml(result, result.matrix));
+console.log(`report: ${reportPath} (open it in a browser; it needs no network)`);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

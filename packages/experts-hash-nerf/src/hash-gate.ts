@@ -85,17 +85,23 @@ export class HashGate extends Component<HashGateArgs, HashGateConfig> implements
 
   /** Gate logits `MLP(Hash(x))` `[T, E]` of points `[T, 3]`. */
   logits(points: tf.Tensor2D): tf.Tensor2D {
-    this.assertLive('HashGate.logits');
-    checkPoints('HashGate.logits', 'points', points);
-    return tf.tidy(() => this.mlp.apply(this.encoding.apply(points))); // [T, E]
+    return this.logitsOf(points, 'HashGate.logits', 'points');
+  }
+
+  /** {@link HashGate.logits}, its errors naming `where` and `name` (a NaN or infinite coordinate included). */
+  private logitsOf(points: tf.Tensor2D, where: string, name: string): tf.Tensor2D {
+    this.assertLive(where);
+    checkPoints(where, name, points);
+    return tf.tidy(() => {
+      const features = this.encoding.encode(points, this.encoding.config.interpolation, { where, name, shape: points.shape, offset: 0 }); // [T, L·F]
+      return this.mlp.apply(features); // [T, E]
+    });
   }
 
   /** Routes points `[T, 3]`: `probs = Softmax(logits)`, top-1 expert, Switch load-balancing loss. */
   route(gateInput: tf.Tensor2D, _options: RouteOptions): TokenChoiceOutput {
-    this.assertLive('HashGate.route');
-    checkPoints('HashGate.route', 'gateInput', gateInput);
     return tf.tidy(() => {
-      const logits = this.logits(gateInput); // [T, E]
+      const logits = this.logitsOf(gateInput, 'HashGate.route', 'gateInput'); // [T, E]
       const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E]
       const expertIndex = selectTopK(probs, 1); // [T, 1] Top1, off the tape
       const loadBalancing = loadBalancingLoss(probs, expertIndex, this.numExperts);
@@ -105,7 +111,7 @@ export class HashGate extends Component<HashGateArgs, HashGateConfig> implements
 
   /** The owning (top-1) expert of each of `[T, 3]` points, read back to the host. */
   owners(points: tf.Tensor2D): Int32Array {
-    const top = tf.tidy(() => tf.argMax(this.logits(points), 1)); // [T]
+    const top = tf.tidy(() => tf.argMax(this.logitsOf(points, 'HashGate.owners', 'points'), 1)); // [T]
     const owners = Int32Array.from(top.dataSync());
     top.dispose();
     return owners;

@@ -65,10 +65,36 @@ export interface HashGridLookup {
   weights: Float32Array;
 }
 
-/** Throws unless `points` is `[T, 3]`. */
+/** Throws unless `points` is `[T, 3]` of a numeric dtype (float32 or int32). */
 export function checkPoints(where: string, name: string, points: tf.Tensor): void {
   checkRank(where, name, points, 2);
   if (points.shape[1] !== 3) throw new MoEArgumentError(where, name, 'width 3 ([T, 3] points)', `shape ${describeValue(points.shape)}`);
+  if (points.dtype !== 'float32' && points.dtype !== 'int32') throw new MoEArgumentError(where, name, 'dtype float32 or int32', `dtype ${points.dtype}`);
+}
+
+/**
+ * Where a batch of points handed to {@link HashGridEncoding.encode} came from, so that a bad coordinate
+ * is named as the caller sees it: `where` and the argument `name`, the `shape` of the caller's tensor,
+ * and the flat index of this batch's first coordinate in it (`offset`; an expert's rows inside the MoE's
+ * buffer). @internal
+ */
+export interface PointsSource {
+  where: string;
+  name: string;
+  shape: readonly number[];
+  offset: number;
+}
+
+/**
+ * Throws on the first coordinate that is NaN or ±Infinity, as core's `checkAllFinite` words it. Clamping
+ * would send a NaN to vertex 0 and an infinity to the cube's face: a wrong answer, not an error. It scans
+ * the host copy the lookup needs anyway, so the check costs no extra read on any backend.
+ */
+function checkFiniteCoordinates(data: ArrayLike<number>, { where, name, shape, offset }: PointsSource, shapeText = `shape ${describeValue(shape)}`): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) throw new MoEArgumentError(where, name, 'finite values', `${v} at flat index ${offset + i} (${shapeText})`);
+  }
 }
 
 /**
@@ -123,6 +149,14 @@ export class HashGridEncoding extends Component<HashGridEncodingArgs, HashGridEn
    * on the host. Corner `c` of a cell is the vertex `c0 + (c & 1, (c >> 1) & 1, (c >> 2) & 1)`.
    */
   lookup(points: ArrayLike<number>): HashGridLookup {
+    const where = 'HashGridEncoding.lookup';
+    if (points.length % 3 !== 0) throw new MoEArgumentError(where, 'points', 'a length divisible by 3 ([T · 3] coordinates)', `length ${points.length}`);
+    checkFiniteCoordinates(points, { where, name: 'points', shape: [points.length], offset: 0 }, `length ${points.length}`);
+    return this.lookupRows(points);
+  }
+
+  /** {@link HashGridEncoding.lookup} of coordinates already checked. */
+  private lookupRows(points: ArrayLike<number>): HashGridLookup {
     const numPoints = Math.floor(points.length / 3);
     const L = this.levels.length;
     const log2T = this.config.log2TableSize;
@@ -165,11 +199,22 @@ export class HashGridEncoding extends Component<HashGridEncodingArgs, HashGridEn
    * inside a `tf.customGrad`, its gradient a JS scatter-add); both give the same values and gradients.
    */
   apply(points: tf.Tensor, interpolation: HashInterpolation = this.config.interpolation): tf.Tensor2D {
-    this.assertLive('HashGridEncoding.apply');
-    checkPoints('HashGridEncoding.apply', 'points', points);
-    checkOneOf('HashGridEncoding.apply', 'interpolation', interpolation, ['auto', 'device', 'host']);
+    return this.encode(points, interpolation, { where: 'HashGridEncoding.apply', name: 'points', shape: points.shape, offset: 0 });
+  }
+
+  /**
+   * {@link HashGridEncoding.apply} whose errors name the caller's argument (`source`): a NaN or infinite
+   * coordinate is an `MoEArgumentError` naming its flat index in the caller's tensor. The points are read
+   * back once (the lookup runs on the host), and the finite check scans that copy. @internal
+   */
+  encode(points: tf.Tensor, interpolation: HashInterpolation, source: PointsSource): tf.Tensor2D {
+    this.assertLive(source.where);
+    checkPoints(source.where, source.name, points);
+    checkOneOf(source.where, 'interpolation', interpolation, ['auto', 'device', 'host']);
     const numPoints = points.shape[0]!;
-    const lookup = this.lookup(points.dataSync());
+    const coordinates = points.dataSync(); // [T · 3]
+    checkFiniteCoordinates(coordinates, source);
+    const lookup = this.lookupRows(coordinates);
     const onHost = interpolation === 'host' || (interpolation === 'auto' && ['cpu', 'wasm'].includes(tf.getBackend()));
     return onHost ? this.interpolateOnHost(numPoints, lookup) : this.interpolateOnDevice(numPoints, lookup);
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyPerGroup, arg, checkInteger, Component, describeValue, MoEArgumentError, rejectUnknownOptions, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
-import { checkPoints, HashGridEncoding, resolveHashGridEncodingArgs, type HashGridEncodingArgs } from './hash-grid-encoding.js';
+import { checkPoints, HashGridEncoding, resolveHashGridEncodingArgs, type HashGridEncodingArgs, type PointsSource } from './hash-grid-encoding.js';
 import { Mlp } from './mlp.js';
 
 /** One hash-grid expert: its own encoding (resolution range, table size) and decoder width. */
@@ -92,11 +92,18 @@ export class HashGridExperts extends Component<HashGridExpertsArgs> implements E
 
   /** Expert `e` on points `[N, 3]` → `[N, 4]` = `[softplus(raw_σ), sigmoid(raw_rgb)]`. */
   applyExpert(expert: number, points: tf.Tensor2D): tf.Tensor2D {
-    this.assertLive('HashGridExperts.applyExpert');
-    checkInteger('HashGridExperts.applyExpert', 'expert', expert, 0, this.numExperts - 1);
-    checkPoints('HashGridExperts.applyExpert', 'points', points);
+    const where = 'HashGridExperts.applyExpert';
+    this.assertLive(where);
+    checkInteger(where, 'expert', expert, 0, this.numExperts - 1);
+    checkPoints(where, 'points', points);
+    return this.runExpert(expert, points, { where, name: 'points', shape: points.shape, offset: 0 });
+  }
+
+  /** Expert `e` on checked points `[N, 3]`; a NaN or infinite coordinate is named as `source` says. */
+  private runExpert(expert: number, points: tf.Tensor2D, source: PointsSource): tf.Tensor2D {
     return tf.tidy(() => {
-      const raw = this.decoders[expert]!.apply(this.encodings[expert]!.apply(points)); // [N, 4]
+      const encoding = this.encodings[expert]!;
+      const raw = this.decoders[expert]!.apply(encoding.encode(points, encoding.config.interpolation, source)); // [N, 4]
       const isDensity = tf.tensor2d([[1, 0, 0, 0]]); // [1, 4] column masks instead of a split (SplitV is slow on cpu)
       // [N, 4]: σ = softplus(raw_0) ≥ 0, rgb = sigmoid(raw_1..3) in (0, 1)
       return tf.add(tf.mul(tf.softplus(raw), isDensity), tf.mul(tf.sigmoid(raw), tf.sub(1, isDensity))) as tf.Tensor2D;
@@ -109,16 +116,22 @@ export class HashGridExperts extends Component<HashGridExpertsArgs> implements E
     if (dispatched.rank !== 3 || dispatched.shape[0] !== this.numExperts || dispatched.shape[2] !== 3) {
       throw new MoEArgumentError('HashGridExperts.apply', 'dispatched', `shape [${this.numExperts}, C, 3]`, `shape ${describeValue(dispatched.shape)}`);
     }
-    return tf.tidy(() => tf.stack(tf.unstack(dispatched).map((buffer, e) => this.applyExpert(e, buffer as tf.Tensor2D)))); // [E, C, 4]
+    const source = { where: 'HashGridExperts.apply', name: 'dispatched', shape: dispatched.shape };
+    const perExpert = dispatched.shape[1]! * 3; // coordinates in one expert's buffer
+    return tf.tidy(() => tf.stack(tf.unstack(dispatched).map((buffer, e) => this.runExpert(e, buffer as tf.Tensor2D, { ...source, offset: e * perExpert })))); // [E, C, 4]
   }
 
   /** Grouped rows `[N, 3]`, expert `e` owning the next `groupSizes[e]` → `[N, 4]`; empty experts are skipped. */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
-    this.assertLive('HashGridExperts.applyGrouped');
+    const where = 'HashGridExperts.applyGrouped';
+    this.assertLive(where);
+    if (!groupSizes.every((n) => Number.isInteger(n) && n >= 0)) throw new MoEArgumentError(where, 'groupSizes', 'integers >= 0', describeValue(groupSizes));
     const total = groupSizes.reduce((a, b) => a + b, 0);
     if (rows.rank !== 2 || rows.shape[0] !== total || rows.shape[1] !== 3 || groupSizes.length !== this.numExperts) {
-      throw new MoEArgumentError('HashGridExperts.applyGrouped', 'rows', `shape [${total}, 3] with ${this.numExperts} group sizes`, `shape ${describeValue(rows.shape)} with ${groupSizes.length}`);
+      throw new MoEArgumentError(where, 'rows', `shape [${total}, 3] with ${this.numExperts} group sizes`, `shape ${describeValue(rows.shape)} with ${groupSizes.length}`);
     }
-    return applyPerGroup(rows, groupSizes, RADIANCE_WIDTH, (group, e) => this.applyExpert(e, group)); // [N, 4]
+    const starts = groupSizes.map((_, e) => groupSizes.slice(0, e).reduce((a, b) => a + b, 0) * 3); // first coordinate of each group
+    const source = { where, name: 'rows', shape: rows.shape };
+    return applyPerGroup(rows, groupSizes, RADIANCE_WIDTH, (group, e) => this.runExpert(e, group, { ...source, offset: starts[e]! })); // [N, 4]
   }
 }

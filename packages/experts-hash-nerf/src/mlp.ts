@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, Component, type ArgsTable } from '@moekit/core';
+import { arg, Component, describeValue, MoEArgumentError, type ArgsTable } from '@moekit/core';
 
 /** Configuration of an {@link Mlp}. */
 export interface MlpArgs {
@@ -66,6 +66,7 @@ export class Mlp extends Component<MlpArgs> {
   apply(x: tf.Tensor2D): tf.Tensor2D {
     const where = 'Mlp.apply';
     const [w1, b1, w2, b2] = (['w1', 'b1', 'w2', 'b2'] as const).map((name) => this.variable(name, where));
+    if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) throw new MoEArgumentError(where, 'x', `shape [N, ${this.config.inputDim}]`, `shape ${describeValue(x.shape)}`);
     return tf.tidy(() => {
       const hidden = tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor2D), b1!)); // [N, H]
       return tf.add(tf.matMul(hidden as tf.Tensor2D, w2 as tf.Tensor2D), b2!) as tf.Tensor2D; // [N, out]

@@ -43,7 +43,7 @@ describe('hash-grid components', () => {
     expect(tf.memory().numTensors).toBe(before);
     const points = tf.zeros([2, 3]) as tf.Tensor2D;
     expect(() => gate.route(points, { training: false })).toThrow(MoEDisposedError);
-    expect(() => gate.owners(points)).toThrow('HashGate.logits: this HashGate was disposed');
+    expect(() => gate.owners(points)).toThrow('HashGate.owners: this HashGate was disposed');
     expect(() => experts.applyGrouped(points, [1, 1])).toThrow('HashGridExperts.applyGrouped: this HashGridExperts was disposed');
     expect(() => encoding.apply(points)).toThrow('HashGridEncoding.apply: this HashGridEncoding was disposed');
     expect(() => gate.mlp.apply(points)).toThrow('Mlp.apply: this Mlp was disposed');

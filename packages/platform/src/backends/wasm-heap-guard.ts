@@ -44,3 +44,51 @@ export function guardWasmHeap(backend: unknown): void {
   };
   b.moekitHeapGuard = true;
 }
+
+/** Marks a wasm factory entry whose backends {@link guardWasmBackend} already guards. */
+const hooked = new WeakSet<object>();
+
+/**
+ * Guards the wasm backend however it was started: the instance tfjs already holds (a plain
+ * `tf.setBackend('wasm')`) now, and every instance tfjs creates later from the registered `wasm` factory
+ * (the factory is wrapped in place, so `removeBackend` + `registerBackend` of the same factory keeps the
+ * hook). Does nothing when `@tensorflow/tfjs-backend-wasm` is not imported. Idempotent. @internal
+ */
+export function guardWasmBackend(): void {
+  const engine = tf.engine();
+  const instance = engine.registry['wasm'];
+  if (instance !== undefined) guardWasmHeap(instance);
+  const entry = engine.registryFactory['wasm'];
+  if (entry === undefined || hooked.has(entry.factory)) return;
+  const factory = entry.factory;
+  const guarded = (): tf.KernelBackend | Promise<tf.KernelBackend> => {
+    const made = factory();
+    if (made instanceof Promise) {
+      return made.then((backend) => {
+        guardWasmHeap(backend);
+        return backend;
+      });
+    }
+    guardWasmHeap(made);
+    return made;
+  };
+  hooked.add(guarded);
+  entry.factory = guarded;
+}
+
+/**
+ * A wasm kernel that guards the backend it runs on before its first run (the guard is idempotent, so
+ * later runs cost one property read): moekit on a wasm backend never allocates unguarded after its first
+ * kernel, whoever created the backend. @internal
+ */
+export function withWasmHeapGuard(config: tf.KernelConfig): tf.KernelConfig {
+  if (config.backendName !== 'wasm') return config;
+  const kernelFunc = config.kernelFunc;
+  return {
+    ...config,
+    kernelFunc: (args) => {
+      guardWasmHeap(args.backend);
+      return kernelFunc(args);
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './uns
 import { makeCpuMultiply } from './cpu-broadcast-multiply.js';
 import { makeCpuSum } from './cpu-sum.js';
 import { makeCpuGatherV2 } from './cpu-gather-rows.js';
+import { guardWasmBackend, withWasmHeapGuard } from '../backends/wasm-heap-guard.js';
 
 /** Kernels moekit replaced or added, as `'KernelName/backend'`, and the stock ones it replaced. */
 const replaced = new Map<string, KernelConfig | undefined>();
@@ -20,7 +21,7 @@ function install(config: KernelConfig): void {
   if (replaced.has(key(config))) return;
   const stock = getKernel(config.kernelName, config.backendName);
   if (stock !== undefined) unregisterKernel(config.kernelName, config.backendName);
-  registerKernel(config);
+  registerKernel(withWasmHeapGuard(config));
   replaced.set(key(config), stock);
 }
 
@@ -32,7 +33,10 @@ function install(config: KernelConfig): void {
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
  * for float32), block-copy `Unpack` / `SplitV` along axis 0 and contiguous `Slice` (grouped experts cut rows and weights). (The conv
  * training kernels wasm lacks are `@moekit/experts-conv`'s, registered when it is imported.) The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
- * call again after importing it. Returns every kernel moekit has registered, as `'Name/backend'`.
+ * call again after importing it. It also installs the wasm heap guard (an allocation past the 4 GiB wasm32
+ * heap is an error, not a silent overwrite of other tensors) on the wasm backend however it was started:
+ * the instance a plain `tf.setBackend('wasm')` made, every later one, and any instance a moekit wasm
+ * kernel runs on. Returns every kernel moekit has registered, as `'Name/backend'`.
  *
  * @example
  * ```ts
@@ -41,6 +45,7 @@ function install(config: KernelConfig): void {
  * ```
  */
 export function registerMoekitKernels(): string[] {
+  guardWasmBackend();
   install(cpuUnsortedSegmentSumConfig);
   const stockCpuMultiply = replaced.has('Multiply/cpu') ? undefined : getKernel('Multiply', 'cpu');
   if (stockCpuMultiply !== undefined) install(makeCpuMultiply(stockCpuMultiply));
