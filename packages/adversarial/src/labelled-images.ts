@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRank, MoEArgumentError } from '@moekit/core';
+import { checkRank, describeValue, MoEArgumentError } from '@moekit/core';
 
 /** A labelled image set: what training and evaluation read. */
 export interface LabelledImages {
@@ -9,12 +9,13 @@ export interface LabelledImages {
   labels: tf.Tensor1D;
 }
 
-/** Throws unless `data` holds rank-4 float32 images and as many rank-1 int32 labels. */
+/** Throws unless `data` holds at least one rank-4 image and as many rank-1 int32 labels (an empty set would give NaN rates). */
 export function checkLabelledImages(where: string, data: LabelledImages): void {
   if (data === undefined || !(data.images instanceof tf.Tensor) || !(data.labels instanceof tf.Tensor)) {
     throw new MoEArgumentError(where, 'data', '{ images: Tensor4D, labels: Tensor1D }', String(data));
   }
   checkRank(where, 'data.images', data.images, 4);
+  if (data.images.shape[0] === 0) throw new MoEArgumentError(where, 'data.images', 'at least one image', `shape ${describeValue(data.images.shape)}`);
   checkRank(where, 'data.labels', data.labels, 1);
   if (data.labels.dtype !== 'int32') throw new MoEArgumentError(where, 'data.labels', 'dtype int32', `dtype ${data.labels.dtype}`);
   if (data.labels.shape[0] !== data.images.shape[0]) {

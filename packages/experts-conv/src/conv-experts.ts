@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkRank, Component, MoEArgumentError, perExpert, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
+import { arg, checkDtype, checkRank, Component, MoEArgumentError, perExpert, SeedStream, type ArgsTable, type ExpertApplyOptions, type ExpertBank } from '@moekit/core';
 import { checkOddKernelSize } from './conv-gate.js';
 
 /** Activation inside a conv expert. */
@@ -171,6 +171,7 @@ export class ConvExperts extends Component<ConvExpertsArgs, ConvExpertsConfig> i
 
   private checkRows(where: string, name: string, t: tf.Tensor, rank: number): void {
     checkRank(where, name, t, rank);
+    checkDtype(where, name, t, 'float32'); // tfjs's conv2d takes float32 only
     if (t.shape[rank - 1] !== this.config.inputChannels) {
       throw new MoEArgumentError(where, name, `${this.config.inputChannels} channels (inputChannels) in the last axis`, `shape [${t.shape.join(', ')}]`);
     }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkInteger, checkRank, Component, MoEArgumentError, type ArgsTable } from '@moekit/core';
+import { arg, checkDtype, checkInteger, checkRank, Component, MoEArgumentError, type ArgsTable } from '@moekit/core';
 
 /** Configuration of a {@link ConvGate}. */
 export interface ConvGateArgs {
@@ -67,6 +67,7 @@ export class ConvGate extends Component<ConvGateArgs, Required<Omit<ConvGateArgs
     const kernel = this.variable('kernel', where);
     const bias = this.variable('bias', where);
     checkRank(where, 'images', images, 4);
+    checkDtype(where, 'images', images, 'float32'); // tfjs's conv2d takes float32 only
     if (images.shape[3] !== kernel.shape[2]) {
       throw new MoEArgumentError(where, 'images', `${kernel.shape[2]} channels (inputChannels)`, `shape [${images.shape.join(', ')}]`);
     }

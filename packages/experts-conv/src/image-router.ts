@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkRank, Component, createGateKernel, describeValue, MoEArgumentError, oneHotFloat, withoutGradient, type ArgsTable } from '@moekit/core';
+import { arg, checkDtype, checkRank, Component, createGateKernel, describeValue, MoEArgumentError, oneHotFloat, withoutGradient, type ArgsTable } from '@moekit/core';
 
 /** How the router's scores get a gradient through the hard one-hot choice. */
 export type SelectionEstimator = 'straightThrough' | 'gate';
@@ -108,6 +108,7 @@ export class ImageRouter extends Component<ImageRouterArgs, Required<Omit<ImageR
     const kernel = this.variable('kernel', where);
     const bias = this.variable('bias', where);
     checkRank(where, 'images', images, 4);
+    checkDtype(where, 'images', images, 'float32'); // the gate may convolve (ConvGate), and tfjs's conv2d takes float32 only
     return tf.tidy(() => {
       const features = this.gate.apply(images); // [B, Dg]
       if (features.shape[1] !== kernel.shape[0]) {

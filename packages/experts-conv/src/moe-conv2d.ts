@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, checkRank, Component, MoEArgumentError, oneHotFloat, type ArgsTable } from '@moekit/core';
+import { arg, checkDtype, checkRank, Component, MoEArgumentError, oneHotFloat, type ArgsTable } from '@moekit/core';
 import type { ChannelGroupSelection } from './image-router.js';
 
 /** Configuration of a {@link MoEConv2D}. */
@@ -77,6 +77,7 @@ export class MoEConv2D extends Component<MoEConv2DArgs, Required<Omit<MoEConv2DA
     const bias = this.bias;
     const { numExperts: E, expertChannels: G, inputChannels, stride, padding } = this.config;
     checkRank(where, 'x', x, 4);
+    checkDtype(where, 'x', x, 'float32'); // tfjs's conv2d takes float32 only
     if (x.shape[3] !== inputChannels) throw new MoEArgumentError(where, 'x', `${inputChannels} channels (inputChannels)`, `shape [${x.shape.join(', ')}]`);
     const B = x.shape[0];
     if (selection.weights.shape[0] !== B || selection.weights.shape[1] !== E) {

@@ -13,6 +13,7 @@ import {
   type TokenChoiceOutput,
 } from '@moekit/core';
 import { AuxLossFreeBias } from './aux-loss-free-bias.js';
+import { checkExcludedLeaveK } from './excluded-leave-k.js';
 import type { GateNormalization } from './top-k-router.js';
 import { topKNormalized } from './top-k-normalized.js';
 import { topKSoftmax } from './top-k-softmax.js';
@@ -174,6 +175,7 @@ export class TopKChoice extends Component<TopKChoiceArgs, TopKChoiceConfig> impl
     checkRank(where, 'logits', logits, 2);
     checkShape(where, 'logits', logits, [logits.shape[0], this.numExperts]);
     const { numExperts, k, gating, gates, loadBalancingWeight } = this.config;
+    checkExcludedLeaveK(where, options.excludedExperts, numExperts, k); // the gate applied them to the logits
     return tf.tidy(() => {
       const u = tf.cast(logits, 'float32') as tf.Tensor2D; // [T, E] u·e_i
       const scores = (gating === 'sigmoid' ? tf.sigmoid(u) : tf.softmax(u)) as tf.Tensor2D; // [T, E] s (DeepSeek-V3 Eq. 15 / softmax)

@@ -19,6 +19,7 @@ import {
   type Router,
   type TokenChoiceOutput,
 } from '@moekit/core';
+import { checkExcludedLeaveK } from './excluded-leave-k.js';
 import { keptChoices, type SecondExpertPolicy } from './second-expert-policy.js';
 import { shazeerLoad } from './shazeer-load.js';
 import { topKSoftmax } from './top-k-softmax.js';
@@ -161,6 +162,7 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
     const noiseKernel = this.config.noise === 'shazeer' ? this.variable('noiseKernel', where) : undefined; // [Dg, E] W_noise
     checkGateInput(where, gateInput, wg.shape[0]!);
     const { noise, numExperts, k, gates, noiseStd, noiseEpsilon, importanceWeight, loadWeight, cleanLoadWeight, secondExpertPolicy, secondExpertThreshold } = this.config;
+    checkExcludedLeaveK(where, options.excludedExperts, numExperts, k);
     const numTokens = gateInput.shape[0];
     return tf.tidy(() => {
       const clean = excludeExperts(tf.matMul(gateInput, wg as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] x·W_g (−∞ for excluded experts)
