@@ -32,6 +32,17 @@ class Top1 extends tf.serialization.Serializable implements RoutingAlgorithm {
 tf.serialization.registerClass(Top1);
 
 describe('GatedRouter (a Gate and a RoutingAlgorithm)', () => {
+  it('leaks nothing when the algorithm rejects the scores', async () => {
+    const refusing: RoutingAlgorithm = { numExperts: 2, k: 1, route: () => { throw new Error('refused'); } };
+    const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 2, inputDim: 2 }), algorithm: refusing });
+    const x = tf.ones([3, 2]) as tf.Tensor2D;
+    await expectNoLeakedTensors(() => {
+      expect(() => router.route(x, { training: false })).toThrow('refused');
+    });
+    tf.dispose(x);
+    router.dispose();
+  });
+
   it('scores with the gate and routes with the algorithm (hand-computed)', () => {
     const gate = new LinearGate({ numOutputs: 2, inputDim: 2 });
     gate.trainableVariables[0]!.assign(tf.tensor2d([[1, 0], [0, 2]])); // logits = [x0, 2·x1]

@@ -87,8 +87,15 @@ export class GatedRouter extends Component<GatedRouterArgs> implements Router {
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     this.assertLive('GatedRouter.route');
     const scored = this.gate.scores(gateInput, options);
-    const out = this.algorithm.route(scored.logits, options);
-    scored.logits.dispose();
+    let out: RouterOutput;
+    try {
+      out = this.algorithm.route(scored.logits, options);
+    } catch (error) {
+      tf.dispose(Object.values(scored.auxLosses ?? {}).filter((l): l is tf.Scalar => l !== undefined)); // nothing leaks when the algorithm rejects its input
+      throw error;
+    } finally {
+      scored.logits.dispose();
+    }
     const gateLosses = Object.entries(scored.auxLosses ?? {}).filter((e): e is [string, tf.Scalar] => e[1] !== undefined);
     if (gateLosses.length === 0) return out;
     const parts: Record<string, tf.Scalar> = {};
