@@ -10,9 +10,10 @@ import { SwitchRouter } from '@moekit/router-switch';
 import { balancedAssignmentRouter, expertChoiceRouter, HashRouter, softMoERouter } from '@moekit/router-balanced';
 import { CosineGate, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { MnistDenseCnn, MnistMoECnn, type MnistClassifier } from '../models/mnist-moe-cnn.js';
-import { evaluateMnistClassifier, trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
+import { trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
 import { loadHealth } from '../stats/seed-statistics.js';
 import { demoConstraint, type DemoOptions } from './demo-options.js';
+import { evaluateTestSet } from './evaluate-test-set.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 import { progressStatus, type ProgressState } from './progress-status.js';
 
@@ -28,6 +29,8 @@ export interface EpochTest {
   epoch: number;
   /** Test accuracy. */
   accuracy: number;
+  /** Mean test cross-entropy (absent in results recorded before it was measured). */
+  loss?: number;
   /** Kept (image, expert) pairs per expert on the test images (MoE only). */
   load?: number[];
   /** (Image, expert) pairs dropped by capacity on the test images (MoE only). */
@@ -138,8 +141,8 @@ function train(name: string, model: MnistClassifier, data: ReturnType<typeof loa
       const n = s.batch + 1;
       let testState: ProgressState['test'];
       if (n === s.batchesPerEpoch) { // the epoch's end: the test images, routed as at evaluation (no noise)
-        const t = evaluateMnistClassifier(model, test);
-        epochs.push({ epoch: s.epoch, accuracy: t.accuracy, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) });
+        const t = evaluateTestSet(model, test);
+        epochs.push({ epoch: s.epoch, accuracy: t.accuracy, loss: t.loss, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) });
         testState = { accuracy: t.accuracy, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) };
       }
       const status = progressStatus({ epoch: s.epoch + 1, epochs: o.epochs, loss: epochLoss / n, accuracy: epochCorrect / n, ...(s.load ? { load: epochLoad } : {}), ...(testState ? { test: testState } : {}) });

@@ -19,7 +19,10 @@ describe('the demo summary', () => {
     const table = summaryTable(result());
     expect(table.split('\n')[2]).toBe('| MoE-CNN | 0.9500 | 100 | 50 | 60.0% 20.0% 0.0% 20.0% | 0.87 / 1 | 3 / 0 | 1.5 s |');
     expect(table.split('\n')[3]).toBe('| dense CNN | 0.9400 | 100 | 50 | — (no routing) | — | — | 1.5 s |');
-    expect(summaryTableHtml(result())).toContain('<tr><td>MoE-CNN</td><td>0.9500</td><td>100</td><td>50</td><td>60.0% 20.0% 0.0% 20.0%</td><td>0.87 / 1</td>');
+    const html = summaryTableHtml(result());
+    expect(html).toContain('<tr><th scope="row">MoE-CNN</th><td>0.9500</td><td>100</td><td>50</td><td>60.0% 20.0% 0.0% 20.0%</td><td>0.87 / 1</td>');
+    expect(html).toMatch(/^<table class="summary">\n<caption>[^<]+<\/caption>\n<thead><tr><th scope="col">model<\/th><th scope="col">test accuracy \(one seed\)<\/th>/);
+    expect(html.match(/<tr>/g)).toHaveLength(3); // the header and one row per model
   });
 
   it('states the verdict by the two-standard-error rule over seeds, or says it is one seed', () => {

@@ -36,11 +36,12 @@ export function summaryTable(result: DemoResult): string {
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The summary as an HTML `<table>`. */
+/** The summary as an HTML `<table>`: a caption, column headers, and each model's name as its row's header. */
 export function summaryTableHtml(result: DemoResult): string {
   const [header, ...rows] = summaryRows(result);
-  const cells = (r: string[], tag: 'th' | 'td') => `<tr>${r.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
-  return `<table>\n<thead>${cells(header!, 'th')}</thead>\n<tbody>\n${rows.map((r) => cells(r, 'td')).join('\n')}\n</tbody>\n</table>`;
+  const head = `<tr>${header!.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const row = ([name, ...r]: string[]) => `<tr><th scope="row">${escapeHtml(name!)}</th>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  return `<table class="summary">\n<caption>Test accuracy, size, routing health and time of each model</caption>\n<thead>${head}</thead>\n<tbody>\n${rows.map(row).join('\n')}\n</tbody>\n</table>`;
 }
 
 /**
