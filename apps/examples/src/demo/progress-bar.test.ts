@@ -72,6 +72,16 @@ describe('ProgressBar on a stream', () => {
     for (const text of out.slice(0, 3)) expect(text.replace(/^\r|\x1b\[K\n?$/g, '').length).toBeLessThanOrEqual(59);
   });
 
+  it('keeps the bar from growing back as the numbers get shorter, until the terminal is resized', () => {
+    const progress = moe();
+    const short = progressStatus({ epoch: 1, epochs: 2, loss: 0.43125, accuracy: 0.8731, load: [1000, 0, 0, 0] }); // load 100/0/0/0%: 2 columns fewer than 26/24/25/25%
+    expect(progress.line(10, mid, 80)).toBe(`MoE-CNN   ${bar(0.1, 12)}  10% epoch 1/2 loss 0.4313 acc 0.873 load 26/24/25/25%`);
+    expect(progress.line(20, short, 80)).toBe(`MoE-CNN   ${bar(0.2, 12)}  20% epoch 1/2 loss 0.4313 acc 0.873 load 100/0/0/0%`); // room for 14, keeps 12
+    expect(progress.line(30, mid, 120)).toContain(` ${bar(0.3, BAR_CELLS.max)} `); // a new width starts again
+    expect(progress.line(50, status(four, {}), 120, true)).toContain(` ${bar(0.5, 17)} `); // an epoch's end, longer and transient
+    expect(progress.line(60, mid, 120)).toContain(` ${bar(0.6, BAR_CELLS.max)} `); // the lines after it keep their bar
+  });
+
   it('assumes 80 columns on a terminal that does not report its width', () => {
     const out: string[] = [];
     new ProgressBar({ write: (t: string) => out.push(t), isTTY: true }, 'MoE-CNN', 100, 9).update(50, mid);

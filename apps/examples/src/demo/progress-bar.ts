@@ -63,15 +63,19 @@ const ERASE_TO_END = '\x1b[K';
 export class ProgressBar {
   /** A redrawn line is on the screen without its newline. */
   private open = false;
+  /** The bar's cells so far at `barColumns`: they only shrink, so that the bar does not jitter as the numbers change length. */
+  private barCells: number = BAR_CELLS.max;
+  private barColumns = 0;
 
   /** `total` steps in all; `labelWidth` pads the label so that several bars line up. */
   constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly total: number, private readonly labelWidth = label.length) {}
 
   /**
    * The terminal line for step `done` (1-based) with `status`, in at most `columns - 1` characters
-   * (a character in the last column makes some terminals wrap before the `\r`).
+   * (a character in the last column makes some terminals wrap before the `\r`). A `transient` line (an
+   * epoch's end, longer than the others) may narrow the bar without narrowing it for the lines after.
    */
-  line(done: number, status: readonly LineSegment[], columns: number): string {
+  line(done: number, status: readonly LineSegment[], columns: number, transient = false): string {
     const width = columns - 1;
     const fraction = done / this.total;
     const head: LineSegment[] = [
@@ -82,8 +86,10 @@ export class ProgressBar {
     const segments = [...head, ...status];
     const chosen = chooseForms(segments, width);
     let text = lineOf(segments, chosen);
-    if (chosen[1] === 0) { // the bar stayed: it takes the room left, up to its most cells
-      const cells = BAR_CELLS.min + Math.max(0, Math.min(BAR_CELLS.max - BAR_CELLS.min, width - text.length));
+    if (chosen[1] === 0) { // the bar stayed: it takes the room left, up to its most cells, and never grows back on one terminal width
+      if (columns !== this.barColumns) [this.barCells, this.barColumns] = [BAR_CELLS.max, columns];
+      const cells = Math.min(this.barCells, BAR_CELLS.min + Math.max(0, width - text.length));
+      if (!transient) this.barCells = cells;
       segments[1] = { forms: [bar(fraction, cells)] };
       text = lineOf(segments, chosen);
     }
@@ -99,7 +105,7 @@ export class ProgressBar {
   /** Shows step `done` (1-based) of the total with `status`; at `endOfEpoch` the line stays (a terminal) or is written (not a terminal). */
   update(done: number, status: readonly LineSegment[], endOfEpoch = false): void {
     if (this.stream.isTTY) {
-      this.stream.write(`\r${this.line(done, status, this.stream.columns || DEFAULT_COLUMNS)}${ERASE_TO_END}${endOfEpoch ? '\n' : ''}`);
+      this.stream.write(`\r${this.line(done, status, this.stream.columns || DEFAULT_COLUMNS, endOfEpoch)}${ERASE_TO_END}${endOfEpoch ? '\n' : ''}`);
       this.open = !endOfEpoch;
     } else if (endOfEpoch) {
       this.stream.write(`${this.plainLine(status)}\n`);
