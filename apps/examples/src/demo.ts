@@ -16,7 +16,7 @@ import { wrapWords } from './demo/option-table.js';
 import { DEFAULT_COLUMNS } from './demo/progress-bar.js';
 import { checkReportPath } from './demo/report-path.js';
 import { runDemo } from './demo/run-demo.js';
-import { summaryTable, verdictLine } from './demo/summary-table.js';
+import { summaryForTerminal, summaryTable, verdictLine } from './demo/summary-table.js';
 
 let options: DemoOptions;
 let reportPath = '';
@@ -49,7 +49,8 @@ say(`moekit demo: MNIST, ${o.experts} conv experts (${routerLabel(o)}, capacity 
 say(`${o.trainSize} training images x ${o.epochs} epochs, ${o.testSize} test images, ${o.seeds === 1 ? 'one seed' : `${o.seeds} seeds`}; backend ${choice.backend} (${choice.reason}); ${machine}`);
 console.log();
 const result = runDemo(o, `${choice.backend} (${choice.reason})`, machine, process.stdout);
-const table = summaryTable(result);
+// a log or a pipe gets the markdown table; a terminal narrower than it gets the table on its side
+const table = process.stdout.isTTY ? summaryForTerminal(result, process.stdout.columns || DEFAULT_COLUMNS) : summaryTable(result);
 console.log(`\n${table}\n`);
 say(verdictLine(result));
 const anomalies = demoAnomalies(result);
