@@ -37,6 +37,9 @@ describe('the demo report', () => {
     const evaluation = byId(pair, 'figure', 'evaluation-load');
     expect(legend(evaluation)).toEqual(['expert 0', 'expert 1', 'expert 2', 'expert 3']);
     expect(evaluation).toContain("Evaluation: each expert's share");
+    // one epoch axis [0, 2] for both: plot 440 − 56 − 150 = 234 px from x = 56, so epoch 1 is at 56 + 117 = 173 and the training's first step (epoch 0.5) at 114.5
+    expect(evaluation).toMatch(/<polyline class="series"[^>]*points="173\.0,/);
+    expect(byId(pair, 'figure', 'training-load')).toMatch(/<polyline class="series"[^>]*points="114\.5,/);
   });
 
   it('says each anomaly in one sentence', () => {

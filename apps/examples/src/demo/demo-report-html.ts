@@ -65,18 +65,20 @@ export function anomaliesHtml(anomalies: readonly string[]): string {
 export function demoReportHtml(result: DemoResult, matrix: ExpertClassMatrix): string {
   const steps = result.moe.history.length;
   const window = Math.max(1, Math.round(steps / 60));
+  const meanOf = window === 1 ? 'each step' : `the mean of ${window} steps`;
+  const xRange: [number, number] = [0, result.options.epochs]; // one epoch axis for the charts side by side
   const loss = lineChartSvg(trainAndTestSeries(result, window, (s) => s.loss, (t) => t.loss),
-    { title: 'Loss (cross-entropy)', xLabel: 'epoch', yLabel: 'loss', width: 440 });
+    { title: 'Loss (cross-entropy)', xLabel: 'epoch', yLabel: 'loss', width: 440, xRange });
   const accuracy = lineChartSvg(trainAndTestSeries(result, window, (s) => s.accuracy, (t) => t.accuracy),
-    { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1], width: 440 });
+    { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1], width: 440, xRange });
   const load = lineChartSvg(expertLoadSeries(result.moe.history.map((s) => s.load ?? []), window, stepsPerEpoch(result)),
-    { title: "Training: each expert's share", xLabel: 'epoch', yLabel: 'fraction of images', yRange: [0, 1], width: 440 });
+    { title: "Training: each expert's share", xLabel: 'epoch', yLabel: 'fraction of images', yRange: [0, 1], width: 440, xRange });
   const testLoad = lineChartSvg(testLoadSeries(result.moe.epochs),
-    { title: "Evaluation: each expert's share", xLabel: 'epoch', yLabel: 'fraction of test images', yRange: [0, 1], width: 440 });
+    { title: "Evaluation: each expert's share", xLabel: 'epoch', yLabel: 'fraction of test images', yRange: [0, 1], width: 440, xRange });
   const o = result.options;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>moekit demo report</title>
-<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}table{border-collapse:collapse;font-size:0.9em}caption{text-align:left;font-weight:bold;margin-bottom:0.3em}th,td{border:1px solid #ccc;padding:0.3em 0.5em;text-align:right}th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}figure{margin:1em 0}figcaption{font-size:0.85em;color:#555}svg{max-width:100%;height:auto}.pair{display:flex;flex-wrap:wrap;gap:1em}.pair figure{flex:1 1 420px;margin:0}.anomalies li{margin:0.4em 0}.no-anomaly{color:#2a7a2a}</style>
+<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}table{border-collapse:collapse;font-size:0.9em}caption{text-align:left;font-weight:bold;margin-bottom:0.3em}th,td{border:1px solid #ccc;padding:0.3em 0.5em;text-align:right}th:first-child,td:first-child{text-align:left}tbody th{white-space:nowrap}thead th{background:#f3f3f3}figure{margin:1em 0}figcaption{font-size:0.85em;color:#555}svg{max-width:100%;height:auto}.pair{display:flex;flex-wrap:wrap;gap:1em}.pair figure{flex:1 1 420px;margin:0}.anomalies li{margin:0.4em 0}.no-anomaly{color:#2a7a2a}</style>
 </head><body>
 <h1>moekit demo: MoE-CNN vs dense CNN on MNIST</h1>
 <p>${escapeHtml(`${o.experts} conv experts, ${routerLabel(o)}, capacity factor ${o.capacityFactor} (test ${o.evalCapacityFactor}), ${demoConstraint(o)} constraint; ${o.epochs} epochs over ${o.trainSize} training images, tested on ${o.testSize}; seed ${o.seed}.`)}</p>
@@ -87,11 +89,11 @@ ${summaryTableHtml(result)}
 <h2 id="anomalies">Anomalies</h2>
 ${anomaliesHtml(demoAnomalies(result))}
 <h2>Training beside test</h2>
-<p>${escapeHtml(`Solid: training, the mean of ${window} steps; dashed with dots: the test images after each epoch, routed as at evaluation (no noise).`)}</p>
+<p>${escapeHtml(`Solid: training, ${meanOf}; dashed with dots: the test images after each epoch, routed as at evaluation (no noise).`)}</p>
 <div class="pair"><figure id="loss-curves">${loss}</figure><figure id="accuracy-curves">${accuracy}</figure></div>
 <h2>Expert load: training beside evaluation</h2>
 <p>Training routes with the router's noise; evaluation without it, where a router balanced only by its noise collapses.</p>
-<div class="pair"><figure id="training-load">${load}<figcaption>${escapeHtml(`The training images of each step, mean of ${window} steps.`)}</figcaption></figure><figure id="evaluation-load">${testLoad}<figcaption>The test images after each epoch.</figcaption></figure></div>
+<div class="pair"><figure id="training-load">${load}<figcaption>${escapeHtml(`The training images, ${meanOf}.`)}</figcaption></figure><figure id="evaluation-load">${testLoad}<figcaption>The test images after each epoch.</figcaption></figure></div>
 <h2>Expert × class matrix (test images, first choice)</h2>
 <p>${escapeHtml(`I(E; C) = ${matrix.mutualInformation.toFixed(3)} bits; load ${matrix.load.map((l) => l.toFixed(2)).join(' ')}.`)}</p>
 <figure>${expertClassMatrixSvg(matrix, { title: 'expert × class (test images)' })}</figure>

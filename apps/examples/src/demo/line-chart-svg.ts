@@ -28,6 +28,8 @@ export interface LineChartOptions {
   height?: number;
   /** Fixed y range; default the data's range. */
   yRange?: [number, number];
+  /** Fixed x range (charts shown side by side share one); default the data's range. */
+  xRange?: [number, number];
 }
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -51,8 +53,7 @@ export function lineChartSvg(series: ChartSeries[], options: LineChartOptions): 
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
-  const xMin = xs.length ? Math.min(...xs) : 0;
-  const xMax = xs.length ? Math.max(...xs) : 1;
+  const [xMin, xMax] = options.xRange ?? [xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1];
   const [yMin, yMax] = options.yRange ?? [ys.length ? Math.min(0, ...ys) : 0, ys.length ? Math.max(...ys) : 1];
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
