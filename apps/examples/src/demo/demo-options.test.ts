@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DemoOptionsError, demoDefaults, demoHelp, parseDemoOptions } from './demo-options.js';
+import { DemoOptionsError, demoDefaults, demoHelp, demoOptionRows, parseDemoOptions } from './demo-options.js';
 
 describe('parseDemoOptions', () => {
   it('gives the defaults for no arguments', () => {
@@ -42,5 +42,22 @@ describe('parseDemoOptions', () => {
     for (const name of ['--router', '--experts', '--k', '--capacity-factor', '--eval-capacity-factor', '--constraint', '--epochs', '--train-size', '--test-size', '--report', '--seed', '--seeds', '--help']) {
       expect(demoHelp).toContain(name);
     }
+  });
+
+  it('shows every default in one column of a help that fits 80 columns', () => {
+    const lines = demoHelp.split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(79);
+    const column = lines.find((l) => l.includes('option') && l.includes('default'))!.indexOf('default');
+    expect(column).toBe(28); // '  ' + '--eval-capacity-factor F' (24) + 2
+    const shown: Record<string, string> = {};
+    for (const row of demoOptionRows) {
+      const line = lines.find((l) => l.startsWith(`  ${row.option} `) || l === `  ${row.option}`)!;
+      shown[row.option.split(' ')[0]!] = line.slice(column).split(/\s{2,}/)[0]!;
+    }
+    expect(shown).toEqual({
+      '--router': 'sigmoid', '--experts': '4', '--k': '1', '--capacity-factor': '1.25', '--eval-capacity-factor': 'auto', '--constraint': 'auto',
+      '--epochs': '3', '--train-size': '12000', '--test-size': '2000', '--report': 'moekit-report.html', '--seed': '1', '--seeds': '1', '--help': '',
+    });
+    expect(shown['--router']).toBe(demoDefaults.router);
   });
 });

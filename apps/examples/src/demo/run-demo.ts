@@ -10,13 +10,18 @@ import { SwitchRouter } from '@moekit/router-switch';
 import { balancedAssignmentRouter, expertChoiceRouter, HashRouter, softMoERouter } from '@moekit/router-balanced';
 import { CosineGate, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { MnistDenseCnn, MnistMoECnn, type MnistClassifier } from '../models/mnist-moe-cnn.js';
-import { evaluateMnistClassifier, trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
+import { trainMnistClassifier, type TrainStep } from '../models/train-mnist-classifier.js';
 import { loadHealth } from '../stats/seed-statistics.js';
 import { demoConstraint, type DemoOptions } from './demo-options.js';
+import { evaluateTestSet } from './evaluate-test-set.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
+import { progressStatus, type ProgressState } from './progress-status.js';
 
 /** Filters of the conv gate, the routers' input width. */
 const GATE_FILTERS = 16;
+
+/** The progress labels ('MoE-CNN', 'dense CNN') padded to one width, so that their bars line up. */
+const LABEL_WIDTH = 9;
 
 /** A model on the test images after one epoch. */
 export interface EpochTest {
@@ -24,6 +29,8 @@ export interface EpochTest {
   epoch: number;
   /** Test accuracy. */
   accuracy: number;
+  /** Mean test cross-entropy (absent in results recorded before it was measured). */
+  loss?: number;
   /** Kept (image, expert) pairs per expert on the test images (MoE only). */
   load?: number[];
   /** (Image, expert) pairs dropped by capacity on the test images (MoE only). */
@@ -113,18 +120,11 @@ export function demoRouter(o: Pick<DemoOptions, 'router' | 'experts' | 'k' | 'co
   return inner;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
-const share = (load: number[]) => {
-  const total = load.reduce((a, b) => a + b, 0);
-  return load.map((l) => pct(total === 0 ? 0 : l / total)).join(' ');
-};
-
 function train(name: string, model: MnistClassifier, data: ReturnType<typeof loadMnist>, test: ReturnType<typeof loadMnist>, o: DemoOptions, stream: ProgressStream, onEpochStart?: (epoch: number) => void) {
   const history: TrainStep[] = [];
   const epochs: EpochTest[] = [];
   const batchesPerEpoch = Math.floor(data.count / 50);
-  const progress = new ProgressBar(stream, name.padEnd(9), o.epochs * batchesPerEpoch);
+  const progress = new ProgressBar(stream, name, o.epochs * batchesPerEpoch, LABEL_WIDTH);
   let epochLoss = 0;
   let epochCorrect = 0;
   let epochLoad: number[] = [];
@@ -139,14 +139,14 @@ function train(name: string, model: MnistClassifier, data: ReturnType<typeof loa
       epochCorrect += s.accuracy;
       if (s.load) epochLoad = s.load.map((l, e) => l + (epochLoad[e] ?? 0));
       const n = s.batch + 1;
-      const load = s.load ? ` load ${share(epochLoad)}` : '';
-      let testPart = '';
+      let testState: ProgressState['test'];
       if (n === s.batchesPerEpoch) { // the epoch's end: the test images, routed as at evaluation (no noise)
-        const t = evaluateMnistClassifier(model, test);
-        epochs.push({ epoch: s.epoch, accuracy: t.accuracy, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) });
-        testPart = ` | test acc ${t.accuracy.toFixed(3)}${t.load ? ` load ${share(t.load)}${t.dropped > 0 ? ` dropped ${t.dropped}` : ''}` : ''}`;
+        const t = evaluateTestSet(model, test);
+        epochs.push({ epoch: s.epoch, accuracy: t.accuracy, loss: t.loss, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) });
+        testState = { accuracy: t.accuracy, ...(t.load ? { load: t.load, dropped: t.dropped } : {}) };
       }
-      progress.update(s.epoch * s.batchesPerEpoch + n, `epoch ${s.epoch + 1}/${o.epochs} loss ${(epochLoss / n).toFixed(4)} acc ${(epochCorrect / n).toFixed(3)}${load}${testPart}`, n === s.batchesPerEpoch);
+      const status = progressStatus({ epoch: s.epoch + 1, epochs: o.epochs, loss: epochLoss / n, accuracy: epochCorrect / n, ...(s.load ? { load: epochLoad } : {}), ...(testState ? { test: testState } : {}) });
+      progress.update(s.epoch * s.batchesPerEpoch + n, status, n === s.batchesPerEpoch);
     },
   });
   progress.finish();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoDefaults } from './demo-options.js';
 import type { DemoModelResult, DemoResult } from './run-demo.js';
-import { summaryTable, summaryTableHtml, verdictLine } from './summary-table.js';
+import { summaryColumns, summaryForTerminal, summaryTable, summaryTableHtml, verdictLine } from './summary-table.js';
 
 const model = (accuracy: number, testLoad?: number[]): DemoModelResult => ({
   history: [], epochs: [{ epoch: 0, accuracy }], accuracy, ...(testLoad ? { testLoad } : {}), parameters: 100, activeParameters: 50, trainDropped: 3, testDropped: 0, seconds: 1.5,
@@ -19,7 +19,26 @@ describe('the demo summary', () => {
     const table = summaryTable(result());
     expect(table.split('\n')[2]).toBe('| MoE-CNN | 0.9500 | 100 | 50 | 60.0% 20.0% 0.0% 20.0% | 0.87 / 1 | 3 / 0 | 1.5 s |');
     expect(table.split('\n')[3]).toBe('| dense CNN | 0.9400 | 100 | 50 | — (no routing) | — | — | 1.5 s |');
-    expect(summaryTableHtml(result())).toContain('<tr><td>MoE-CNN</td><td>0.9500</td><td>100</td><td>50</td><td>60.0% 20.0% 0.0% 20.0%</td><td>0.87 / 1</td>');
+    const html = summaryTableHtml(result());
+    expect(html).toContain('<tr><th scope="row">MoE-CNN</th><td>0.9500</td><td>100</td><td>50</td><td>60.0% 20.0% 0.0% 20.0%</td><td>0.87 / 1</td>');
+    expect(html).toMatch(/^<table class="summary">\n<caption>[^<]+<\/caption>\n<thead><tr><th scope="col">model<\/th><th scope="col">test accuracy \(one seed\)<\/th>/);
+    expect(html.match(/<tr>/g)).toHaveLength(3); // the header and one row per model
+  });
+
+  it('turns the table on its side where the markdown is wider than the terminal', () => {
+    // two spaces after the widest cell of each column: 'pairs dropped (train / test)' (28), '60.0% 20.0% 0.0% 20.0%' (22)
+    expect(summaryColumns(result()).split('\n')).toEqual([
+      '                              MoE-CNN                 dense CNN',
+      'test accuracy (one seed)      0.9500                  0.9400',
+      'parameters                    100                     100',
+      'active params / image         50                      50',
+      'test load per expert          60.0% 20.0% 0.0% 20.0%  — (no routing)',
+      'test load CV / dead experts   0.87 / 1                —',
+      'pairs dropped (train / test)  3 / 0                   —',
+      'train time                    1.5 s                   1.5 s',
+    ]);
+    expect(summaryForTerminal(result(), 80)).toBe(summaryColumns(result())); // the markdown header is 170 columns
+    expect(summaryForTerminal(result(), 200)).toBe(summaryTable(result()));
   });
 
   it('states the verdict by the two-standard-error rule over seeds, or says it is one seed', () => {

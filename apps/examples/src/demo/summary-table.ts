@@ -34,13 +34,29 @@ export function summaryTable(result: DemoResult): string {
   return [header!, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/** The summary transposed, one line per measurement and one column per model, aligned with spaces: it fits where the markdown table is too wide. */
+export function summaryColumns(result: DemoResult): string {
+  const [header, ...rows] = summaryRows(result);
+  const lines = header!.map((name, i) => [name, ...rows.map((r) => r[i]!)]);
+  lines[0]![0] = '';
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  return lines.map((l) => l.map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join('').trimEnd()).join('\n');
+}
+
+/** The summary for a terminal of `columns`: the markdown table when it fits in `columns − 1`, else {@link summaryColumns}. */
+export function summaryForTerminal(result: DemoResult, columns: number): string {
+  const table = summaryTable(result);
+  return table.split('\n').every((l) => l.length <= columns - 1) ? table : summaryColumns(result);
+}
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The summary as an HTML `<table>`. */
+/** The summary as an HTML `<table>`: a caption, column headers, and each model's name as its row's header. */
 export function summaryTableHtml(result: DemoResult): string {
   const [header, ...rows] = summaryRows(result);
-  const cells = (r: string[], tag: 'th' | 'td') => `<tr>${r.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
-  return `<table>\n<thead>${cells(header!, 'th')}</thead>\n<tbody>\n${rows.map((r) => cells(r, 'td')).join('\n')}\n</tbody>\n</table>`;
+  const head = `<tr>${header!.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const row = ([name, ...r]: string[]) => `<tr><th scope="row">${escapeHtml(name!)}</th>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  return `<table class="summary">\n<caption>Test accuracy, size, routing health and time of each model</caption>\n<thead>${head}</thead>\n<tbody>\n${rows.map(row).join('\n')}\n</tbody>\n</table>`;
 }
 
 /**
