@@ -120,6 +120,11 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
     return this.config.capacity;
   }
 
+  /** The gate-input width `Dg` of `W_r` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
+  }
+
   /** Creates the router kernel `W_r` `[Dg, E]`; a second call is a no-op. */
   build(inputDim: number): void {
     this.assertLive('SwitchRouter.build');

@@ -233,3 +233,14 @@ describe('excluded experts (Pavlitska et al. 2022 hard constraint)', () => {
     router.dispose();
   });
 });
+
+describe('TopKRouter width (issue 18)', () => {
+  it('reports the width it was built for, so a MixtureOfExperts of another width is refused at build', () => {
+    const lazy = new TopKRouter({ numExperts: 4 });
+    expect(lazy.inputDim).toBeUndefined();
+    lazy.build(6);
+    expect(lazy.inputDim).toBe(6);
+    expect(new TopKRouter({ numExperts: 4, inputDim: 3 }).inputDim).toBe(3);
+    lazy.dispose();
+  });
+});

@@ -144,6 +144,11 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
     return this.config.k;
   }
 
+  /** The gate-input width `Dg` of `W_g` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
+  }
+
   /** Creates the gate kernel `W_g` `[Dg, E]` (and `W_noise` for `'shazeer'`); a second call is a no-op. */
   build(inputDim: number): void {
     this.assertLive('TopKRouter.build');

@@ -152,6 +152,11 @@ export abstract class Component<A extends object = object, C extends object = A>
     return this.ownVariables.has(name);
   }
 
+  /** The shape of the variable `name`, or `undefined` before it is built (what `inputDim` getters report). */
+  protected variableShape(name: string): number[] | undefined {
+    return this.ownVariables.get(name)?.shape;
+  }
+
   /**
    * The variable `name`; a {@link MoEDisposedError} after dispose, and an error naming `where` when the
    * component is not built yet.

@@ -77,6 +77,11 @@ export class GatedRouter extends Component<GatedRouterArgs> implements Router {
     return new Set([...(this.gate.capabilities ?? [])].filter((c) => c !== 'selectExperts'));
   }
 
+  /** The gate's input width `Dg` once built, if the gate reports it. */
+  get inputDim(): number | undefined {
+    return this.gate.inputDim;
+  }
+
   /** Builds the gate for inputs of width `inputDim`. */
   build(inputDim: number): void {
     this.assertLive('GatedRouter.build');

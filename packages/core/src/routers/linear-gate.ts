@@ -60,6 +60,11 @@ export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> impl
     return this.config.numOutputs;
   }
 
+  /** The gate-input width `Dg` of `W_g` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
+  }
+
   /** Creates `W_g` `[Dg, N]`; a second call is a no-op. */
   build(inputDim: number): void {
     this.assertLive('LinearGate.build');

@@ -64,6 +64,11 @@ export abstract class RouterWrapper<A extends RouterWrapperArgs = RouterWrapperA
     return requireCapability(this.router, 'gateWeights', where, 'router').gateWeights();
   }
 
+  /** The wrapped router's input width `Dg` once built, if it reports it. */
+  get inputDim(): number | undefined {
+    return this.router.inputDim;
+  }
+
   /** Builds the wrapped router, if it builds lazily. */
   build(inputDim: number): void {
     this.assertLive(`${this.getClassName()}.build`);
