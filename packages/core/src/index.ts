@@ -24,6 +24,7 @@ export {
   definedConfig,
   describe as describeValue,
   rejectUnknownOptions,
+  checkRouteOptions,
 } from './util/validate.js';
 export type { AuxLosses } from './contracts/aux-losses.js';
 export { expectTokenChoice, isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput, type PlannedRouterOutput, type RouteOptions } from './contracts/router.js';

@@ -5,6 +5,7 @@ import {
   excludeExperts,
   checkExpertSelection,
   checkGateInput,
+  checkRouteOptions,
   copyExpertSlices,
   createGateKernel,
   gateInitializers,
@@ -162,6 +163,7 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     const where = 'TopKRouter.route';
     this.assertLive(where);
+    checkRouteOptions(where, options);
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const wg = this.variable('kernel', where); // [Dg, E] W_g
     const noiseKernel = this.config.noise === 'shazeer' ? this.variable('noiseKernel', where) : undefined; // [Dg, E] W_noise

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, checkRank } from '../util/validate.js';
+import { checkOneOf, checkRank, rejectUnknownOptions } from '../util/validate.js';
 
 /** Options of {@link importanceLoss}. */
 export interface ImportanceLossOptions {
@@ -24,6 +24,7 @@ export interface ImportanceLossOptions {
  */
 export function importanceLoss(gates: tf.Tensor2D, options: ImportanceLossOptions = {}): tf.Scalar {
   const where = 'importanceLoss';
+  rejectUnknownOptions(where, options, ['variance']);
   checkRank(where, 'gates', gates, 2);
   const variance = options.variance ?? 'population';
   checkOneOf(where, 'variance', variance, ['population', 'unbiased']);

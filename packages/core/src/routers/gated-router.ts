@@ -3,6 +3,7 @@ import { arg, type ArgsTable } from '../components/args-table.js';
 import { requireCapability, type Capability } from '../components/capabilities.js';
 import { Component } from '../components/component.js';
 import { MoEArgumentError } from '../util/errors.js';
+import { checkRouteOptions } from '../util/validate.js';
 import type { Gate } from '../contracts/gate.js';
 import type { CapacityConfig } from '../routing/capacity-config.js';
 import type { RouteOptions, Router, RouterOutput } from '../contracts/router.js';
@@ -91,6 +92,7 @@ export class GatedRouter extends Component<GatedRouterArgs> implements Router {
   /** Scores with the gate, routes with the algorithm, and sums their aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     this.assertLive('GatedRouter.route');
+    checkRouteOptions('GatedRouter.route', options);
     const scored = this.gate.scores(gateInput, options);
     let out: RouterOutput;
     try {

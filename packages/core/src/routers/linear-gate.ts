@@ -7,7 +7,7 @@ import { excludeExperts } from './exclude-experts.js';
 import type { Gate, GateOutput } from '../contracts/gate.js';
 import { createGateKernel, gateInitializers, type GateInitializer } from './gate-kernel.js';
 import type { RouteOptions } from '../contracts/router.js';
-import { checkGateInput } from '../util/validate.js';
+import { checkGateInput, checkRouteOptions } from '../util/validate.js';
 
 /** Configuration of a {@link LinearGate}. */
 export interface LinearGateArgs {
@@ -73,6 +73,7 @@ export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> impl
 
   /** `[T, Dg]` → `[T, N]` = `x · W_g`, excluded experts at `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput {
+    checkRouteOptions('LinearGate.scores', options);
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.variable('kernel', 'LinearGate.scores');
     checkGateInput('LinearGate.scores', gateInput, kernel.shape[0]!);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
 import { expertOneHot } from './expert-one-hot.js';
-import { checkAllFinite, checkInteger, checkOneOf, checkShape } from '../util/validate.js';
+import { checkAllFinite, checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
 import { offTape } from '../util/without-gradient.js';
 
 /**
@@ -60,6 +60,7 @@ export interface SlotAssignment {
  */
 export function assignSlots(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, options: AssignSlotsOptions = {}): SlotAssignment {
   const where = 'assignSlots';
+  rejectUnknownOptions(where, options, ['priority', 'secondChoiceOffset', 'validate']);
   checkInteger(where, 'numExperts', numExperts, 1);
   checkInteger(where, 'capacity', capacity, 1);
   const secondChoiceOffset = options.secondChoiceOffset ?? 'kept';

@@ -1,6 +1,6 @@
 import { capacityPresets, type CapacityPreset, type CapacityPresetName } from './capacity-presets.js';
 import { MoEArgumentError } from '../util/errors.js';
-import { checkFiniteNumber, checkInteger, checkOneOf, describe } from '../util/validate.js';
+import { checkFiniteNumber, checkInteger, checkOneOf, describe, rejectUnknownOptions } from '../util/validate.js';
 
 /** How a fractional capacity becomes an integer. `'round'` is half-to-even, as Python's `round`. */
 export type CapacityRounding = 'floor' | 'ceil' | 'round';
@@ -44,6 +44,8 @@ const roundings: Record<CapacityRounding, (x: number) => number> = {
 };
 
 const WHERE = 'computeCapacity';
+// the keys of CapacityOptions: a misspelt one is an error naming it
+const CAPACITY_OPTIONS: readonly (keyof CapacityOptions)[] = ['numTokens', 'numExperts', 'k', 'capacityFactor', 'neededCapacity', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity'];
 
 function genericPreset(options: CapacityOptions): CapacityPreset {
   const rounding = options.rounding ?? 'ceil';
@@ -104,6 +106,7 @@ function neededOrThrow(options: CapacityOptions, why: string): number {
  * ```
  */
 export function computeCapacity(options: CapacityOptions): number {
+  rejectUnknownOptions(WHERE, options, CAPACITY_OPTIONS);
   const { numTokens, numExperts, k, capacityFactor } = options;
   checkInteger(WHERE, 'numTokens', numTokens, 1);
   checkInteger(WHERE, 'numExperts', numExperts, 1);
