@@ -5,7 +5,7 @@
  * router, gate, algorithm and expert bank is built on. Nothing here needs tfjs-layers or Node: the
  * tfjs-layers adapter is `@moekit/layers`, backends, kernels and file IO are `@moekit/platform`.
  *
- * @packageDocumentation
+ * @module @moekit/core
  */
 import './register.js';
 

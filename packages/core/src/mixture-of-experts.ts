@@ -139,6 +139,9 @@ const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capaci
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { MixtureOfExperts } from '@moekit/core';
+ *
  * const moe = new MixtureOfExperts({ router, experts, capacity: { train: 1.25, eval: 2 } });
  * const { output, auxLosses, metrics } = moe.apply(x, { training: true }); // x [T, D]
  * const loss = tf.add(taskLoss(output), auxLosses.total);

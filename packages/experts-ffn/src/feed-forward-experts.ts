@@ -33,7 +33,7 @@ export interface FeedForwardExpertsArgs {
 }
 
 /** A {@link FeedForwardExperts} bank's arguments with every default filled in (`inputDim`, `outputDim` unset until built when `inputDim` is omitted). */
-export type FeedForwardExpertsConfig = Required<Omit<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>> & Pick<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>;
+export interface FeedForwardExpertsConfig extends Required<Omit<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>>, Pick<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'> {}
 
 /** The bank's weights; `v`/`bv` only for gated variants, biases only with `useBias`. */
 export interface FeedForwardWeights {
@@ -63,6 +63,9 @@ const WEIGHT_NAMES = ['w1', 'b1', 'v', 'bv', 'w2', 'b2'] as const;
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { FeedForwardExperts } from '@moekit/experts-ffn';
+ *
  * const experts = new FeedForwardExperts({ numExperts: 8, hiddenDim: 2048, gated: 'swiglu' }); // D from the input
  * const moe = new MixtureOfExperts({ router, experts });
  * ```

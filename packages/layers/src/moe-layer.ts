@@ -44,11 +44,17 @@ function nextDefaultName(): string {
  *
  * @example
  * ```ts
- * const model = tf.sequential({ layers: [
- *   tf.layers.dense({ units: 32, inputShape: [16] }),
- *   new MoELayer({ router: new TopKRouter({ numExperts: 8 }), experts: new FeedForwardExperts({ numExperts: 8, inputDim: 32, hiddenDim: 64 }) }),
- *   tf.layers.dense({ units: 10, activation: 'softmax' }),
- * ] });
+ * import * as tf from '@tensorflow/tfjs';
+ * import { MoELayer } from '@moekit/layers';
+ * import { TopKRouter } from '@moekit/router-topk';
+ * import { FeedForwardExperts } from '@moekit/experts-ffn';
+ *
+ * const model = tf.sequential();
+ * model.add(tf.layers.dense({ units: 32, inputShape: [16], activation: 'relu' }));
+ * // router and experts take their width (32) from the previous layer; a bank built for another width is an error here
+ * model.add(new MoELayer({ router: new TopKRouter({ numExperts: 8, k: 2 }), experts: new FeedForwardExperts({ numExperts: 8, hiddenDim: 64 }) }));
+ * model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+ * model.summary(); // moe (MoELayer)  [null,32]  …
  * ```
  */
 export class MoELayer extends tfl.layers.Layer {

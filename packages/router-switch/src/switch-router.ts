@@ -56,7 +56,7 @@ export interface SwitchRouterArgs {
 }
 
 /** A {@link SwitchRouter}'s arguments with every default filled in. */
-export type SwitchRouterConfig = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
+export interface SwitchRouterConfig extends Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>>, Pick<SwitchRouterArgs, 'inputDim' | 'seed'> {}
 
 /** The paper's capacity factors: 1.25 in training (§2.2), evaluation dropless where that costs no read. */
 const SWITCH_CAPACITY: CapacityConfig = { train: 1.25 };
@@ -74,6 +74,9 @@ const SWITCH_CAPACITY: CapacityConfig = { train: 1.25 };
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { SwitchRouter } from '@moekit/router-switch';
+ *
  * const router = new SwitchRouter({ numExperts: 8, zLossWeight: 1e-3, dropPolicy: 'random', seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts }); // capacity factor 1.25 in training, 2.0 in eval
  * ```

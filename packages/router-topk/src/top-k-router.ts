@@ -82,7 +82,7 @@ export interface TopKRouterArgs {
 }
 
 /** A {@link TopKRouter}'s arguments with every default filled in. */
-export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
+export interface TopKRouterConfig extends Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>>, Pick<TopKRouterArgs, 'inputDim' | 'seed'> {}
 
 /**
  * Softmax top-k routing over a linear gate, with the noisy gating of Shazeer et al. 2017
@@ -102,6 +102,9 @@ export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const router = new TopKRouter({ numExperts: 8, k: 2, noise: 'shazeer', seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts });
  * ```

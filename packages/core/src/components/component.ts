@@ -33,6 +33,9 @@ export type NamedVariable = readonly [path: string, variable: tf.Variable];
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { type ArgsTable, Component, arg, registerComponent } from '@moekit/core';
+ *
  * interface ScaledGateArgs { numOutputs: number; scale?: number; seed?: number }
  * class ScaledGate extends Component<ScaledGateArgs, Required<Omit<ScaledGateArgs, 'seed'>>> implements Gate {
  *   static readonly className = 'ScaledGate';

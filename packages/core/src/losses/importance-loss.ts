@@ -19,6 +19,9 @@ export interface ImportanceLossOptions {
  * @param gates `[T, E]` gate values (probabilities or the sparse combine gates).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { importanceLoss } from '@moekit/core';
+ *
  * importanceLoss(tf.tensor2d([[1, 0], [0, 1]])); // importance [1, 1] → 0
  * ```
  */

@@ -27,6 +27,9 @@ export interface GatedRouterArgs {
  *
  * @example
  * ```ts
+ * import { GatedRouter, LinearGate } from '@moekit/core';
+ * import { ExpertChoice } from '@moekit/router-balanced';
+ *
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new ExpertChoice({ numExperts: 8 }) });
  * ```
  */

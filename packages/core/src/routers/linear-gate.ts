@@ -33,6 +33,8 @@ export interface LinearGateConfig extends LinearGateArgs {
  *
  * @example
  * ```ts
+ * import { LinearGate } from '@moekit/core';
+ *
  * const gate = new LinearGate({ numOutputs: 8, seed: 1 });
  * ```
  */

@@ -23,6 +23,9 @@ export const wrappedRouterArg: ArgSpec<Router> = arg.component<Router>();
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { type ArgsTable, type RouteOptions, RouterWrapper, type RouterWrapperArgs, wrappedRouterArg } from '@moekit/core';
+ *
  * class LoggingRouter extends RouterWrapper {
  *   static readonly className = 'LoggingRouter';
  *   static readonly argsTable: ArgsTable<RouterWrapperArgs> = { router: wrappedRouterArg };

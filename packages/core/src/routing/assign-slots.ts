@@ -53,6 +53,9 @@ export interface SlotAssignment {
  * @param capacity slots per expert, ≥ 1.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { assignSlots } from '@moekit/core';
+ *
  * // tokens 0..3 choose experts [0, 0, 1, 0] with capacity 2: token 3 is dropped
  * const { slot, dropped } = assignSlots(tf.tensor2d([[0], [0], [1], [0]], [4, 1], 'int32'), 2, 2);
  * // slot = [[0], [1], [0], [-1]], dropped = 1

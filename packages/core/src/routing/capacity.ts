@@ -101,6 +101,8 @@ function neededOrThrow(options: CapacityOptions, why: string): number {
  *
  * @example
  * ```ts
+ * import { computeCapacity } from '@moekit/core';
+ *
  * computeCapacity({ numTokens: 1024, numExperts: 8, k: 2, capacityFactor: 1.25 }); // ceil(1.25·1024·2/8) = 320
  * computeCapacity({ numTokens: 1024, numExperts: 8, k: 2, capacityFactor: 1.25, preset: 'vmoe' }); // 320
  * ```

@@ -57,6 +57,9 @@ export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.T
   return offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D));
 }
 
+// the keys of PlanRoutingOptions: a misspelt one is an error naming it, never a silent default
+const PLAN_ROUTING_OPTIONS: readonly (keyof PlanRoutingOptions)[] = ['capacityFactor', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'neededCapacity', 'validate'];
+
 /**
  * Turns a router's token choices into a {@link SparseRoutingPlan}, on the device: capacity (from the
  * factor, and the demand when the factor is ≤ 0), slots (K-major, by priority when the router gave
@@ -67,12 +70,11 @@ export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.T
  *
  * @example
  * ```ts
+ * import { planRouting } from '@moekit/core';
+ *
  * const plan = planRouting(router.route(x, { training: true }), 8, { capacityFactor: 1.25 });
  * ```
  */
-// the keys of PlanRoutingOptions: a misspelt one is an error naming it, never a silent default
-const PLAN_ROUTING_OPTIONS: readonly (keyof PlanRoutingOptions)[] = ['capacityFactor', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'neededCapacity', 'validate'];
-
 export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIndex' | 'priority'>, numExperts: number, options: PlanRoutingOptions): SparseRoutingPlan {
   const where = 'planRouting';
   rejectUnknownOptions(where, options, PLAN_ROUTING_OPTIONS);

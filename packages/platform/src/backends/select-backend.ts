@@ -179,6 +179,8 @@ function isBackendName(value: unknown): value is BackendName {
  *
  * @example
  * ```ts
+ * import { selectBackend } from '@moekit/platform';
+ *
  * const choice = await selectBackend();
  * console.log(`backend ${choice.backend}: ${choice.reason}`);
  * // backend wasm: tfjs-node-gpu not installed; tfjs-node not installed; wasm with 2 threads (SIMD)
