@@ -10,8 +10,10 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
   /**
    * What each routing decision covers for an input `[B, S, D]`: `'position'` (default) routes every
    * position (the MoE "applied convolutionally" between sequence layers); `'sample'` routes each
-   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`). Inputs `[B, D]` are
-   * routed per sample either way.
+   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`; a bank that acts on
+   * the last axis, such as `FeedForwardExperts`, runs the chosen expert on each of the sample's
+   * positions). Inputs `[B, D]` are routed per sample either way. Unnamed layers are named `moe`,
+   * `moe_1`, `moe_2`, … (per process).
    */
   routeOver?: 'position' | 'sample';
 }
