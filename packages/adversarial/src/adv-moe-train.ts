@@ -118,6 +118,8 @@ export interface AdvMoETrainResult {
  *
  * @example
  * ```ts
+ * import { advMoETrain } from '@moekit/adversarial';
+ *
  * const { history } = advMoETrain(model, { images, labels }, {
  *   attack: { epsilon: 0.1, steps: 5 }, epochs: 2, batchSize: 50, expertLearningRate: 3e-3, routerLearningRate: 1e-3,
  *   onStep: (m) => console.log(m.step, m.expertLoss, m.routerAgreement),

@@ -83,6 +83,8 @@ export interface AdversarialTrainResult {
  *
  * @example
  * ```ts
+ * import { adversarialTrain } from '@moekit/adversarial';
+ *
  * adversarialTrain(model, { images, labels }, { attack: { epsilon: 0.1, steps: 5 }, epochs: 2, learningRate: 3e-3 });
  * ```
  */

@@ -16,6 +16,8 @@ export type ForwardModel = Pick<AdvMoEModel, 'forward'>;
  *
  * @example
  * ```ts
+ * import { crossEntropyObjective, pgd } from '@moekit/adversarial';
+ *
  * const xAdv = pgd(crossEntropyObjective(model, labels), images, { epsilon: 0.1, steps: 10 });
  * ```
  */
@@ -30,6 +32,8 @@ export function crossEntropyObjective(model: ForwardModel, labels: tf.Tensor1D):
  *
  * @example
  * ```ts
+ * import { pgd, routerObjective } from '@moekit/adversarial';
+ *
  * const xAdv = pgd(routerObjective(model, clean.routerScores), images, { epsilon: 0.1 });
  * ```
  */
@@ -45,6 +49,8 @@ export function routerObjective(model: ForwardModel, cleanRouterScores: tf.Tenso
  *
  * @example
  * ```ts
+ * import { pgd, tradesObjective } from '@moekit/adversarial';
+ *
  * const xAdv = pgd(tradesObjective(model, clean.logits, clean.routerScores), images, { epsilon: 0.1, steps: 5 });
  * ```
  */

@@ -8,6 +8,8 @@ import { checkRank, MoEArgumentError, oneHotFloat } from '@moekit/core';
  *
  * @example
  * ```ts
+ * import { crossEntropy } from '@moekit/adversarial';
+ *
  * const loss = crossEntropy(model.forward(xAdv, true).logits, labels); // scalar
  * ```
  */

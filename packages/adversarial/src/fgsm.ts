@@ -20,6 +20,8 @@ export interface FgsmArgs {
  *
  * @example
  * ```ts
+ * import { crossEntropyObjective, fgsm } from '@moekit/adversarial';
+ *
  * const xAdv = fgsm(crossEntropyObjective(model, labels), images, { epsilon: 0.1 });
  * ```
  */

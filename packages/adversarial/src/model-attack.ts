@@ -13,6 +13,8 @@ export type ModelAttack = (model: AdvMoEModel, images: tf.Tensor, labels: tf.Ten
  *
  * @example
  * ```ts
+ * import { pgdAttack, robustEvaluate } from '@moekit/adversarial';
+ *
  * const report = robustEvaluate(model, test, pgdAttack({ epsilon: 0.1, steps: 10 }));
  * ```
  */
@@ -25,6 +27,8 @@ export function pgdAttack(args: PgdArgs): ModelAttack {
  *
  * @example
  * ```ts
+ * import { fgsmAttack, robustEvaluate } from '@moekit/adversarial';
+ *
  * const report = robustEvaluate(model, test, fgsmAttack({ epsilon: 0.1 }));
  * ```
  */

@@ -31,6 +31,8 @@ export interface PgdArgs {
  *
  * @example
  * ```ts
+ * import { crossEntropyObjective, pgd } from '@moekit/adversarial';
+ *
  * const xAdv = pgd(crossEntropyObjective(model, labels), images, { epsilon: 0.1, stepSize: 0.025, steps: 10 });
  * ```
  */

@@ -32,6 +32,8 @@ export interface RobustEvaluation {
  *
  * @example
  * ```ts
+ * import { pgdAttack, robustEvaluate } from '@moekit/adversarial';
+ *
  * const { cleanAccuracy, robustAccuracy, expertChangeRate } = robustEvaluate(model, test, pgdAttack({ epsilon: 0.1, steps: 10 }));
  * ```
  */

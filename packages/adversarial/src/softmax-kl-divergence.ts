@@ -9,6 +9,8 @@ import { checkRank, MoEArgumentError } from '@moekit/core';
  *
  * @example
  * ```ts
+ * import { softmaxKlDivergence } from '@moekit/adversarial';
+ *
  * const kl = softmaxKlDivergence(cleanLogits, adversarialLogits); // scalar ≥ 0
  * ```
  */

@@ -32,6 +32,8 @@ export interface TradesLoss {
  *
  * @example
  * ```ts
+ * import { tradesLoss } from '@moekit/adversarial';
+ *
  * const { total, natural, robust } = tradesLoss({ cleanLogits, adversarialLogits, labels, beta: 6 });
  * ```
  */

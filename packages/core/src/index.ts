@@ -5,7 +5,7 @@
  * router, gate, algorithm and expert bank is built on. Nothing here needs tfjs-layers or Node: the
  * tfjs-layers adapter is `@moekit/layers`, backends, kernels and file IO are `@moekit/platform`.
  *
- * @packageDocumentation
+ * @module @moekit/core
  */
 import './register.js';
 
@@ -24,6 +24,7 @@ export {
   definedConfig,
   describe as describeValue,
   rejectUnknownOptions,
+  checkRouteOptions,
 } from './util/validate.js';
 export type { AuxLosses } from './contracts/aux-losses.js';
 export { expectTokenChoice, isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput, type PlannedRouterOutput, type RouteOptions } from './contracts/router.js';

@@ -142,7 +142,7 @@ describe('MixtureOfExperts', () => {
       gate3: tf.tensor2d([[1, 2], [3, 4], [5, 6]]),
     };
     expect(() => moe.apply(bad.rank1, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected rank >= 2, got rank 1 (shape [2])");
-    expect(() => moe.apply(bad.width, { training: true })).toThrow("LinearTopKRouter.route: argument 'gateInput' expected shape [1, 2], got shape [1, 3]");
+    expect(() => moe.apply(bad.width, { training: true })).toThrow("MixtureOfExperts.build: argument 'router' expected a router for gate inputs of width 3 (the input's), got LinearTopKRouter built for width 2");
     expect(() => moe.apply(bad.nan, { training: true })).toThrow("MixtureOfExperts.apply: argument 'x' expected finite values, got NaN at flat index 1 (shape [2, 2])");
     expect(() => moe.apply(bad.inf, { training: true })).toThrow("argument 'x' expected finite values, got Infinity at flat index 2");
     expect(() => moe.apply(ok, { training: true, gateInput: bad.gate3 })).toThrow("MixtureOfExperts.apply: argument 'gateInput' expected leading dims equal to x's [2] (same tokens T), got shape [3, 2]");
@@ -245,5 +245,29 @@ describe('MixtureOfExperts at the edges (issue 17)', () => {
     expect(tf.memory().numTensors).toBe(before);
     moe.dispose(); // idempotent
     x.dispose();
+  });
+});
+
+describe('MixtureOfExperts options and widths (issue 18)', () => {
+  it('rejects a misspelt apply option by name, listing the known ones, and a missing or non-boolean training', () => {
+    const moe = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 2 }), experts: experts() });
+    const x = tf.ones([3, 2]);
+    expect(() => moe.apply(x, { train: true } as never)).toThrow("MixtureOfExperts.apply: argument 'train' expected one of the known options (training, gateInput), got unknown option 'train'");
+    expect(() => moe.apply(x, undefined as never)).toThrow("MixtureOfExperts.apply: argument 'options' expected { training, gateInput? }, got undefined");
+    expect(() => moe.apply(x, { training: 'yes' } as never)).toThrow("MixtureOfExperts.apply: argument 'options.training' expected true or false, got 'yes'");
+    x.dispose();
+    moe.dispose();
+  });
+
+  it('rejects an input of another width than the router or bank was built for at build, naming both', () => {
+    const moe = new MixtureOfExperts({ router: new LinearTopKRouter({ inputDim: 2, numExperts: 2 }), experts: experts() });
+    expect(() => moe.build([3])).toThrow("MixtureOfExperts.build: argument 'router' expected a router for gate inputs of width 3 (the input's), got LinearTopKRouter built for width 2");
+    expect(() => moe.build([2, 3], 2)).toThrow("MixtureOfExperts.build: argument 'experts' expected an expert bank for per-token inputs [2, 3] (the input's), got LinearExpertBank built for [2]");
+    // a bank built for the last axis takes [S, D] samples: only the trailing axes are compared
+    expect(() => moe.build([5, 2])).not.toThrow();
+    const x = tf.ones([4, 3]);
+    expect(() => moe.apply(x, { training: false })).toThrow("MixtureOfExperts.build: argument 'router' expected a router for gate inputs of width 3 (the input's), got LinearTopKRouter built for width 2");
+    x.dispose();
+    moe.dispose();
   });
 });

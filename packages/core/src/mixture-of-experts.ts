@@ -112,6 +112,9 @@ export interface MoEApplyOptions {
   gateInput?: tf.Tensor;
 }
 
+// the keys of MoEApplyOptions: anything else (`train`, `isTraining`) is a typo, rejected by name
+const APPLY_OPTIONS: readonly (keyof MoEApplyOptions)[] = ['training', 'gateInput'];
+
 /** What {@link MixtureOfExperts.apply} returns. */
 export interface MoEOutput {
   /** The combined expert outputs, shaped as `x` with its feature part replaced by the experts'. */
@@ -136,6 +139,9 @@ const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capaci
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { MixtureOfExperts } from '@moekit/core';
+ *
  * const moe = new MixtureOfExperts({ router, experts, capacity: { train: 1.25, eval: 2 } });
  * const { output, auxLosses, metrics } = moe.apply(x, { training: true }); // x [T, D]
  * const loss = tf.add(taskLoss(output), auxLosses.total);
@@ -252,13 +258,25 @@ export class MixtureOfExperts {
   /**
    * Creates the weights of lazily built components for per-token inputs of shape `featureShape`
    * (`[D]`) and gate inputs of width `gateWidth` (default: the last of `featureShape`); a no-op for
-   * components already built. {@link apply} calls it.
+   * components already built. {@link apply} calls it. A router or expert bank already built for
+   * another width (one that reports {@link Router.inputDim} / {@link ExpertBank.inputFeatureShape}) is
+   * an error naming `where` (default `MixtureOfExperts.build`), the input's shape and the built one.
    */
-  build(featureShape: number[], gateWidth = featureShape[featureShape.length - 1]!): void {
-    this.checkNotDisposed('MixtureOfExperts.build');
+  build(featureShape: number[], gateWidth = featureShape[featureShape.length - 1]!, where = 'MixtureOfExperts.build'): void {
+    this.checkNotDisposed(where);
     this.router.build?.(gateWidth);
     this.experts.build?.(featureShape);
     this.shared?.build?.(featureShape);
+    const routerWidth = this.router.inputDim;
+    if (routerWidth !== undefined && routerWidth !== gateWidth) {
+      throw new MoEArgumentError(where, 'router', `a router for gate inputs of width ${gateWidth} (the input's)`, `${componentName(this.router)} built for width ${routerWidth}`);
+    }
+    const bankShape = this.experts.inputFeatureShape;
+    // a bank built for fewer axes acts on the trailing ones (an FFN built for [D] takes [S, D] samples position by position)
+    const trailing = featureShape.slice(featureShape.length - (bankShape?.length ?? 0));
+    if (bankShape !== undefined && (bankShape.length > featureShape.length || bankShape.some((d, i) => d !== trailing[i]))) {
+      throw new MoEArgumentError(where, 'experts', `an expert bank for per-token inputs ${describe(featureShape)} (the input's)`, `${componentName(this.experts)} built for ${describe([...bankShape])}`);
+    }
   }
 
   /**
@@ -271,6 +289,9 @@ export class MixtureOfExperts {
   apply(x: tf.Tensor, options: MoEApplyOptions): MoEOutput {
     const where = 'MixtureOfExperts.apply';
     this.checkNotDisposed(where);
+    if (typeof options !== 'object' || options === null) throw new MoEArgumentError(where, 'options', '{ training, gateInput? }', describe(options));
+    rejectUnknownOptions(where, options, APPLY_OPTIONS);
+    if (typeof options.training !== 'boolean') throw new MoEArgumentError(where, 'options.training', 'true or false', describe(options.training));
     checkMinRank(where, 'x', x, 2);
     const gateInput = options.gateInput ?? x;
     checkMinRank(where, 'gateInput', gateInput, 2);
@@ -482,4 +503,10 @@ export class MixtureOfExperts {
     this.experts.dispose();
     this.shared?.dispose();
   }
+}
+
+/** A component's class name for messages (`TopKRouter`), or `'a component'`. */
+function componentName(component: object): string {
+  const name = (component.constructor as { className?: string; name?: string }).className ?? component.constructor.name;
+  return name && name !== 'Object' ? name : 'a component';
 }

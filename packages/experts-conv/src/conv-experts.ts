@@ -39,7 +39,7 @@ export interface ConvExpertsArgs {
 }
 
 /** A {@link ConvExperts} bank's arguments with every default filled in. */
-export type ConvExpertsConfig = Required<Omit<ConvExpertsArgs, 'seed'>> & Pick<ConvExpertsArgs, 'seed'>;
+export interface ConvExpertsConfig extends Required<Omit<ConvExpertsArgs, 'seed'>>, Pick<ConvExpertsArgs, 'seed'> {}
 
 /** One convolution of every expert: kernel `[E, k, k, in, out]` and its batch norm `[E, out]`. */
 export interface ConvExpertLayer {
@@ -85,6 +85,10 @@ const RUNNING_STATISTICS = ['movingMean', 'movingVariance'] as const;
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { ConvExperts } from '@moekit/experts-conv';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const experts = new ConvExperts({ numExperts: 4, inputChannels: 16, width: 8 });
  * const moe = new MixtureOfExperts({ router: new TopKRouter({ numExperts: 4, k: 1, noise: 'shazeer' }), experts, layout: 'grouped' });
  * const y = moe.apply(features, { training: true, gateInput: gapGate.apply(features) }).output; // [B, H, W, 16]

@@ -27,6 +27,8 @@ export function checkOddKernelSize(where: string, name: string, value: number): 
  *
  * @example
  * ```ts
+ * import { ConvGate } from '@moekit/experts-conv';
+ *
  * const gate = new ConvGate({ inputChannels: 16, filters: 32 });
  * const out = moe.apply(features, { training: true, gateInput: gate.apply(features) });
  * ```

@@ -41,6 +41,9 @@ export interface ExpertClassMatrix {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { expertClassMatrix } from '@moekit/experts-conv';
+ *
  * const m = expertClassMatrix((x) => tf.tidy(() => router.route(gate.apply(stem(x)), { training: false }).expertIndex), test, { numExperts: 4, numClasses: 10 });
  * console.log(m.mutualInformation, m.counts);
  * ```

@@ -11,6 +11,8 @@ export type GapGateArgs = Record<string, never>;
  *
  * @example
  * ```ts
+ * import { GapGate } from '@moekit/experts-conv';
+ *
  * const out = moe.apply(features, { training: true, gateInput: new GapGate().apply(features) });
  * ```
  */

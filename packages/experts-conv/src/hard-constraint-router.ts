@@ -38,6 +38,9 @@ export interface HardConstraintRouterArgs {
  *
  * @example
  * ```ts
+ * import { HardConstraintRouter } from '@moekit/experts-conv';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const router = new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 2, noise: 'shazeer' }), mode: 'relative', threshold: 0.1, applyInEvaluation: true });
  * ```
  */

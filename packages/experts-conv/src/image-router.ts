@@ -48,6 +48,8 @@ export interface ChannelGroupSelection {
  *
  * @example
  * ```ts
+ * import { ConvGate, ImageRouter } from '@moekit/experts-conv';
+ *
  * const router = new ImageRouter({ numExperts: 4, gate: new ConvGate({ inputChannels: 1, filters: 16 }), gateDim: 16 });
  * const selection = router.route(images);
  * const h = conv1.apply(images, selection); // [B, H, W, G], the chosen group of each image

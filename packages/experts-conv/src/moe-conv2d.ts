@@ -32,6 +32,8 @@ export interface MoEConv2DArgs {
  *
  * @example
  * ```ts
+ * import { MoEConv2D } from '@moekit/experts-conv';
+ *
  * const conv = new MoEConv2D({ numExperts: 4, inputChannels: 16, expertChannels: 16 });
  * const y = conv.apply(x, router.route(images)); // [B, H, W, 16]
  * ```

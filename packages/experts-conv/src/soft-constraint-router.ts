@@ -51,6 +51,9 @@ function klUniformOfMeanGates(gates: tf.Tensor2D, epsilon: number): tf.Scalar {
  *
  * @example
  * ```ts
+ * import { SoftConstraintRouter } from '@moekit/experts-conv';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const router = new SoftConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 2, noise: 'shazeer' }), loss: 'klUniform', weight: 0.1 });
  * router.setEpoch(epoch); // each epoch, when liftAfterEpoch is set
  * ```

@@ -19,6 +19,9 @@ import { checkInteger, checkRank, oneHotFloat, selectTopK } from '@moekit/core';
  * @param k experts kept per token, `1 ≤ k ≤ E`.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { sparseCleanGates } from '@moekit/experts-conv';
+ *
  * sparseCleanGates(tf.tensor2d([[Math.log(3), 0, 0]]), 1); // softmax [0.6, 0.2, 0.2] → [[0.6, 0, 0]]
  * ```
  */

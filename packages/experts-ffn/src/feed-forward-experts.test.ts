@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import './register.js';
 import { FeedForwardExperts, type FeedForwardExpertsArgs } from './feed-forward-experts.js';
 import { SharedExpert } from './shared-expert.js';
+import { MoELayer } from '@moekit/layers';
 
 // one expert, x [2, 2]; W1 [[1, -1], [2, 0.5]], V [[0.5, 1], [-1, 2]], W2 [[1, 2], [3, -1]], no bias
 const xs = [[1, -2], [0.5, 3]];
@@ -98,7 +99,7 @@ describe('FeedForwardExperts', () => {
     const wrong = tf.zeros([2, 5, 3]);
     expect(() => b.apply(wrong)).toThrow("FeedForwardExperts.apply: argument 'dispatched' expected last dim 4 (inputDim), got shape [2, 5, 3]");
     const rows = tf.zeros([5, 4]);
-    expect(() => b.applyGrouped(rows, [2, 2])).toThrow("FeedForwardExperts.applyGrouped: argument 'rows' expected shape [4, 4] with 2 group sizes, got shape [5, 4] with 2");
+    expect(() => b.applyGrouped(rows, [2, 2])).toThrow("FeedForwardExperts.applyGrouped: argument 'rows' expected shape [4, ..., 4] with 2 group sizes, got shape [5, 4] with 2");
     const copy = FeedForwardExperts.fromConfig(FeedForwardExperts, b.getConfig()) as FeedForwardExperts;
     expect(copy.getConfig()).toEqual(b.getConfig());
     expect(tf.serialization.SerializationMap.getMap().classNameMap['FeedForwardExperts']).toBeDefined();
@@ -205,5 +206,24 @@ describe('FeedForwardExperts and SharedExpert as components', () => {
     expect(() => bank.selectExperts([0])).toThrow(MoEDisposedError);
     expect(() => shared.apply(tokens, { training: false })).toThrow('SharedExpert.apply: this SharedExpert was disposed');
     tf.dispose([buffers, tokens]);
+  });
+});
+
+describe("FeedForwardExperts on whole samples (MoELayer routeOver: 'sample', issue 18)", () => {
+  it('applies each routed sample [S, D] position by position, on the padded and the grouped layout', () => {
+    // one expert, so every sample goes to it with weight softmax([l]) = 1: the MoE equals the FFN on each position
+    const experts = new FeedForwardExperts({ numExperts: 1, hiddenDim: 6, seed: 4 });
+    const x = tf.randomNormal([3, 5, 8], 0, 1, 'float32', 9); // [B, S, D]
+    for (const layout of ['padded', 'grouped'] as const) {
+      const layer = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 1, k: 1 }), experts, routeOver: 'sample', layout, capacity: { eval: 0 } });
+      const y = layer.apply(x) as tf.Tensor; // [B, S, D]
+      expect(y.shape).toEqual([3, 5, 8]);
+      expect(layer.lastMetrics!.load).toEqual([3]); // 3 samples routed whole, not 15 positions
+      const expected = tf.tidy(() => tf.reshape(experts.apply(tf.reshape(x, [1, 15, 8]), { training: false }), [3, 5, 8])); // the FFN per position
+      expectTensorsClose(y, expected);
+      tf.dispose([y, expected]);
+    }
+    expect(experts.inputFeatureShape).toEqual([8]);
+    x.dispose();
   });
 });

@@ -33,7 +33,7 @@ export interface FeedForwardExpertsArgs {
 }
 
 /** A {@link FeedForwardExperts} bank's arguments with every default filled in (`inputDim`, `outputDim` unset until built when `inputDim` is omitted). */
-export type FeedForwardExpertsConfig = Required<Omit<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>> & Pick<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>;
+export interface FeedForwardExpertsConfig extends Required<Omit<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'>>, Pick<FeedForwardExpertsArgs, 'seed' | 'inputDim' | 'outputDim'> {}
 
 /** The bank's weights; `v`/`bv` only for gated variants, biases only with `useBias`. */
 export interface FeedForwardWeights {
@@ -63,6 +63,9 @@ const WEIGHT_NAMES = ['w1', 'b1', 'v', 'bv', 'w2', 'b2'] as const;
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { FeedForwardExperts } from '@moekit/experts-ffn';
+ *
  * const experts = new FeedForwardExperts({ numExperts: 8, hiddenDim: 2048, gated: 'swiglu' }); // D from the input
  * const moe = new MixtureOfExperts({ router, experts });
  * ```
@@ -94,6 +97,12 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
   /** Experts `E`. */
   get numExperts(): number {
     return this.config.numExperts;
+  }
+
+  /** The per-token input shape `[D]` the weights were built for (`undefined` before). */
+  get inputFeatureShape(): number[] | undefined {
+    const w1 = this.variableShape('w1'); // [E, D, H]
+    return w1 === undefined ? undefined : [w1[1]!];
   }
 
   /**
@@ -164,28 +173,50 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
     if (t.shape[t.rank - 1] !== D) throw new MoEArgumentError(where, name, `last dim ${D} (inputDim)`, `shape [${t.shape.join(', ')}]`);
   }
 
-  /** Padded buffers `[E, C, D]` → `[E, C, D']`, one batched matMul per projection. */
+  /**
+   * Padded buffers `[E, C, D]` → `[E, C, D']`, one batched matMul per projection. The FFN acts on the
+   * last axis, so whole samples `[E, C, S, D]` (`MoELayer`'s `routeOver: 'sample'`) go through it
+   * position by position: `[E, C·S, D]` → `[E, C, S, D']`.
+   */
   apply(dispatched: tf.Tensor, _options?: ExpertApplyOptions): tf.Tensor {
     const where = 'FeedForwardExperts.apply';
-    if (dispatched.rank !== 3 || dispatched.shape[0] !== this.numExperts) {
-      throw new MoEArgumentError(where, 'dispatched', `shape [${this.numExperts}, C, ${this.config.inputDim ?? 'D'}]`, `shape [${dispatched.shape.join(', ')}]`);
+    if (dispatched.rank < 3 || dispatched.shape[0] !== this.numExperts) {
+      throw new MoEArgumentError(where, 'dispatched', `shape [${this.numExperts}, C, ..., ${this.config.inputDim ?? 'D'}]`, `shape [${dispatched.shape.join(', ')}]`);
     }
     this.buildAndCheckWidth(where, 'dispatched', dispatched);
-    return tf.tidy(() => this.ffn(dispatched, (input, kernel, bias) => {
-      const y = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C, out]
-      return bias === undefined ? y : tf.add(y, bias);
-    }));
+    const [E, C] = dispatched.shape as [number, number];
+    const lead = dispatched.shape.slice(2, -1); // [...S] positions per row (none for [E, C, D])
+    const D = dispatched.shape[dispatched.rank - 1]!;
+    return tf.tidy(() => {
+      const flat = tf.reshape(dispatched, [E, -1, D]) as tf.Tensor3D; // [E, C·S, D]
+      const y = this.ffn(flat, (input, kernel, bias) => {
+        const out = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C·S, out]
+        return bias === undefined ? out : tf.add(out, bias);
+      }); // [E, C·S, D']
+      return lead.length === 0 ? y : tf.reshape(y, [E, C, ...lead, y.shape[2]!]); // [E, C, ...S, D']
+    });
   }
 
-  /** Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` → `[N, D']`, one {@link groupedMatMul} per projection. */
+  /**
+   * Grouped rows `[N, D]`, expert `e` owning the next `groupSizes[e]` → `[N, D']`, one {@link groupedMatMul}
+   * per projection; whole samples `[N, S, D]` go through position by position, as in {@link apply}.
+   */
   applyGrouped(rows: tf.Tensor, groupSizes: number[], _options?: ExpertApplyOptions): tf.Tensor {
     const where = 'FeedForwardExperts.applyGrouped';
     const total = groupSizes.reduce((a, b) => a + b, 0);
-    if (rows.rank !== 2 || rows.shape[0] !== total || groupSizes.length !== this.numExperts) {
-      throw new MoEArgumentError(where, 'rows', `shape [${total}, ${this.config.inputDim ?? 'D'}] with ${this.numExperts} group sizes`, `shape [${rows.shape.join(', ')}] with ${groupSizes.length}`);
+    if (rows.rank < 2 || rows.shape[0] !== total || groupSizes.length !== this.numExperts) {
+      throw new MoEArgumentError(where, 'rows', `shape [${total}, ..., ${this.config.inputDim ?? 'D'}] with ${this.numExperts} group sizes`, `shape [${rows.shape.join(', ')}] with ${groupSizes.length}`);
     }
     this.buildAndCheckWidth(where, 'rows', rows);
-    return tf.tidy(() => this.ffn(rows, (input, kernel, bias) => groupedMatMul(input, kernel, groupSizes, bias))); // [N, D']
+    const lead = rows.shape.slice(1, -1); // [...S] positions per row (none for [N, D])
+    const perRow = lead.reduce((a, b) => a * b, 1);
+    const D = rows.shape[rows.rank - 1]!;
+    return tf.tidy(() => {
+      const flat = tf.reshape(rows, [total * perRow, D]); // [N·S, D]
+      const sizes = groupSizes.map((g) => g * perRow); // each row's S positions stay with its expert
+      const y = this.ffn(flat, (input, kernel, bias) => groupedMatMul(input, kernel, sizes, bias)); // [N·S, D']
+      return lead.length === 0 ? y : tf.reshape(y, [total, ...lead, y.shape[1]!]); // [N, ...S, D']
+    });
   }
 
   /**

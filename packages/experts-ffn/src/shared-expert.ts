@@ -15,6 +15,9 @@ const { numExperts: _numExperts, ...sharedExpertArgsTable } = FeedForwardExperts
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { SharedExpert } from '@moekit/experts-ffn';
+ *
  * const moe = new MixtureOfExperts({ router, experts, shared: new SharedExpert({ inputDim: 512, hiddenDim: 2048 }) });
  * ```
  */

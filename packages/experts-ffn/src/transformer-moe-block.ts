@@ -28,6 +28,9 @@ export interface TransformerMoEBlockArgs extends LayerArgs {
  *
  * @example
  * ```ts
+ * import { FeedForwardExperts, TransformerMoEBlock } from '@moekit/experts-ffn';
+ * import { SwitchRouter } from '@moekit/router-switch';
+ *
  * const block = new TransformerMoEBlock({ numHeads: 4, causal: true, moe: { router: new SwitchRouter({ numExperts: 8 }),
  *   experts: new FeedForwardExperts({ numExperts: 8, inputDim: 64, hiddenDim: 256, activation: 'gelu' }) } });
  * ```

@@ -22,6 +22,8 @@ export interface UpcycleOptions {
  *
  * @example
  * ```ts
+ * import { upcycleDense } from '@moekit/experts-ffn';
+ *
  * const experts = upcycleDense([hidden, output], 8); // from a trained model's two Dense layers
  * ```
  */

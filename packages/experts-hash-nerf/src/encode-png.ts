@@ -72,6 +72,8 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * @param rgb `[height · width · 3]` bytes, row-major from the top-left.
  * @example
  * ```ts
+ * import { encodePng } from '@moekit/experts-hash-nerf';
+ *
  * const png = encodePng(2, 1, new Uint8Array([255, 0, 0, 0, 0, 255])); // a red and a blue pixel
  * ```
  */

@@ -43,6 +43,8 @@ export const EXPERT_PALETTE: readonly Vec3[] = [
  *
  * @example
  * ```ts
+ * import { gateDecompositionImage } from '@moekit/experts-hash-nerf';
+ *
  * const { png, counts } = gateDecompositionImage(gate, { axis: 'z', at: 0.5, size: 64 });
  * ```
  */

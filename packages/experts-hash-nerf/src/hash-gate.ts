@@ -24,7 +24,7 @@ export interface HashGateArgs {
 export const HASH_GATE_ENCODING_DEFAULTS: Readonly<HashGridEncodingArgs> = { numLevels: 4, log2TableSize: 12, featuresPerLevel: 2, baseResolution: 2, finestResolution: 16 };
 
 /** A {@link HashGate}'s arguments with the defaults filled in (`encoding` as given: its defaults are {@link HASH_GATE_ENCODING_DEFAULTS}). */
-export type HashGateConfig = Required<Omit<HashGateArgs, 'encoding' | 'seed'>> & Pick<HashGateArgs, 'encoding' | 'seed'>;
+export interface HashGateConfig extends Required<Omit<HashGateArgs, 'encoding' | 'seed'>>, Pick<HashGateArgs, 'encoding' | 'seed'> {}
 
 /**
  * The hash-based gate of Switch-NeRF++ (Mi et al. 2025, "Learning Heterogeneous Mixture of Scene Experts
@@ -39,6 +39,9 @@ export type HashGateConfig = Required<Omit<HashGateArgs, 'encoding' | 'seed'>> &
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { HashGate } from '@moekit/experts-hash-nerf';
+ *
  * const gate = new HashGate({ numExperts: 4, seed: 1 });
  * const moe = new MixtureOfExperts({ router: gate, experts });
  * const { output } = moe.apply(points, { training: true }); // points [T, 3] are also the gate input

@@ -31,7 +31,7 @@ export interface HashGridEncodingArgs {
 export type HashInterpolation = 'auto' | 'device' | 'host';
 
 /** A {@link HashGridEncoding}'s arguments with every default filled in. */
-export type HashGridEncodingConfig = Required<Omit<HashGridEncodingArgs, 'seed'>> & Pick<HashGridEncodingArgs, 'seed'>;
+export interface HashGridEncodingConfig extends Required<Omit<HashGridEncodingArgs, 'seed'>>, Pick<HashGridEncodingArgs, 'seed'> {}
 
 /** `where: argument 'baseResolution' expected <= finestResolution (N_max)` when the coarsest level is finer than the finest. */
 function checkBaseResolution(where: string, name: string, value: number, resolved: ResolvedSoFar): void {
@@ -113,6 +113,9 @@ function checkFiniteCoordinates(data: ArrayLike<number>, { where, name, shape, o
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { HashGridEncoding } from '@moekit/experts-hash-nerf';
+ *
  * const enc = new HashGridEncoding({ numLevels: 8, log2TableSize: 14, baseResolution: 4, finestResolution: 128 });
  * const features = enc.apply(tf.randomUniform([1024, 3])); // [1024, 16]
  * ```

@@ -42,6 +42,8 @@ export const RADIANCE_WIDTH = 4;
  *
  * @example
  * ```ts
+ * import { HashGridExperts } from '@moekit/experts-hash-nerf';
+ *
  * const experts = new HashGridExperts({ experts: [
  *   { encoding: { baseResolution: 4, finestResolution: 32, log2TableSize: 12 } },   // coarse, small
  *   { encoding: { baseResolution: 16, finestResolution: 128, log2TableSize: 15 } }, // fine, large

@@ -24,6 +24,8 @@ export interface HashGridLevel {
  * @param finestResolution `N_max` (≥ `N_min`).
  * @example
  * ```ts
+ * import { hashGridLevels } from '@moekit/experts-hash-nerf';
+ *
  * hashGridLevels(5, 14, 2, 32).map((l) => l.resolution); // [2, 4, 8, 16, 32] (b = 2)
  * ```
  */

@@ -2,7 +2,7 @@
  * `@moekit/experts-hash-nerf`: Instant-NGP's multi-resolution hash encoding, the Switch-NeRF++ hash
  * gate, heterogeneous hash-grid experts, and a small NeRF toolkit.
  *
- * @packageDocumentation
+ * @module @moekit/experts-hash-nerf
  */
 import './register.js';
 

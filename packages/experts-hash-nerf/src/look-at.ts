@@ -7,6 +7,8 @@ import type { Vec3 } from './vec3.js';
  *
  * @example
  * ```ts
+ * import { lookAt } from '@moekit/experts-hash-nerf';
+ *
  * const camToWorld = lookAt([0.5, 0.5, 2], [0.5, 0.5, 0.5]); // looks down −z at the cube's centre
  * ```
  */

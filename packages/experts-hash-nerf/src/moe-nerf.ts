@@ -68,6 +68,8 @@ export interface NeRFRenderOutput {
  *
  * @example
  * ```ts
+ * import { HashGate, MoENeRF } from '@moekit/experts-hash-nerf';
+ *
  * const nerf = new MoENeRF({ gate: new HashGate({ numExperts: 2 }), experts });
  * const { rgb, auxLosses } = nerf.render(rays, { near: 0.5, far: 2.5, numSamples: 32, training: true });
  * ```

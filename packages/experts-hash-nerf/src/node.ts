@@ -1,6 +1,6 @@
 /**
  * `@moekit/experts-hash-nerf/node`: the Node-only file writing, kept out of the browser-safe main entry.
  *
- * @packageDocumentation
+ * @module @moekit/experts-hash-nerf/node
  */
 export { writePng } from './write-png.js';

@@ -25,6 +25,8 @@ export interface OrbitCameraOptions {
  *
  * @example
  * ```ts
+ * import { orbitCameras } from '@moekit/experts-hash-nerf';
+ *
  * const cameras = orbitCameras({ numViews: 8, size: 16 }); // 8 cameras, 16×16 pixels
  * ```
  */

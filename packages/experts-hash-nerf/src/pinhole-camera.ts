@@ -29,6 +29,8 @@ export interface Rays {
  *
  * @example
  * ```ts
+ * import { generateRays, lookAt } from '@moekit/experts-hash-nerf';
+ *
  * const { origins, directions } = generateRays({ width: 16, height: 16, focal: 20, camToWorld: lookAt([0.5, 0.5, 2], [0.5, 0.5, 0.5]) }); // [256, 3] each
  * ```
  */

@@ -7,6 +7,8 @@ import { checkShape } from '@moekit/core';
  *
  * @example
  * ```ts
+ * import { psnr } from '@moekit/experts-hash-nerf';
+ *
  * psnr(rendered, groundTruth); // e.g. 20 for an MSE of 0.01
  * ```
  */

@@ -7,6 +7,8 @@ import { checkShape, MoEArgumentError } from '@moekit/core';
  *
  * @example
  * ```ts
+ * import { rayPoints } from '@moekit/experts-hash-nerf';
+ *
  * const points = rayPoints(rays.origins, rays.directions, t); // [R·S, 3]
  * ```
  */

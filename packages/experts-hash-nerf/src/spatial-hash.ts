@@ -17,6 +17,8 @@ export const HASH_PRIMES: readonly [number, number, number] = [1, 2654435761, 80
  * @param log2T log2 of the table size (1..24).
  * @example
  * ```ts
+ * import { spatialHash } from '@moekit/experts-hash-nerf';
+ *
  * spatialHash(1, 1, 1, 14); // (1 ⊕ 2654435761 ⊕ 805459861) mod 2^14 = 11813
  * ```
  */

@@ -22,6 +22,8 @@ export interface StratifiedSampleOptions {
  *
  * @example
  * ```ts
+ * import { stratifiedSamples } from '@moekit/experts-hash-nerf';
+ *
  * const t = stratifiedSamples(256, { near: 0.5, far: 2.5, numSamples: 32, seed: 1 }); // [256, 32]
  * ```
  */

@@ -61,6 +61,8 @@ export const DEFAULT_SCENE: readonly ScenePrimitive[] = [
  *
  * @example
  * ```ts
+ * import { SyntheticScene } from '@moekit/experts-hash-nerf';
+ *
  * const scene = new SyntheticScene();
  * const image = scene.render(camera, { near: 0.6, far: 2.6 }); // [H, W, 3]
  * ```

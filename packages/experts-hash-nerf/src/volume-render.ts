@@ -34,6 +34,8 @@ export interface VolumeRenderOutput {
  * @param tVals `[R, S]` increasing sample distances (unit directions, so `t` is a length).
  * @example
  * ```ts
+ * import { volumeRender } from '@moekit/experts-hash-nerf';
+ *
  * const { rgb: pixels } = volumeRender(sigma, colours, t); // [R, 3]
  * ```
  */

@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
  *
  * @example
  * ```ts
+ * import { gateDecompositionImage } from '@moekit/experts-hash-nerf';
+ * import { writePng } from '@moekit/experts-hash-nerf/node';
+ *
  * writePng('out/decomposition.png', gateDecompositionImage(gate).png);
  * ```
  */

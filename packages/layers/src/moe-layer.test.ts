@@ -133,13 +133,37 @@ describe('MoELayer in tf.sequential', () => {
 
 describe('MoELayer bad input', () => {
   it('names the mismatch between the router and the experts', () => {
-    const layer = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 6 }) });
+    const layer = new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 6 }), name: 'mixed' });
     const x = tf.randomNormal([3, 8]);
-    expect(() => layer.apply(x)).toThrow("LinearExpertBank.applyGrouped: argument 'rows' expected shape [3, 6], got shape [3, 8]");
+    expect(() => layer.apply(x)).toThrow("MoELayer 'mixed'.build (input shape [3, 8]): argument 'experts' expected an expert bank for per-token inputs [8] (the input's), got LinearExpertBank built for [6]");
     expect(() => new MoELayer({ router: new LinearTopKRouter({ inputDim: 8, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 3, inputDim: 8 }) })).toThrow(
       "MixtureOfExperts: argument 'experts.numExperts' expected 2 (router.numExperts), got 3",
     );
     x.dispose();
+  });
+});
+
+describe('tfjs habits (issue 18)', () => {
+  it('rejects a bank or router built for another width when the layer is added, naming the layer and both shapes', () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 16, inputShape: [4] })] });
+    const wideBank = new MoELayer({ router: new GatedRouter({ gate: new LinearGate({ numOutputs: 2 }), algorithm: new FixedTop1(2) }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 32 }), name: 'wide_bank' });
+    expect(() => model.add(wideBank)).toThrow("MoELayer 'wide_bank'.build (input shape [null, 16]): argument 'experts' expected an expert bank for per-token inputs [16] (the input's), got LinearExpertBank built for [32]");
+    const wideRouter = new MoELayer({ router: new LinearTopKRouter({ inputDim: 32, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 16 }), name: 'wide_router' });
+    expect(() => model.add(wideRouter)).toThrow("MoELayer 'wide_router'.build (input shape [null, 16]): argument 'router' expected a router for gate inputs of width 16 (the input's), got LinearTopKRouter built for width 32");
+    // a lazily built gate reports the width it was built for too: a second model of another width is refused by name
+    const lazy = new MoELayer({ router: new GatedRouter({ gate: new LinearGate({ numOutputs: 2 }), algorithm: new FixedTop1(2) }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 16 }), name: 'lazy' });
+    model.add(lazy);
+    expect(lazy.router.inputDim).toBe(16);
+    model.dispose();
+  });
+
+  it('is named moe, moe_1, moe_2, … unless named, as tfjs-layers names its own layers', () => {
+    const make = () => new MoELayer({ router: new LinearTopKRouter({ inputDim: 4, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }) });
+    const names = [make(), make(), new MoELayer({ router: new LinearTopKRouter({ inputDim: 4, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }), name: 'mine' }), make()].map((l) => l.name);
+    // earlier tests in this file made unnamed layers: the counter is per process, so check the pattern and the order
+    const numbers = names.filter((n) => n !== 'mine').map((n) => (n === 'moe' ? 0 : Number(/^moe_(\d+)$/.exec(n)![1])));
+    expect(names[2]).toBe('mine');
+    expect(numbers).toEqual([numbers[0], numbers[0]! + 1, numbers[0]! + 2]);
   });
 });
 

@@ -10,8 +10,10 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
   /**
    * What each routing decision covers for an input `[B, S, D]`: `'position'` (default) routes every
    * position (the MoE "applied convolutionally" between sequence layers); `'sample'` routes each
-   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`). Inputs `[B, D]` are
-   * routed per sample either way.
+   * sample whole on the mean over its positions (experts receive `[E, C, S, D]`; a bank that acts on
+   * the last axis, such as `FeedForwardExperts`, runs the chosen expert on each of the sample's
+   * positions). Inputs `[B, D]` are routed per sample either way. Unnamed layers are named `moe`,
+   * `moe_1`, `moe_2`, … (per process).
    */
   routeOver?: 'position' | 'sample';
 }
@@ -24,6 +26,15 @@ const FLAT_CAPACITY_OPTIONS = ['capacityFactorTrain', 'capacityFactorEval', 'cap
 const LAYER_ARGS = ['inputShape', 'batchInputShape', 'batchSize', 'dtype', 'name', 'trainable', 'weights', 'inputDType'];
 const KNOWN_OPTIONS = ['router', 'experts', 'shared', 'routeOver', ...MOE_OPTIONS, ...LAYER_ARGS];
 
+// unnamed MoE layers so far: the first is `moe`, then `moe_1`, `moe_2`, … (unique per process, as tfjs-layers' own names)
+let unnamedLayers = 0;
+
+/** The default name of the next unnamed {@link MoELayer}: `moe`, `moe_1`, `moe_2`, …. */
+function nextDefaultName(): string {
+  const n = unnamedLayers++;
+  return n === 0 ? 'moe' : `moe_${n}`;
+}
+
 /**
  * The tfjs-layers adapter of {@link MixtureOfExperts}: an MoE that works in `tf.sequential()` and
  * `tf.model()`, trains with `model.fit` (the router's weighted aux loss is added to the model's loss
@@ -35,11 +46,17 @@ const KNOWN_OPTIONS = ['router', 'experts', 'shared', 'routeOver', ...MOE_OPTION
  *
  * @example
  * ```ts
- * const model = tf.sequential({ layers: [
- *   tf.layers.dense({ units: 32, inputShape: [16] }),
- *   new MoELayer({ router: new TopKRouter({ numExperts: 8 }), experts: new FeedForwardExperts({ numExperts: 8, inputDim: 32, hiddenDim: 64 }) }),
- *   tf.layers.dense({ units: 10, activation: 'softmax' }),
- * ] });
+ * import * as tf from '@tensorflow/tfjs';
+ * import { MoELayer } from '@moekit/layers';
+ * import { TopKRouter } from '@moekit/router-topk';
+ * import { FeedForwardExperts } from '@moekit/experts-ffn';
+ *
+ * const model = tf.sequential();
+ * model.add(tf.layers.dense({ units: 32, inputShape: [16], activation: 'relu' }));
+ * // router and experts take their width (32) from the previous layer; a bank built for another width is an error here
+ * model.add(new MoELayer({ router: new TopKRouter({ numExperts: 8, k: 2 }), experts: new FeedForwardExperts({ numExperts: 8, hiddenDim: 64 }) }));
+ * model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+ * model.summary(); // moe (MoELayer)  [null,32]  …
  * ```
  */
 export class MoELayer extends tfl.layers.Layer {
@@ -74,6 +91,7 @@ export class MoELayer extends tfl.layers.Layer {
     const moeOptions: Record<string, unknown> = {};
     const layerArgs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) (LAYER_ARGS.includes(key) ? layerArgs : moeOptions)[key] = value;
+    if (layerArgs['name'] === undefined) layerArgs['name'] = nextDefaultName();
     super(layerArgs as LayerArgs);
     this.routeOver = routeOver ?? 'position';
     if (!['position', 'sample'].includes(this.routeOver)) {
@@ -103,7 +121,8 @@ export class MoELayer extends tfl.layers.Layer {
 
   /**
    * Builds the MoE for the input's width (lazily built routers and expert banks take it from here, as
-   * `tf.layers.dense` does) and forwards every component variable as a weight of this layer, named by
+   * `tf.layers.dense` does; a router or bank already built for another width is an error naming the
+   * layer, the input shape and the built one) and forwards every component variable as a weight of this layer, named by
    * its path: `<layer>/router/kernel`, `<layer>/experts/w1`, `<layer>/shared/w1` (non-trainable state,
    * such as an aux-loss-free bias, as a non-trainable weight). The variables stay the components'.
    */
@@ -114,7 +133,8 @@ export class MoELayer extends tfl.layers.Layer {
     const featureAxes = this.routeOver === 'sample' && shape.length > 2 ? shape.length - 1 : 1;
     const featureShape = shape.slice(shape.length - featureAxes);
     if (featureShape.some((d) => typeof d !== 'number')) throw new MoEArgumentError('MoELayer.build', 'inputShape', 'known feature dimensions', `[${shape.join(', ')}]`);
-    this.moe.build(featureShape as number[], width);
+    // a router or bank built for another width is an error here, when the layer is added to a model, not at fit
+    this.moe.build(featureShape as number[], width, `MoELayer '${this.name}'.build (input shape [${shape.map((d) => d ?? 'null').join(', ')}])`);
     const weights = this.moe.namedVariables().map(([path, variable]) => new ForwardedWeight(variable, path));
     this.trainableWeights = weights.filter((w) => w.trainable);
     this.nonTrainableWeights = weights.filter((w) => !w.trainable);

@@ -35,6 +35,8 @@ export interface LayerRoutingHealth {
  *
  * @example
  * ```ts
+ * import { routingHealthCallback } from '@moekit/layers';
+ *
  * const health = routingHealthCallback();
  * await model.fit(x, y, { epochs: 5, validationData: [xv, yv], callbacks: [health] });
  * // epoch 5 · moe train: load CV 0.08, dead 0/8, dropped 3.1 % · val: load CV 0.21, dead 0/8, dropped 0.0 %

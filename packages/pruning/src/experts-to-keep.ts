@@ -35,6 +35,8 @@ export function keptExpertCount(numExperts: number, amount: PruningAmount, where
  *
  * @example
  * ```ts
+ * import { expertsToKeep } from '@moekit/pruning';
+ *
  * expertsToKeep([0.3, -0.1, 0.9, 0.2], 2); // [0, 2]
  * ```
  */

@@ -7,6 +7,8 @@ import type { PruningReportRow } from './pruning-report.js';
  *
  * @example
  * ```ts
+ * import { formatPruningReport } from '@moekit/pruning';
+ *
  * console.log(formatPruningReport(rows));
  * // | pruned | experts | parameters | routerChange | random | …
  * ```

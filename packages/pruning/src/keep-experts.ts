@@ -52,6 +52,8 @@ function prunedComponents(where: string, moe: MixtureOfExperts, keep: readonly n
  *
  * @example
  * ```ts
+ * import { keepExperts } from '@moekit/pruning';
+ *
  * const small = keepExperts(moe, [0, 2, 5]); // E' = 3
  * ```
  */

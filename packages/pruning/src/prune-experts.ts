@@ -32,6 +32,9 @@ export interface PruneExpertsResult<M extends MixtureOfExperts | MoELayer> {
  *
  * @example
  * ```ts
+ * import { requireCapability } from '@moekit/core';
+ * import { pruneExperts } from '@moekit/pruning';
+ *
  * const pretrained = requireCapability(moe.router, 'selectExperts', 'snapshot', 'router').selectExperts([...Array(moe.numExperts).keys()]); // before fine-tuning
  * // … fine-tune …
  * const { pruned, kept } = pruneExperts(moe, { ratio: 0.5, criterion: 'routerChange', pretrainedRouter: pretrained });

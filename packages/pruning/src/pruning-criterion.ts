@@ -37,6 +37,8 @@ export interface CriterionInputs {
  *
  * @example
  * ```ts
+ * import { expertScores, expertsToKeep } from '@moekit/pruning';
+ *
  * const scores = expertScores(moe, 'routerChange', { pretrainedRouter });
  * const kept = expertsToKeep(scores, 4);
  * ```

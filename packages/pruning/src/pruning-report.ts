@@ -49,6 +49,8 @@ export function countParameters(model: MixtureOfExperts | MoELayer): number {
  *
  * @example
  * ```ts
+ * import { formatPruningReport, pruningReport } from '@moekit/pruning';
+ *
  * const rows = await pruningReport({ model: moe, ratios: [0, 0.25, 0.5, 0.75], pretrainedRouter, calibration: xs,
  *   evaluate: (pruned) => accuracy(pruned) });
  * console.log(formatPruningReport(rows));

@@ -23,6 +23,9 @@ import { MoEArgumentError, describeValue, requireCapability, type Router } from 
  *
  * @example
  * ```ts
+ * import { requireCapability } from '@moekit/core';
+ * import { routerChangeScores } from '@moekit/pruning';
+ *
  * const pretrained = requireCapability(moe.router, 'selectExperts', 'snapshot', 'router').selectExperts(allExperts); // before fine-tuning
  * // … fine-tune moe …
  * const scores = routerChangeScores(pretrained, moe.router); // [E], prune the smallest first

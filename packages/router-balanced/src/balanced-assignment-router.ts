@@ -30,6 +30,9 @@ const KNOWN = [...Object.keys(BalancedAssignment.argsTable), 'inputDim', 'kernel
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { balancedAssignmentRouter } from '@moekit/router-balanced';
+ *
  * const router = balancedAssignmentRouter({ numExperts: 8, inputDim: 64, seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts });
  * const { output } = moe.apply(x, { training: true }); // every expert gets exactly T/8 tokens

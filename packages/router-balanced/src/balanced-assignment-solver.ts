@@ -43,6 +43,8 @@ const int = (n: number) => tf.scalar(n, 'int32');
  *
  * @example
  * ```ts
+ * import { balancedCapacities } from '@moekit/router-balanced';
+ *
  * balancedCapacities(10, 4); // [3, 3, 2, 2]
  * ```
  */
@@ -121,6 +123,8 @@ export function resolveSolverOptions(where: string, options: BalancedAssignmentS
  * @param scores `[T, E]` scores (BASE: `h_t · w_e`).
  * @example
  * ```ts
+ * import { solveBalancedAssignment } from '@moekit/router-balanced';
+ *
  * const { expert, slot, load } = solveBalancedAssignment(logits); // [T], [T], [E] = balancedCapacities(T, E)
  * ```
  */

@@ -52,6 +52,9 @@ export interface BalancedAssignmentConfig extends ResolvedSolverOptions {
  *
  * @example
  * ```ts
+ * import { GatedRouter, LinearGate } from '@moekit/core';
+ * import { BalancedAssignment } from '@moekit/router-balanced';
+ *
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new BalancedAssignment({ numExperts: 8 }) });
  * ```
  */

@@ -35,7 +35,7 @@ export interface ExpertChoiceArgs {
 }
 
 /** An {@link ExpertChoice}'s arguments with every default filled in. */
-export type ExpertChoiceConfig = Required<ExpertChoiceArgs>;
+export interface ExpertChoiceConfig extends Required<ExpertChoiceArgs> {}
 
 /**
  * Expert choice routing, Zhou et al. 2022 ("Mixture-of-Experts with Expert Choice Routing",
@@ -61,6 +61,9 @@ export type ExpertChoiceConfig = Required<ExpertChoiceArgs>;
  *
  * @example
  * ```ts
+ * import { GatedRouter, LinearGate } from '@moekit/core';
+ * import { ExpertChoice } from '@moekit/router-balanced';
+ *
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new ExpertChoice({ numExperts: 8, capacityFactor: 2 }) });
  * // or: expertChoiceRouter({ numExperts: 8 })
  * ```
@@ -168,6 +171,9 @@ export interface ExpertChoiceRouterArgs extends ExpertChoiceArgs {
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { expertChoiceRouter } from '@moekit/router-balanced';
+ *
  * const moe = new MixtureOfExperts({ router: expertChoiceRouter({ numExperts: 8, capacityFactor: 2 }), experts });
  * ```
  */

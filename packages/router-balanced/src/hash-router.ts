@@ -134,6 +134,9 @@ function tableSize(config: Pick<HashRouterConfig, 'hashOf' | 'vocabSize' | 'buck
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { HashRouter } from '@moekit/router-balanced';
+ *
  * const router = new HashRouter({ numExperts: 8, vocabSize: 32000, seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts });
  * const { output } = moe.apply(x, { training: true, gateInput: tokenIds }); // tokenIds [T, 1] int32

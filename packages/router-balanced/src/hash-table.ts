@@ -39,6 +39,8 @@ const KNOWN = ['size', 'numExperts', 'kind', 'frequencies', 'seed'];
  *
  * @example
  * ```ts
+ * import { buildHashTable } from '@moekit/router-balanced';
+ *
  * const table = buildHashTable({ size: 6, numExperts: 2, kind: 'balanced', frequencies: [10, 1, 7, 3, 3, 2], seed: 0 });
  * // Int32Array [0, 1, 1, 1, 0, 1]: each expert's tokens total 13
  * ```

@@ -19,7 +19,7 @@ export interface SoftMoEGateArgs {
 }
 
 /** A {@link SoftMoEGate}'s arguments with every default filled in. */
-export type SoftMoEGateConfig = Required<Omit<SoftMoEGateArgs, 'inputDim' | 'seed'>> & Pick<SoftMoEGateArgs, 'inputDim' | 'seed'>;
+export interface SoftMoEGateConfig extends Required<Omit<SoftMoEGateArgs, 'inputDim' | 'seed'>>, Pick<SoftMoEGateArgs, 'inputDim' | 'seed'> {}
 
 /** ε inside `rsqrt(Σ x² + ε)` of the l2 normalisation (the authors' vmoe `normalize`). */
 const NORMALIZE_EPSILON = 1e-6;
@@ -42,6 +42,8 @@ function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
  *
  * @example
  * ```ts
+ * import { SoftMoEGate } from '@moekit/router-balanced';
+ *
  * const gate = new SoftMoEGate({ numOutputs: 8 * 2, seed: 1 }); // E = 8 experts, S = 2 slots each
  * ```
  */

@@ -31,7 +31,7 @@ export interface SoftMoEArgs {
 }
 
 /** A {@link SoftMoE}'s arguments with the defaults filled in (`groupSize` stays optional). */
-export type SoftMoEConfig = Required<Omit<SoftMoEArgs, 'groupSize'>> & Pick<SoftMoEArgs, 'groupSize'>;
+export interface SoftMoEConfig extends Required<Omit<SoftMoEArgs, 'groupSize'>>, Pick<SoftMoEArgs, 'groupSize'> {}
 
 /**
  * Soft MoE routing, Puigcerver et al. 2023 ("From Sparse to Soft Mixtures of Experts",
@@ -57,6 +57,9 @@ export type SoftMoEConfig = Required<Omit<SoftMoEArgs, 'groupSize'>> & Pick<Soft
  *
  * @example
  * ```ts
+ * import { GatedRouter } from '@moekit/core';
+ * import { SoftMoE, SoftMoEGate } from '@moekit/router-balanced';
+ *
  * const router = new GatedRouter({ gate: new SoftMoEGate({ numOutputs: 4 * 2 }), algorithm: new SoftMoE({ numExperts: 4, slotsPerExpert: 2 }) });
  * // or: softMoERouter({ numExperts: 4, slotsPerExpert: 2 })
  * ```
@@ -139,6 +142,9 @@ export interface SoftMoERouterArgs extends SoftMoEArgs {
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { softMoERouter } from '@moekit/router-balanced';
+ *
  * const moe = new MixtureOfExperts({ router: softMoERouter({ numExperts: 8, slotsPerExpert: 2, groupSize: 64 }), experts });
  * ```
  */

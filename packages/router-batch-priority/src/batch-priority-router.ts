@@ -28,6 +28,10 @@ function checkTopKRouter(where: string, name: string, router: Router, resolved: 
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { BatchPriorityRouter } from '@moekit/router-batch-priority';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const router = new BatchPriorityRouter({ router: new TopKRouter({ numExperts: 8, k: 2, noise: 'gaussian' }) });
  * const moe = new MixtureOfExperts({ router, experts, capacity: { eval: 0.5 } }); // drops the least confident tokens
  * ```

@@ -81,6 +81,8 @@ function evaluate(model: CapacitySweepModel, router: Router, ratio: number, data
  *
  * @example
  * ```ts
+ * import { capacitySweep } from '@moekit/router-batch-priority';
+ *
  * const points = capacitySweep({ model, data: { x, labels }, ratios: [0.1, 0.25, 0.5, 1, 2] });
  * for (const p of points) console.log(p.ratio, p.vanilla.accuracy, p.bpr.accuracy);
  * ```

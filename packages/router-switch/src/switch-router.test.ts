@@ -154,3 +154,15 @@ describe('SwitchRouter excluded experts', () => {
     router.dispose();
   });
 });
+
+describe('SwitchRouter width (issue 18)', () => {
+  it('reports the width it was built for, and a MixtureOfExperts of another width names both at build', () => {
+    const router = new SwitchRouter({ numExperts: 2 });
+    expect(router.inputDim).toBeUndefined();
+    const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }) });
+    moe.build([4]);
+    expect(router.inputDim).toBe(4);
+    expect(() => moe.build([5])).toThrow("MixtureOfExperts.build: argument 'router' expected a router for gate inputs of width 5 (the input's), got SwitchRouter built for width 4");
+    moe.dispose();
+  });
+});

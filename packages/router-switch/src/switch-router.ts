@@ -56,7 +56,7 @@ export interface SwitchRouterArgs {
 }
 
 /** A {@link SwitchRouter}'s arguments with every default filled in. */
-export type SwitchRouterConfig = Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>> & Pick<SwitchRouterArgs, 'inputDim' | 'seed'>;
+export interface SwitchRouterConfig extends Required<Omit<SwitchRouterArgs, 'inputDim' | 'seed'>>, Pick<SwitchRouterArgs, 'inputDim' | 'seed'> {}
 
 /** The paper's capacity factors: 1.25 in training (§2.2), evaluation dropless where that costs no read. */
 const SWITCH_CAPACITY: CapacityConfig = { train: 1.25 };
@@ -74,6 +74,9 @@ const SWITCH_CAPACITY: CapacityConfig = { train: 1.25 };
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { SwitchRouter } from '@moekit/router-switch';
+ *
  * const router = new SwitchRouter({ numExperts: 8, zLossWeight: 1e-3, dropPolicy: 'random', seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts }); // capacity factor 1.25 in training, 2.0 in eval
  * ```
@@ -118,6 +121,11 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
   /** The paper's capacity (1.25 / 'auto' unless given), adopted by `MixtureOfExperts` field by field. */
   get capacity(): CapacityConfig {
     return this.config.capacity;
+  }
+
+  /** The gate-input width `Dg` of `W_r` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
   }
 
   /** Creates the router kernel `W_r` `[Dg, E]`; a second call is a no-op. */

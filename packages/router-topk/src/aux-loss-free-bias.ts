@@ -26,6 +26,9 @@ export interface AuxLossFreeBiasArgs {
  *
  * @example
  * ```ts
+ * import { selectTopK } from '@moekit/core';
+ * import { AuxLossFreeBias } from '@moekit/router-topk';
+ *
  * const bias = new AuxLossFreeBias({ numExperts: 8, updateRate: 1e-3 });
  * const chosen = selectTopK(bias.biasedScores(scores, logits), 2); // [T, 2], off the tape
  * bias.update(chosen); // b += u · sign(mean load − load)

@@ -81,6 +81,9 @@ function orthogonal(rows: number, cols: number, gain: number, seed: number | und
  *
  * @example
  * ```ts
+ * import { GatedRouter } from '@moekit/core';
+ * import { CosineGate, TopKChoice } from '@moekit/router-topk';
+ *
  * const router = new GatedRouter({ gate: new CosineGate({ numOutputs: 8, seed: 1 }), algorithm: new TopKChoice({ numExperts: 8, k: 2 }) });
  * ```
  */

@@ -46,7 +46,7 @@ export interface HierarchicalTopKRouterArgs {
 }
 
 /** A {@link HierarchicalTopKRouter}'s arguments with every default filled in. */
-export type HierarchicalTopKRouterConfig = Required<Omit<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>> & Pick<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>;
+export interface HierarchicalTopKRouterConfig extends Required<Omit<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'>>, Pick<HierarchicalTopKRouterArgs, 'inputDim' | 'seed'> {}
 
 /**
  * The two-level hierarchical MoE of Shazeer et al. 2017 (https://arxiv.org/abs/1701.06538),
@@ -62,6 +62,8 @@ export type HierarchicalTopKRouterConfig = Required<Omit<HierarchicalTopKRouterA
  *
  * @example
  * ```ts
+ * import { HierarchicalTopKRouter } from '@moekit/router-topk';
+ *
  * const router = new HierarchicalTopKRouter({ numGroups: 4, expertsPerGroup: 8, kGroups: 1, kExperts: 2 }); // E = 32, K = 2
  * ```
  */

@@ -19,6 +19,10 @@ import { normalCdf, pickPerRow } from './normal-cdf.js';
  * @returns `[E]` the load of each expert.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { importanceLoss } from '@moekit/core';
+ * import { shazeerLoad } from '@moekit/router-topk';
+ *
  * const load = shazeerLoad(clean, noisy, stddev, 2); // [E]
  * const lossLoad = importanceLoss(tf.expandDims(load, 0)); // CV(load)², Eq. 11
  * ```

@@ -107,6 +107,9 @@ const gatesSpec = arg.oneOf<GateNormalization>(['topKSoftmax', 'softmax']);
  *
  * @example
  * ```ts
+ * import { GatedRouter, LinearGate } from '@moekit/core';
+ * import { TopKChoice } from '@moekit/router-topk';
+ *
  * // DeepSeek-V3 routing: sigmoid affinities, top-8 normalised gates, aux-loss-free balancing
  * const router = new GatedRouter({
  *   gate: new LinearGate({ numOutputs: 64 }),

@@ -233,3 +233,17 @@ describe('excluded experts (Pavlitska et al. 2022 hard constraint)', () => {
     router.dispose();
   });
 });
+
+describe('TopKRouter width (issue 18)', () => {
+  it('reports the width it was built for, so a MixtureOfExperts of another width is refused at build; a misspelt route option is named', () => {
+    const lazy = new TopKRouter({ numExperts: 4 });
+    expect(lazy.inputDim).toBeUndefined();
+    lazy.build(6);
+    expect(lazy.inputDim).toBe(6);
+    expect(new TopKRouter({ numExperts: 4, inputDim: 3 }).inputDim).toBe(3);
+    const x = tf.ones([2, 6]) as tf.Tensor2D;
+    expect(() => lazy.route(x, { train: true } as never)).toThrow("TopKRouter.route: argument 'train' expected one of the known options (training, excludedExperts), got unknown option 'train'");
+    x.dispose();
+    lazy.dispose();
+  });
+});

@@ -5,6 +5,7 @@ import {
   excludeExperts,
   checkExpertSelection,
   checkGateInput,
+  checkRouteOptions,
   copyExpertSlices,
   createGateKernel,
   gateInitializers,
@@ -81,7 +82,7 @@ export interface TopKRouterArgs {
 }
 
 /** A {@link TopKRouter}'s arguments with every default filled in. */
-export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>> & Pick<TopKRouterArgs, 'inputDim' | 'seed'>;
+export interface TopKRouterConfig extends Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'>>, Pick<TopKRouterArgs, 'inputDim' | 'seed'> {}
 
 /**
  * Softmax top-k routing over a linear gate, with the noisy gating of Shazeer et al. 2017
@@ -101,6 +102,9 @@ export type TopKRouterConfig = Required<Omit<TopKRouterArgs, 'inputDim' | 'seed'
  *
  * @example
  * ```ts
+ * import { MixtureOfExperts } from '@moekit/core';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * const router = new TopKRouter({ numExperts: 8, k: 2, noise: 'shazeer', seed: 1 });
  * const moe = new MixtureOfExperts({ router, experts });
  * ```
@@ -144,6 +148,11 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
     return this.config.k;
   }
 
+  /** The gate-input width `Dg` of `W_g` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
+  }
+
   /** Creates the gate kernel `W_g` `[Dg, E]` (and `W_noise` for `'shazeer'`); a second call is a no-op. */
   build(inputDim: number): void {
     this.assertLive('TopKRouter.build');
@@ -157,6 +166,7 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
   route(gateInput: tf.Tensor2D, options: RouteOptions): TokenChoiceOutput {
     const where = 'TopKRouter.route';
     this.assertLive(where);
+    checkRouteOptions(where, options);
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const wg = this.variable('kernel', where); // [Dg, E] W_g
     const noiseKernel = this.config.noise === 'shazeer' ? this.variable('noiseKernel', where) : undefined; // [Dg, E] W_noise

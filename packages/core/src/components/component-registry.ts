@@ -30,6 +30,9 @@ const registry = new Map<string, { cls: RegistrableClass; packageName: string }>
  *
  * @example
  * ```ts
+ * import { registerComponent } from '@moekit/core';
+ * import { TopKRouter } from '@moekit/router-topk';
+ *
  * registerComponent(TopKRouter, '@moekit/router-topk');
  * ```
  */

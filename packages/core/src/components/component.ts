@@ -33,6 +33,9 @@ export type NamedVariable = readonly [path: string, variable: tf.Variable];
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { type ArgsTable, Component, arg, registerComponent } from '@moekit/core';
+ *
  * interface ScaledGateArgs { numOutputs: number; scale?: number; seed?: number }
  * class ScaledGate extends Component<ScaledGateArgs, Required<Omit<ScaledGateArgs, 'seed'>>> implements Gate {
  *   static readonly className = 'ScaledGate';
@@ -150,6 +153,11 @@ export abstract class Component<A extends object = object, C extends object = A>
   /** True when the variable `name` exists (a lazily built component has none before `build`). */
   protected hasVariable(name: string): boolean {
     return this.ownVariables.has(name);
+  }
+
+  /** The shape of the variable `name`, or `undefined` before it is built (what `inputDim` getters report). */
+  protected variableShape(name: string): number[] | undefined {
+    return this.ownVariables.get(name)?.shape;
   }
 
   /**

@@ -29,6 +29,14 @@ export interface ExpertBank {
   applyGrouped?(rows: tf.Tensor, groupSizes: number[], options: ExpertApplyOptions): tf.Tensor;
   /** What the bank can do beyond its contract (`'selectExperts'` for expert pruning). See {@link Capability}. */
   readonly capabilities?: ReadonlySet<Capability>;
+  /**
+   * The per-token input shape the weights were built for (`[D]`), once known (`undefined` before a lazy
+   * build). Optional: when given, {@link MixtureOfExperts.build} rejects an input of another shape at
+   * build time (in `MoELayer`: when the layer is added to a model), naming the MoE and both shapes. A
+   * bank that reports fewer axes than the input's per-token shape acts on its trailing axes (an FFN
+   * built for `[D]` takes whole samples `[S, D]` position by position).
+   */
+  readonly inputFeatureShape?: readonly number[] | undefined;
   /** Creates the weights for per-token inputs of shape `inputFeatureShape` (e.g. `[D]`), if the bank builds lazily (a no-op once built). */
   build?(inputFeatureShape: number[]): void;
   /** Releases the experts' variables. */

@@ -24,6 +24,8 @@ export interface Gate {
   readonly trainableVariables: tf.Variable[];
   /** Creates the weights for gate inputs of width `inputDim`, if the gate builds lazily (a no-op once built). */
   build?(inputDim: number): void;
+  /** The gate-input width `Dg` the gate was built for, once known (see {@link Router.inputDim}). */
+  readonly inputDim?: number | undefined;
   /** `[T, Dg]` → `[T, N]` scores. Excluded experts (if honoured) score `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput;
   /** What the gate can do beyond scoring (`'excludedExperts'`, `'gateWeights'`, `'selectExperts'`). See {@link Capability}. */

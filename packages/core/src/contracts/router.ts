@@ -102,6 +102,12 @@ export interface Router {
    * `'gateWeights'` and `'selectExperts'` (expert pruning). See {@link Capability}.
    */
   readonly capabilities?: ReadonlySet<Capability>;
+  /**
+   * The gate-input width `Dg` the router's weights were built for, once known (`undefined` before a
+   * lazy build). Optional: when given, {@link MixtureOfExperts.build} rejects an input of another width
+   * at build time, naming the MoE and both widths, instead of failing inside the first `route`.
+   */
+  readonly inputDim?: number | undefined;
   /** Creates the router's weights for gate inputs of width `inputDim`, if it builds lazily (a no-op once built). */
   build?(inputDim: number): void;
   /** Scores `gateInput` `[T, Dg]` and chooses experts (token choice) or plans the whole routing. */

@@ -11,6 +11,9 @@ import type { RouteOptions, RouterOutput } from './router.js';
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { selectTopK } from '@moekit/core';
+ *
  * // the smallest complete algorithm: top-1 of the softmax, weight = its probability (Switch)
  * const top1: RoutingAlgorithm = {
  *   numExperts: 8, k: 1,

@@ -34,6 +34,8 @@ export interface BufferRows {
  *
  * @example
  * ```ts
+ * import { combine, dispatch, planBufferRows } from '@moekit/core';
+ *
  * const rows = planBufferRows(plan, 'padded');
  * const y = combine(experts.apply(dispatch(x, plan, 'padded', rows), opts), plan, 'padded', rows);
  * rows.rows.dispose();

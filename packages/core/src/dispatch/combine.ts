@@ -18,6 +18,8 @@ import { checkMinRank, checkOneOf, describe } from '../util/validate.js';
  *
  * @example
  * ```ts
+ * import { combine, dispatch } from '@moekit/core';
+ *
  * const y = combine(experts.apply(dispatch(x, plan), { training }), plan); // [T, D']
  * ```
  */

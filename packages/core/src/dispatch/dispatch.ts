@@ -21,6 +21,8 @@ import { offTape } from '../util/without-gradient.js';
  *
  * @example
  * ```ts
+ * import { dispatch } from '@moekit/core';
+ *
  * const buffers = dispatch(x, plan); // [E, C, D]
  * const rows = dispatch(x, plan, 'grouped'); // [N, D], expert e owns plan.load[e] consecutive rows
  * ```

@@ -21,6 +21,8 @@ import { checkRank, describe } from '../util/validate.js';
  * @param bias optional `[E, M]` or `[E, 1, M]`.
  * @example
  * ```ts
+ * import { groupedMatMul } from '@moekit/core';
+ *
  * const hidden = groupedMatMul(rows, w1, plan.load.dataSync(), b1); // [N, H]
  * ```
  */

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  * @example
  * ```ts
+ * import { perExpert } from '@moekit/core';
+ *
  * const w1 = perExpert(bank.w1); // E × [D, H]
  * ```
  */
@@ -24,6 +26,9 @@ export function perExpert(weight: tf.Tensor): tf.Tensor[] {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { applyPerGroup } from '@moekit/core';
+ *
  * const y = applyPerGroup(rows, groupSizes, D, (group, e) => tf.matMul(group, w[e])); // [N, D]
  * ```
  */

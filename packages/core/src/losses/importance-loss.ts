@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, checkRank } from '../util/validate.js';
+import { checkOneOf, checkRank, rejectUnknownOptions } from '../util/validate.js';
 
 /** Options of {@link importanceLoss}. */
 export interface ImportanceLossOptions {
@@ -19,11 +19,15 @@ export interface ImportanceLossOptions {
  * @param gates `[T, E]` gate values (probabilities or the sparse combine gates).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { importanceLoss } from '@moekit/core';
+ *
  * importanceLoss(tf.tensor2d([[1, 0], [0, 1]])); // importance [1, 1] → 0
  * ```
  */
 export function importanceLoss(gates: tf.Tensor2D, options: ImportanceLossOptions = {}): tf.Scalar {
   const where = 'importanceLoss';
+  rejectUnknownOptions(where, options, ['variance']);
   checkRank(where, 'gates', gates, 2);
   const variance = options.variance ?? 'population';
   checkOneOf(where, 'variance', variance, ['population', 'unbiased']);

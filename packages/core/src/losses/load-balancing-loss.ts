@@ -16,6 +16,8 @@ import { offTape } from '../util/without-gradient.js';
  * @param numExperts `E`.
  * @example
  * ```ts
+ * import { loadBalancingLoss } from '@moekit/core';
+ *
  * const loss = loadBalancingLoss(probs, expertIndex, 4); // scalar
  * ```
  */

@@ -17,6 +17,8 @@ export interface LoadHealth {
  *
  * @example
  * ```ts
+ * import { loadHealth } from '@moekit/core';
+ *
  * loadHealth([3, 1, 0, 0]); // { shares: [0.75, 0.25, 0, 0], cv: 1.2247…, dead: 2 }
  * ```
  */

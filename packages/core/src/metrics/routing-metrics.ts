@@ -159,6 +159,8 @@ export class RoutingMetrics implements RoutingMetricsValues {
  *
  * @example
  * ```ts
+ * import { routingMetrics } from '@moekit/core';
+ *
  * const m = routingMetrics(plan, probs);
  * console.log(m.load, m.droppedFraction); // the read happens here
  * ```

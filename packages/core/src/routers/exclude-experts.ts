@@ -17,6 +17,9 @@ export const EXCLUDED_LOGIT = -1e9;
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { excludeExperts } from '@moekit/core';
+ *
  * const clean = excludeExperts(tf.matMul(gateInput, wg), options.excludedExperts); // [T, E]
  * ```
  */

@@ -3,6 +3,7 @@ import { arg, type ArgsTable } from '../components/args-table.js';
 import { requireCapability, type Capability } from '../components/capabilities.js';
 import { Component } from '../components/component.js';
 import { MoEArgumentError } from '../util/errors.js';
+import { checkRouteOptions } from '../util/validate.js';
 import type { Gate } from '../contracts/gate.js';
 import type { CapacityConfig } from '../routing/capacity-config.js';
 import type { RouteOptions, Router, RouterOutput } from '../contracts/router.js';
@@ -26,6 +27,9 @@ export interface GatedRouterArgs {
  *
  * @example
  * ```ts
+ * import { GatedRouter, LinearGate } from '@moekit/core';
+ * import { ExpertChoice } from '@moekit/router-balanced';
+ *
  * const router = new GatedRouter({ gate: new LinearGate({ numOutputs: 8 }), algorithm: new ExpertChoice({ numExperts: 8 }) });
  * ```
  */
@@ -77,6 +81,11 @@ export class GatedRouter extends Component<GatedRouterArgs> implements Router {
     return new Set([...(this.gate.capabilities ?? [])].filter((c) => c !== 'selectExperts'));
   }
 
+  /** The gate's input width `Dg` once built, if the gate reports it. */
+  get inputDim(): number | undefined {
+    return this.gate.inputDim;
+  }
+
   /** Builds the gate for inputs of width `inputDim`. */
   build(inputDim: number): void {
     this.assertLive('GatedRouter.build');
@@ -86,6 +95,7 @@ export class GatedRouter extends Component<GatedRouterArgs> implements Router {
   /** Scores with the gate, routes with the algorithm, and sums their aux losses. */
   route(gateInput: tf.Tensor2D, options: RouteOptions): RouterOutput {
     this.assertLive('GatedRouter.route');
+    checkRouteOptions('GatedRouter.route', options);
     const scored = this.gate.scores(gateInput, options);
     let out: RouterOutput;
     try {

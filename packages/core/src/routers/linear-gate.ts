@@ -7,7 +7,7 @@ import { excludeExperts } from './exclude-experts.js';
 import type { Gate, GateOutput } from '../contracts/gate.js';
 import { createGateKernel, gateInitializers, type GateInitializer } from './gate-kernel.js';
 import type { RouteOptions } from '../contracts/router.js';
-import { checkGateInput } from '../util/validate.js';
+import { checkGateInput, checkRouteOptions } from '../util/validate.js';
 
 /** Configuration of a {@link LinearGate}. */
 export interface LinearGateArgs {
@@ -33,6 +33,8 @@ export interface LinearGateConfig extends LinearGateArgs {
  *
  * @example
  * ```ts
+ * import { LinearGate } from '@moekit/core';
+ *
  * const gate = new LinearGate({ numOutputs: 8, seed: 1 });
  * ```
  */
@@ -60,6 +62,11 @@ export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> impl
     return this.config.numOutputs;
   }
 
+  /** The gate-input width `Dg` of `W_g` once built (`undefined` before). */
+  get inputDim(): number | undefined {
+    return this.variableShape('kernel')?.[0];
+  }
+
   /** Creates `W_g` `[Dg, N]`; a second call is a no-op. */
   build(inputDim: number): void {
     this.assertLive('LinearGate.build');
@@ -68,6 +75,7 @@ export class LinearGate extends Component<LinearGateArgs, LinearGateConfig> impl
 
   /** `[T, Dg]` → `[T, N]` = `x · W_g`, excluded experts at `EXCLUDED_LOGIT`. */
   scores(gateInput: tf.Tensor2D, options: RouteOptions): GateOutput {
+    checkRouteOptions('LinearGate.scores', options);
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.variable('kernel', 'LinearGate.scores');
     checkGateInput('LinearGate.scores', gateInput, kernel.shape[0]!);

@@ -23,6 +23,9 @@ export const wrappedRouterArg: ArgSpec<Router> = arg.component<Router>();
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { type ArgsTable, type RouteOptions, RouterWrapper, type RouterWrapperArgs, wrappedRouterArg } from '@moekit/core';
+ *
  * class LoggingRouter extends RouterWrapper {
  *   static readonly className = 'LoggingRouter';
  *   static readonly argsTable: ArgsTable<RouterWrapperArgs> = { router: wrappedRouterArg };
@@ -62,6 +65,11 @@ export abstract class RouterWrapper<A extends RouterWrapperArgs = RouterWrapperA
     const where = `${this.getClassName()}.gateWeights`;
     this.assertLive(where);
     return requireCapability(this.router, 'gateWeights', where, 'router').gateWeights();
+  }
+
+  /** The wrapped router's input width `Dg` once built, if it reports it. */
+  get inputDim(): number | undefined {
+    return this.router.inputDim;
   }
 
   /** Builds the wrapped router, if it builds lazily. */

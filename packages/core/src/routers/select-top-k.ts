@@ -9,6 +9,8 @@ import { withoutGradient } from '../util/without-gradient.js';
  *
  * @example
  * ```ts
+ * import { selectTopK } from '@moekit/core';
+ *
  * const expertIndex = selectTopK(noisyLogits, 2); // [T, 2]
  * ```
  */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
 import { expertOneHot } from './expert-one-hot.js';
-import { checkAllFinite, checkInteger, checkOneOf, checkShape } from '../util/validate.js';
+import { checkAllFinite, checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
 import { offTape } from '../util/without-gradient.js';
 
 /**
@@ -53,6 +53,9 @@ export interface SlotAssignment {
  * @param capacity slots per expert, ≥ 1.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { assignSlots } from '@moekit/core';
+ *
  * // tokens 0..3 choose experts [0, 0, 1, 0] with capacity 2: token 3 is dropped
  * const { slot, dropped } = assignSlots(tf.tensor2d([[0], [0], [1], [0]], [4, 1], 'int32'), 2, 2);
  * // slot = [[0], [1], [0], [-1]], dropped = 1
@@ -60,6 +63,7 @@ export interface SlotAssignment {
  */
 export function assignSlots(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, options: AssignSlotsOptions = {}): SlotAssignment {
   const where = 'assignSlots';
+  rejectUnknownOptions(where, options, ['priority', 'secondChoiceOffset', 'validate']);
   checkInteger(where, 'numExperts', numExperts, 1);
   checkInteger(where, 'capacity', capacity, 1);
   const secondChoiceOffset = options.secondChoiceOffset ?? 'kept';

@@ -13,6 +13,8 @@ import { checkFiniteNumber, checkInteger, checkOneOf, describe, rejectUnknownOpt
  *
  * @example
  * ```ts
+ * import { type CapacityConfig, MixtureOfExperts } from '@moekit/core';
+ *
  * const capacity: CapacityConfig = { train: 1.25, eval: 2.0, preset: 'deepspeed' };
  * new MixtureOfExperts({ router, experts, capacity });
  * ```

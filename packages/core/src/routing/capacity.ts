@@ -1,6 +1,6 @@
 import { capacityPresets, type CapacityPreset, type CapacityPresetName } from './capacity-presets.js';
 import { MoEArgumentError } from '../util/errors.js';
-import { checkFiniteNumber, checkInteger, checkOneOf, describe } from '../util/validate.js';
+import { checkFiniteNumber, checkInteger, checkOneOf, describe, rejectUnknownOptions } from '../util/validate.js';
 
 /** How a fractional capacity becomes an integer. `'round'` is half-to-even, as Python's `round`. */
 export type CapacityRounding = 'floor' | 'ceil' | 'round';
@@ -44,6 +44,8 @@ const roundings: Record<CapacityRounding, (x: number) => number> = {
 };
 
 const WHERE = 'computeCapacity';
+// the keys of CapacityOptions: a misspelt one is an error naming it
+const CAPACITY_OPTIONS: readonly (keyof CapacityOptions)[] = ['numTokens', 'numExperts', 'k', 'capacityFactor', 'neededCapacity', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity'];
 
 function genericPreset(options: CapacityOptions): CapacityPreset {
   const rounding = options.rounding ?? 'ceil';
@@ -99,11 +101,14 @@ function neededOrThrow(options: CapacityOptions, why: string): number {
  *
  * @example
  * ```ts
+ * import { computeCapacity } from '@moekit/core';
+ *
  * computeCapacity({ numTokens: 1024, numExperts: 8, k: 2, capacityFactor: 1.25 }); // ceil(1.25·1024·2/8) = 320
  * computeCapacity({ numTokens: 1024, numExperts: 8, k: 2, capacityFactor: 1.25, preset: 'vmoe' }); // 320
  * ```
  */
 export function computeCapacity(options: CapacityOptions): number {
+  rejectUnknownOptions(WHERE, options, CAPACITY_OPTIONS);
   const { numTokens, numExperts, k, capacityFactor } = options;
   checkInteger(WHERE, 'numTokens', numTokens, 1);
   checkInteger(WHERE, 'numExperts', numExperts, 1);

@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { clampIndex } from '@moekit/core';
+ *
  * const rows = tf.gather(offsets, clampIndex(expertIndex, numExperts)); // -1 reads row 0, masked later
  * ```
  */

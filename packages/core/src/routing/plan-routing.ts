@@ -7,7 +7,7 @@ import { clampIndex } from './clamp-index.js';
 import { expertOneHot } from './expert-one-hot.js';
 import type { TokenChoiceOutput } from '../contracts/router.js';
 import type { SparseRoutingPlan } from '../contracts/routing-plan.js';
-import { checkAllFinite, checkInteger, checkOneOf, checkShape } from '../util/validate.js';
+import { checkAllFinite, checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
 import { offTape } from '../util/without-gradient.js';
 
 /**
@@ -57,6 +57,9 @@ export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.T
   return offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D));
 }
 
+// the keys of PlanRoutingOptions: a misspelt one is an error naming it, never a silent default
+const PLAN_ROUTING_OPTIONS: readonly (keyof PlanRoutingOptions)[] = ['capacityFactor', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'neededCapacity', 'validate'];
+
 /**
  * Turns a router's token choices into a {@link SparseRoutingPlan}, on the device: capacity (from the
  * factor, and the demand when the factor is ≤ 0), slots (K-major, by priority when the router gave
@@ -67,11 +70,14 @@ export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.T
  *
  * @example
  * ```ts
+ * import { planRouting } from '@moekit/core';
+ *
  * const plan = planRouting(router.route(x, { training: true }), 8, { capacityFactor: 1.25 });
  * ```
  */
 export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIndex' | 'priority'>, numExperts: number, options: PlanRoutingOptions): SparseRoutingPlan {
   const where = 'planRouting';
+  rejectUnknownOptions(where, options, PLAN_ROUTING_OPTIONS);
   checkInteger(where, 'numExperts', numExperts, 1);
   const { probs, expertIndex, priority } = routing;
   const renormalize = options.renormalize ?? 'none';

@@ -26,6 +26,8 @@ type EngineReads = { readSync: (dataId: object) => unknown; read: (dataId: objec
  *
  * @example
  * ```ts
+ * import { countHostReads } from '@moekit/core/testing';
+ *
  * const { sync } = countHostReads(() => optimizer.minimize(loss)); // 0 for a padded MoE step
  * ```
  */

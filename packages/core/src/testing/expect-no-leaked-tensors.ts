@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  * @example
  * ```ts
+ * import { expectNoLeakedTensors } from '@moekit/core/testing';
+ *
  * await expectNoLeakedTensors(() => { const r = moe.apply(x, { training: true }); r.output.dispose(); r.auxLosses.total.dispose(); });
  * ```
  */

@@ -17,6 +17,8 @@ export type NestedNumbers = number | NestedNumbers[];
  *
  * @example
  * ```ts
+ * import { expectTensorsClose } from '@moekit/core/testing';
+ *
  * expectTensorsClose(y, [[1, 2], [3, 4]], { atol: 1e-6 });
  * ```
  */

@@ -2,7 +2,7 @@
  * Test helpers for code built on moekit: tensor comparison, leak checks, a fixed router, a linear
  * expert bank and a minimal trainable router.
  *
- * @packageDocumentation
+ * @module @moekit/core/testing
  */
 import './register.js';
 

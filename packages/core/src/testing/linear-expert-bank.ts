@@ -52,6 +52,11 @@ export class LinearExpertBank extends Component<LinearExpertBankArgs> implements
     return this.config.numExperts;
   }
 
+  /** The per-token input shape `[D]` the weights take. */
+  get inputFeatureShape(): number[] {
+    return [this.config.inputDim];
+  }
+
   /** `[E, D, D']` weights. */
   get kernel(): tf.Variable {
     return this.variable('kernel', 'LinearExpertBank.kernel');

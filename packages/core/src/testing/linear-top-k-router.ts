@@ -60,6 +60,11 @@ export class LinearTopKRouter extends Component<LinearTopKRouterArgs, Required<L
     return this.config.k;
   }
 
+  /** The gate-input width `Dg` the weights take. */
+  get inputDim(): number {
+    return this.config.inputDim;
+  }
+
   /** `[Dg, E]` gate weights. */
   get kernel(): tf.Variable {
     return this.variable('kernel', 'LinearTopKRouter.kernel');

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { MoEArgumentError, computeCapacity } from '@moekit/core';
+ *
  * try { computeCapacity({ numTokens: 8, numExperts: 0, k: 1, capacityFactor: 1 }); }
  * catch (e) { if (e instanceof MoEArgumentError) console.log(e.argument); } // 'numExperts'
  * ```

@@ -9,6 +9,9 @@ import { withoutGradient } from './without-gradient.js';
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { oneHotFloat } from '@moekit/core';
+ *
  * oneHotFloat(tf.tensor1d([1, -1], 'int32'), 2); // [[0, 1], [0, 0]]
  * ```
  */

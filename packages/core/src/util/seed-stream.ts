@@ -5,6 +5,9 @@
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { SeedStream } from '@moekit/core';
+ *
  * const seeds = new SeedStream(42);
  * const noise = tf.randomNormal([T, E], 0, 1, 'float32', seeds.next());
  * ```

@@ -2,6 +2,7 @@
 // expert banks and other components, so every moekit error reads the same.
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError } from './errors.js';
+import type { RouteOptions } from '../contracts/router.js';
 
 /** Formats a value for an error message: arrays as `[a, b]`, strings quoted. */
 export function describe(value: unknown): string {
@@ -102,4 +103,19 @@ export function checkGateInput(where: string, gateInput: tf.Tensor, inputDim: nu
 /** A component's config for `getConfig()`: its resolved arguments without the unset (`undefined`) ones. */
 export function definedConfig(config: object): tf.serialization.ConfigDict {
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as tf.serialization.ConfigDict;
+}
+
+// the keys of RouteOptions (contracts/router.ts): anything else (`train`, `excluded`) is a typo
+const ROUTE_OPTIONS = ['training', 'excludedExperts'];
+
+/**
+ * Throws unless `options` is a {@link RouteOptions} object: an unknown key (`{ train: true }`) is an
+ * error naming it and listing the known ones, and `training` must be a boolean. Every router and gate
+ * in core checks its options with it; plugins may too.
+ */
+export function checkRouteOptions(where: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new MoEArgumentError(where, 'options', '{ training, excludedExperts? }', describe(options));
+  rejectUnknownOptions(where, options, ROUTE_OPTIONS);
+  const training = (options as { training?: unknown }).training;
+  if (typeof training !== 'boolean') throw new MoEArgumentError(where, 'options.training', 'true or false', describe(training));
 }

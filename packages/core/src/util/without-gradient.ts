@@ -13,6 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  * @example
  * ```ts
+ * import { offTape } from '@moekit/core';
+ *
  * const { slot, load } = offTape(() => placeOnDevice(expertIndex)); // plan constants, no tape nodes
  * ```
  */
@@ -51,6 +53,9 @@ function mapTensors<R>(value: R, f: (t: tf.Tensor) => tf.Tensor): R {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { withoutGradient } from '@moekit/core';
+ *
  * const top1 = withoutGradient(logits, (l) => tf.argMax(l, 1)); // int32 [T], no tape node
  * ```
  */

@@ -16,6 +16,9 @@ const HANDOFF_FLAGS: ReadonlyArray<[string, number]> = [
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { keepTopKOnDevice } from '@moekit/platform';
+ *
  * await tf.setBackend('webgl');
  * keepTopKOnDevice(); // routing decisions no longer read back to the host
  * ```

@@ -4,6 +4,7 @@ import { describeValue as describe } from '@moekit/core';
 import { importOptional, isNode } from './optional-import.js';
 import { registerMoekitKernels } from '../kernels/register-moekit-kernels.js';
 import { keepTopKOnDevice } from './keep-top-k-on-device.js';
+import { guardWasmHeap } from './wasm-heap-guard.js';
 import { WASM_PACKAGE, checkWasmThreads, resolveWasmThreads, startWasmBackend, type WasmPackage } from './wasm-threads.js';
 
 /** A tfjs backend {@link selectBackend} can choose: `tensorflow` is tfjs-node (Node only), `webgpu` and `webgl` need a browser. */
@@ -105,6 +106,11 @@ async function tryBackend(name: BackendName, threads: number, journal: Journal):
   if (name === 'tensorflow' && !isNode()) return failed('needs Node');
   if ((name === 'webgl' || name === 'webgpu') && isNode()) return failed('needs a browser');
 
+  // a browser bundle that imported tfjs-backend-wasm registered its factory: a dynamic import of the
+  // package by name would fail there (no bare specifiers at run time), so start the registered one
+  const registeredWasm = name === 'wasm' && tf.findBackendFactory('wasm') != null;
+  if (registeredWasm && !isNode()) return startRegisteredWasm(chosen, failed);
+
   let wasmPackage: WasmPackage | undefined;
   let provider: string | undefined;
   if (tf.engine().registryFactory[name] === undefined || name === 'wasm') {
@@ -118,7 +124,7 @@ async function tryBackend(name: BackendName, threads: number, journal: Journal):
       const outcome = imported.status === 'missing' ? `${short(pkg)} not installed` : `${short(pkg)} failed to load: ${imported.error}`;
       note(journal, name, outcome, outcome);
     }
-    if (provider === undefined) return null;
+    if (provider === undefined) return registeredWasm ? startRegisteredWasm(chosen, failed) : null;
   }
 
   if (name === 'wasm' && wasmPackage) {
@@ -132,6 +138,22 @@ async function tryBackend(name: BackendName, threads: number, journal: Journal):
   const problem = await activate(name);
   if (problem !== null) return failed(provider && name === 'tensorflow' ? `(${provider}) ${problem}` : problem);
   return chosen(name === 'tensorflow' && provider ? `tensorflow (${provider})` : name);
+}
+
+/**
+ * Starts the wasm backend whose factory the bundle registered (`import '@tensorflow/tfjs-backend-wasm'`),
+ * without the package's module: its threads and wasm paths are as the bundle set them. The heap guard
+ * is installed as for a package started here.
+ */
+async function startRegisteredWasm(
+  chosen: (detail: string, extra?: Pick<BackendChoice, 'threads' | 'simd'>) => Omit<BackendChoice, 'kernels'>,
+  failed: (outcome: string) => null,
+): Promise<Omit<BackendChoice, 'kernels'> | null> {
+  const problem = await activate('wasm');
+  if (problem !== null) return failed(`(registered by the bundle) ${problem}`);
+  guardWasmHeap(tf.backend());
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').then((v) => v === true, () => false); // the flag is the package's
+  return chosen(`wasm (registered by the bundle${simd ? ', SIMD' : ''})`, { simd });
 }
 
 /** `MOEKIT_BACKEND`, trimmed and lower-cased; undefined when unset or empty. */
@@ -150,12 +172,15 @@ function isBackendName(value: unknown): value is BackendName {
  * checked with `tf.getBackend`) and says what it chose and why. In Node: `tensorflow` (tfjs-node-gpu,
  * then tfjs-node, optional peers), else `wasm` (multithreaded where possible, see
  * {@link initWasmBackend}), else `cpu`. In a browser: `webgpu`, `webgl`, `wasm`, `cpu`; import the
- * backend packages your bundle should carry, as this only imports them dynamically.
+ * backend packages your bundle should carry: a backend the bundle registered is used as it is
+ * (`wasm` is found with `tf.findBackendFactory`, never re-imported by name).
  * `MOEKIT_BACKEND=<name>` in the environment forces one backend (an unknown name, or one that fails
  * to initialise, is an error naming the variable); `options.prefer` replaces the order.
  *
  * @example
  * ```ts
+ * import { selectBackend } from '@moekit/platform';
+ *
  * const choice = await selectBackend();
  * console.log(`backend ${choice.backend}: ${choice.reason}`);
  * // backend wasm: tfjs-node-gpu not installed; tfjs-node not installed; wasm with 2 threads (SIMD)

@@ -206,6 +206,8 @@ export async function startWasmBackend(pkg: WasmPackage, options: StartWasmBacke
  *
  * @example
  * ```ts
+ * import { initWasmBackend } from '@moekit/platform';
+ *
  * const { threads, note } = await initWasmBackend({ threads: 'auto' });
  * console.log(`wasm: ${note}`); // 'wasm: 2 threads (SIMD)'
  * ```

@@ -155,6 +155,9 @@ async function loadOnce(node: NodeFiles, directory: string): Promise<tf.io.Model
  * @param directory the folder to save into or load from (created on save).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { fileSystem } from '@moekit/platform';
+ *
  * await model.save(fileSystem('./my-model'));
  * const restored = await tf.loadLayersModel(fileSystem('./my-model'));
  * ```
