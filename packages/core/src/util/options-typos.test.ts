@@ -20,11 +20,11 @@ const top1: RoutingAlgorithm = {
 
 // issue 18: every public options object in core names a misspelt key instead of ignoring it
 describe('misspelt options are rejected by name, listing the known ones', () => {
-  it('route and scores options (train for training), and a non-boolean training', () => {
+  it('route and scores options (train for training), and a non-boolean training', async () => {
     const gate = new LinearGate({ numOutputs: 2, inputDim: 3 });
     const router = new GatedRouter({ gate, algorithm: top1 });
     const x = tf.ones([4, 3]) as tf.Tensor2D;
-    expectNoLeakedTensors(() => {
+    await expectNoLeakedTensors(() => {
       expect(() => router.route(x, { train: true } as never)).toThrow("GatedRouter.route: argument 'train' expected one of the known options (training, excludedExperts), got unknown option 'train'");
       expect(() => gate.scores(x, { training: true, excluded: [true, false] } as never)).toThrow("LinearGate.scores: argument 'excluded' expected one of the known options (training, excludedExperts), got unknown option 'excluded'");
       expect(() => router.route(x, {} as never)).toThrow("GatedRouter.route: argument 'options.training' expected true or false, got undefined");
