@@ -4,6 +4,7 @@ import { ConvExperts } from '@moekit/experts-conv';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { HashGridExperts } from '@moekit/experts-hash-nerf';
 import { describe, expect, it } from 'vitest';
+import { failure } from './failure.js';
 
 // The boundary every expert bank keeps: buffers of the wrong rank, expert count or feature width are an
 // MoEArgumentError naming 'dispatched' and the shape; use after dispose() is an MoEDisposedError;
@@ -15,16 +16,6 @@ const banks: [string, () => ExpertBank, number[], number[][]][] = [
   ['ConvExperts', () => new ConvExperts({ numExperts: 2, inputChannels: 3, width: 4, seed: 2 }), [2, 1, 4, 4, 3], [[2, 4, 4, 3], [3, 1, 4, 4, 3], [2, 1, 4, 4, 5]]],
   ['HashGridExperts', () => new HashGridExperts({ experts: [{}, {}], seed: 3 }), [2, 2, 3], [[2, 3], [3, 2, 3], [2, 2, 4]]],
 ];
-
-function failure(fn: () => unknown): { error: unknown; leaked: number } {
-  const before = tf.memory().numTensors;
-  try {
-    tf.dispose(fn() as tf.TensorContainer);
-  } catch (error) {
-    return { error, leaked: tf.memory().numTensors - before };
-  }
-  throw new Error('expected an error');
-}
 
 describe('every expert bank rejects a bad buffer and use after dispose by name, leaking nothing', () => {
   for (const [name, make, good, bads] of banks) {

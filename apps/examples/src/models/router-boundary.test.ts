@@ -7,6 +7,7 @@ import { BatchPriorityRouter } from '@moekit/router-batch-priority';
 import { SwitchRouter } from '@moekit/router-switch';
 import { CosineGate, HierarchicalTopKRouter, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { describe, expect, it } from 'vitest';
+import { failure } from './failure.js';
 
 // The boundary every router keeps, whichever package it comes from: a gate input of the wrong rank or
 // (once built) the wrong width is an MoEArgumentError naming 'gateInput' and its shape; use after
@@ -28,17 +29,6 @@ const routers: [string, () => Router][] = [
   ['HardConstraintRouter', () => new HardConstraintRouter({ router: new TopKRouter({ numExperts: 4, k: 1, seed: 11 }) })],
   ['HashGate', () => new HashGate({ numExperts: 4, seed: 12 })],
 ];
-
-/** The error `fn` throws, and how many tensors it left behind. */
-function failure(fn: () => unknown): { error: unknown; leaked: number } {
-  const before = tf.memory().numTensors;
-  try {
-    tf.dispose(fn() as tf.TensorContainer);
-  } catch (error) {
-    return { error, leaked: tf.memory().numTensors - before };
-  }
-  throw new Error('expected an error');
-}
 
 describe('every router rejects a bad gate input and use after dispose by name, leaking nothing', () => {
   for (const [name, make] of routers) {
