@@ -1,0 +1,19 @@
+/**
+ * `@moekit/hf`: the way from moekit to the PyTorch MoE engines and back: a safetensors reader and
+ * writer, and Hugging Face checkpoint layouts for moekit's MoE blocks.
+ *
+ * @module @moekit/hf
+ */
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsHeader,
+  type DecodedSafetensors,
+  type DecodeSafetensorsOptions,
+  type EncodeSafetensorsOptions,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsFloatDtype,
+  type SafetensorsHeader,
+} from './safetensors.js';
+export { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half-precision.js';
