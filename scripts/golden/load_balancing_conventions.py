@@ -72,7 +72,13 @@ def main():
         logits = torch.randn(T, E) * 1.5
         capacity_factor = 0.75
         capacity = deepspeed_capacity(T, E, capacity_factor, k, 1)
-        top_idx, gates, l_aux, locations, kept_position, kept_probs = deepspeed_topk(logits, k, capacity)
+        top_idx, gates, l_aux, locations, kept_position, kept_probs_raw = deepspeed_topk(logits, k, capacity)
+        # 'probs' ranks the chosen logits of each expert against zeros for the tokens that did not choose
+        # it, so a chosen pair with a negative logit loses to an empty entry; on logits shifted above 0
+        # (the same choices and gates) it keeps the `capacity` chosen pairs of highest logit, as moekit's
+        # pairPriority does. Both are recorded.
+        shift = 1.0 - float(logits.min())
+        kept_probs = deepspeed_topk(logits + shift, k, capacity)[5]
         groups = {}
         for G in [1, 2, 4]:
             # HF Switch counts every choice a token made (max over its one-hots); with k = 1 that is Switch's first choice
@@ -82,6 +88,10 @@ def main():
         # the slot of each (token, choice) under 'position' (-1 when dropped), in moekit's [T, k] layout
         slot = [[int(locations[t, e]) if kept_position[t, e] > 0 else -1 for e in top_idx[t].tolist()] for t in range(T)]
         kept_probs_pairs = [[int(kept_probs[t, e]) for e in top_idx[t].tolist()] for t in range(T)]
+        kept_probs_raw_pairs = [[int(kept_probs_raw[t, e]) for e in top_idx[t].tolist()] for t in range(T)]
+        # DeepSpeed's slots after the 'probs' mask: cumsum(mask, 0) - 1 over the kept pairs, token order
+        probs_locations = torch.cumsum(kept_probs, 0) - 1
+        probs_slot = [[int(probs_locations[t, e]) if kept_probs[t, e] > 0 else -1 for e in top_idx[t].tolist()] for t in range(T)]
         cases.append({
             'numTokens': T, 'numExperts': E, 'k': k,
             'logits': logits.tolist(),
@@ -93,7 +103,7 @@ def main():
                 'switchHf': groups,
             },
             'deepspeedPosition': {'capacityFactor': capacity_factor, 'minCapacity': 1, 'capacity': capacity, 'slot': slot},
-            'deepspeedProbs': {'capacity': capacity, 'kept': kept_probs_pairs},
+            'deepspeedProbs': {'capacity': capacity, 'logitShift': shift, 'kept': kept_probs_pairs, 'slot': probs_slot, 'keptUnshifted': kept_probs_raw_pairs},
         })
     out = {
         'sources': [

@@ -71,3 +71,21 @@ export function assignSlotsOnHost(
   return { slot, load, needed, droppedCount };
 }
 
+/**
+ * The pairs each expert keeps by pair score (DeepSpeed `drop_policy='probs'`) on host arrays: per expert
+ * the `capacity` pairs of highest score, ties to the earlier pair; returns `expertIndex` with every
+ * other pair set to -1 (unused). @internal
+ */
+export function keepByPairPriority(expertIndex: Int32Array, pairPriority: ArrayLike<number>, numExperts: number, capacity: number): Int32Array {
+  const pairs = Array.from({ length: expertIndex.length }, (_, i) => i).sort((a, b) => pairPriority[b]! - pairPriority[a]! || a - b);
+  const taken = new Int32Array(numExperts);
+  const kept = new Int32Array(expertIndex.length).fill(-1);
+  for (const i of pairs) {
+    const e = expertIndex[i]!;
+    if (e < 0 || taken[e]! >= capacity) continue;
+    taken[e]! += 1;
+    kept[i] = e;
+  }
+  return kept;
+}
+

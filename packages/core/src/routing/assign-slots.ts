@@ -36,6 +36,16 @@ export interface AssignSlotsOptions {
   /** See {@link SlotOrder}. Default `'choiceMajor'`. */
   slotOrder?: SlotOrder;
   /**
+   * `[T, K]` score of each (token, choice) pair: each expert keeps the `capacity` pairs asking for it
+   * with the highest score (ties: the earlier pair in `[T, K]` order), wherever they are in the batch —
+   * DeepSpeed `topkgating`'s `drop_policy='probs'` with the chosen gate logits as scores. The kept
+   * pairs then take slots in `slotOrder` (`'tokenMajor'` numbers them as DeepSpeed does). Not with
+   * `priority`. DeepSpeed ranks the chosen logits against zeros for the tokens that did not choose the
+   * expert, so there a chosen pair with a negative logit can lose to an empty entry; here only chosen
+   * pairs compete (the same as DeepSpeed on logits shifted above 0).
+   */
+  pairPriority?: tf.Tensor2D;
+  /**
    * Check the values of `expertIndex` (in `[-1, E)`) and `priority` (finite) before placing: two
    * host reads, for standalone use. Default `true`; the MoE engine places with `false` and folds its
    * checks into the one read a step may have (see `MixtureOfExperts`' `checkFinite`).
@@ -79,16 +89,22 @@ export interface SlotAssignment {
  */
 export function assignSlots(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, options: AssignSlotsOptions = {}): SlotAssignment {
   const where = 'assignSlots';
-  rejectUnknownOptions(where, options, ['priority', 'secondChoiceOffset', 'slotOrder', 'validate']);
+  rejectUnknownOptions(where, options, ['priority', 'secondChoiceOffset', 'slotOrder', 'pairPriority', 'validate']);
   checkInteger(where, 'numExperts', numExperts, 1);
   checkInteger(where, 'capacity', capacity, 1);
   const { secondChoiceOffset, slotOrder } = checkSlotOrder(where, options);
   checkExpertIndexShape(where, expertIndex, numExperts);
   if (options.priority !== undefined) checkShape(where, 'priority', options.priority, [expertIndex.shape[0]]);
+  if (options.pairPriority !== undefined) {
+    if (options.priority !== undefined) throw new MoEArgumentError(where, 'pairPriority', 'no value with a token priority (each orders the placement)', `shape [${options.pairPriority.shape.join(', ')}]`);
+    checkShape(where, 'pairPriority', options.pairPriority, expertIndex.shape);
+  }
   if (options.validate ?? true) {
     readExpertIndex(where, expertIndex, numExperts);
     if (options.priority !== undefined) checkAllFinite(where, 'priority', options.priority);
+    if (options.pairPriority !== undefined) checkAllFinite(where, 'pairPriority', options.pairPriority);
   }
+  if (options.pairPriority !== undefined) return placeByPairPriority(expertIndex, numExperts, capacity, options.pairPriority, secondChoiceOffset, slotOrder);
   return placeChoices(expertIndex, numExperts, capacity, options.priority, secondChoiceOffset, slotOrder);
 }
 
@@ -126,6 +142,29 @@ export function placeChoices(
     const dropped = tf.sub(tf.sum(neededInt), tf.sum(loadInt)) as tf.Scalar;
     return { slot, load: loadInt, needed: neededInt, dropped };
   }));
+}
+
+/**
+ * Placement by pair score (DeepSpeed `drop_policy='probs'`), on the device: the pairs sorted by
+ * descending score (`topk` over all `T·K`), a cumsum per expert in that order gives each pair its rank,
+ * pairs ranked below `capacity` are kept and then take slots in `slotOrder` (all fit).
+ */
+function placeByPairPriority(expertIndex: tf.Tensor2D, numExperts: number, capacity: number, pairPriority: tf.Tensor2D, secondChoiceOffset: SecondChoiceOffset, slotOrder: SlotOrder): SlotAssignment {
+  const [numTokens, k] = expertIndex.shape;
+  const keptIndex = offTape(() => tf.tidy(() => {
+    const numPairs = numTokens * k;
+    const order = tf.topk(tf.reshape(pairPriority, [numPairs]), numPairs, true).indices; // [T·K] descending score
+    const mask = expertOneHot(tf.gather(tf.reshape(expertIndex, [numPairs]), order), numExperts); // [T·K, E] in score order
+    const rank = tf.sum(tf.mul(tf.cumsum(mask, 0, true), mask), 1); // [T·K] higher-scored pairs before it for the same expert
+    const keptSorted = tf.cast(tf.less(rank, capacity), 'int32'); // [T·K] (unused pairs are -1 and stay so below)
+    const kept = tf.reshape(tf.scatterND(tf.expandDims(order, 1), keptSorted, [numPairs]), [numTokens, k]); // [T, K] back to pair order
+    return tf.where(tf.greater(kept, 0), expertIndex, tf.fill([numTokens, k], -1, 'int32')) as tf.Tensor2D; // [T, K] dropped pairs unused
+  }));
+  const placed = placeChoices(keptIndex, numExperts, capacity, undefined, secondChoiceOffset, slotOrder); // every kept pair fits
+  const needed = offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D)); // [E]
+  const dropped = offTape(() => tf.tidy(() => tf.sub(tf.sum(needed), tf.sum(placed.load)) as tf.Scalar));
+  tf.dispose([keptIndex, placed.needed, placed.dropped]);
+  return { slot: placed.slot, load: placed.load, needed, dropped };
 }
 
 /** `[T, K]` int32 slots in placement order, and float `[E]` load and demand. */
