@@ -149,9 +149,9 @@ describe("assignSlots with pairPriority (DeepSpeed topkgating, drop_policy 'prob
 
   it('rejects a token priority with it, a wrong shape and non-finite scores, by name', () => {
     const index = tf.tensor2d([[0, 1]], undefined, 'int32');
-    expect(() => tf.tidy(() => assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1, 2]]), priority: tf.tensor1d([1]) }))).toThrow("assignSlots: argument 'pairPriority' expected no value with a token priority (each orders the placement), got shape [1, 2]");
-    expect(() => tf.tidy(() => assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1], [2]]) }))).toThrow("assignSlots: argument 'pairPriority' expected shape [1, 2], got shape [2, 1]");
-    expect(() => tf.tidy(() => assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1, NaN]]) }))).toThrow("assignSlots: argument 'pairPriority' expected finite values, got NaN at flat index 1");
+    expect(() => tf.tidy(() => void assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1, 2]]), priority: tf.tensor1d([1]) }))).toThrow("assignSlots: argument 'pairPriority' expected no value with a token priority (each orders the placement), got shape [1, 2]");
+    expect(() => tf.tidy(() => void assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1], [2]]) }))).toThrow("assignSlots: argument 'pairPriority' expected shape [1, 2], got shape [2, 1]");
+    expect(() => tf.tidy(() => void assignSlots(index, 2, 1, { pairPriority: tf.tensor2d([[1, NaN]]) }))).toThrow("assignSlots: argument 'pairPriority' expected finite values, got NaN at flat index 1");
     index.dispose();
   });
 
