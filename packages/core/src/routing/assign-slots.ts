@@ -68,8 +68,8 @@ export interface SlotAssignment {
 /**
  * Assigns each (token, choice) pair a slot in its expert's buffer of `capacity` rows, on the device:
  * all first choices before any second choice (K-major; or token by token with `slotOrder: 'tokenMajor'`),
- * tokens in order or by descending `priority`,
- * pairs past the capacity dropped (`slot = -1`) and counted. Positions are cumulative sums over the
+ * tokens in order or by descending `priority`, pairs past the capacity dropped (`slot = -1`) and
+ * counted — or, with `pairPriority`, each expert keeping its highest-scored pairs. Positions are cumulative sums over the
  * choices' one-hot masks, as GShard (Lepikhin et al. 2020, Algorithm 1: `locations1 = cumsum(mask1)`)
  * and Tutel (`fast_cumsum_sub_one`) compute them; priority order is a device sort (`topk` over all
  * tokens; ties in token order on the cpu backend), all off the gradient tape. No host read unless `validate`.
