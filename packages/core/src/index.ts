@@ -44,7 +44,7 @@ export type { SharedBranch } from './contracts/shared-branch.js';
 export { computeCapacity, type CapacityOptions, type CapacityRounding } from './routing/capacity.js';
 export { resolveCapacityConfig, DEFAULT_CAPACITY, AUTO_EVAL_CAPACITY_FACTOR, type CapacityConfig, type ResolvedCapacityConfig } from './routing/capacity-config.js';
 export { capacityPresets, type CapacityPreset, type CapacityPresetName } from './routing/capacity-presets.js';
-export { assignSlots, type AssignSlotsOptions, type SecondChoiceOffset, type SlotAssignment } from './routing/assign-slots.js';
+export { assignSlots, type AssignSlotsOptions, type SecondChoiceOffset, type SlotAssignment, type SlotOrder } from './routing/assign-slots.js';
 export { planRouting, type PlanRoutingOptions, type CallCapacity, type Renormalize } from './routing/plan-routing.js';
 export { dispatch } from './dispatch/dispatch.js';
 export { planBufferRows, type BufferLayout, type BufferRows } from './dispatch/buffer-rows.js';
@@ -58,7 +58,8 @@ export { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from './route
 export { oneHotFloat } from './util/one-hot-float.js';
 export { applyPerGroup, perExpert } from './dispatch/per-expert.js';
 export { groupedMatMul } from './dispatch/grouped-mat-mul.js';
-export { loadBalancingLoss } from './losses/load-balancing-loss.js';
+export { loadBalancingLoss, type LoadBalancingLossOptions } from './losses/load-balancing-loss.js';
+export { loadBalancingConventions, type CountedChoices, type LoadBalancingConvention, type LoadBalancingConventionName } from './losses/load-balancing-conventions.js';
 export { importanceLoss, type ImportanceLossOptions } from './losses/importance-loss.js';
 export { routerZLoss } from './losses/router-z-loss.js';
 export { klToUniformLoss } from './losses/kl-to-uniform-loss.js';

@@ -41,6 +41,24 @@ describe('MixtureOfExperts', () => {
     moe.dispose();
   });
 
+  it("slotOrder 'tokenMajor' places each token's choices together (DeepSpeed topkgating), saved in config", () => {
+    const moe = new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), capacity: { train: 0.5 }, slotOrder: 'tokenMajor' });
+    expect(moe.config.slotOrder).toBe('tokenMajor');
+    expect(new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts() }).config.slotOrder).toBe('choiceMajor');
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    const r = moe.apply(x, { training: true });
+    // capacity 2; t0 takes slot 0 of both experts, t1 slot 1 of both; t2 and t3 find both full
+    // t0 = [2.0, 2.8] (as choice-major); t1 = 0.7 · [6, 8] + 0.3 · swap[3, 4] = [4.2, 5.6] + [1.2, 0.9] = [5.4, 6.5]
+    expectTensorsClose(r.output, [[2, 2.8], [5.4, 6.5], [0, 0], [0, 0]]);
+    expect(r.metrics.load).toEqual([2, 2]);
+    release(r);
+    x.dispose();
+    moe.dispose();
+    expect(() => new MixtureOfExperts({ router: new FixedRouter({ probs, expertIndex }), experts: experts(), slotOrder: 'tokenMajor', secondChoiceOffset: 'all' })).toThrow(
+      "MixtureOfExperts: argument 'secondChoiceOffset' expected 'kept' (the default) with slotOrder 'tokenMajor'",
+    );
+  });
+
   it("adopts the router's capacity factors unless given its own", () => {
     const fixed = new FixedRouter({ probs, expertIndex });
     const router = Object.assign(Object.create(fixed) as FixedRouter, { capacity: { train: 0.5, eval: 3, preset: 'tutel' as const } });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './contracts/aux-losses.js';
-import type { SecondChoiceOffset } from './routing/assign-slots.js';
+import { checkSlotOrder, type SecondChoiceOffset, type SlotOrder } from './routing/assign-slots.js';
 import { planBufferRows, type BufferLayout } from './dispatch/buffer-rows.js';
 import { AUTO_EVAL_CAPACITY_FACTOR, resolveCapacityConfig, type CapacityConfig, type ResolvedCapacityConfig } from './routing/capacity-config.js';
 import { countInvalidExperts, readExpertIndex } from './routing/check-expert-index.js';
@@ -54,8 +54,13 @@ export interface MixtureOfExpertsArgs {
   capacity?: CapacityConfig;
   /** Combine-weight normalisation over a token's choices. Default `'none'`. */
   renormalize?: Renormalize;
-  /** Where later choices start in an expert's buffer. Default `'kept'`. */
+  /** Where later choices start in an expert's buffer (choice-major order only). Default `'kept'`. */
   secondChoiceOffset?: SecondChoiceOffset;
+  /**
+   * The order in which (token, choice) pairs take slots (see {@link SlotOrder}): `'tokenMajor'` is
+   * DeepSpeed `topkgating`'s `drop_policy='position'`. Default `'choiceMajor'` (GShard, Tutel).
+   */
+  slotOrder?: SlotOrder;
   /** When to reject NaN/Inf in the input, the gate logits and out-of-range choices (see {@link FiniteCheck}). Default `'auto'`. */
   checkFinite?: FiniteCheck;
   /**
@@ -87,6 +92,8 @@ export interface MixtureOfExpertsConfig {
   renormalize: Renormalize;
   /** Where later choices start in an expert's buffer. */
   secondChoiceOffset: SecondChoiceOffset;
+  /** The order in which (token, choice) pairs take slots. */
+  slotOrder: SlotOrder;
   /** When inputs are checked for NaN/Inf. */
   checkFinite: FiniteCheck;
   /** The buffer layout, or `'auto'`. */
@@ -125,7 +132,7 @@ export interface MoEOutput {
   metrics: RoutingMetrics;
 }
 
-const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'name'];
+const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'name'];
 const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
 
 /**
@@ -187,7 +194,7 @@ export class MixtureOfExperts {
     this.config = {
       capacity: resolveCapacityConfig(where, args.capacity, args.router.capacity),
       renormalize: args.renormalize ?? 'none',
-      secondChoiceOffset: args.secondChoiceOffset ?? 'kept',
+      ...checkSlotOrder(where, args),
       checkFinite: args.checkFinite ?? 'auto',
       layout: args.layout ?? 'auto',
       droppedTokens: args.droppedTokens ?? 'zero',
@@ -200,7 +207,6 @@ export class MixtureOfExperts {
     }
     this.health = new RoutingHealth(this.numExperts);
     checkOneOf(where, 'renormalize', this.config.renormalize, ['none', 'beforeDrop', 'afterDrop']);
-    checkOneOf(where, 'secondChoiceOffset', this.config.secondChoiceOffset, ['all', 'kept']);
     if (![true, false, 'auto'].includes(this.config.checkFinite)) {
       throw new MoEArgumentError(where, 'checkFinite', "true | false | 'auto'", describe(this.config.checkFinite));
     }
@@ -411,6 +417,7 @@ export class MixtureOfExperts {
       minCapacity: capacity.min,
       renormalize: this.config.renormalize,
       secondChoiceOffset: this.config.secondChoiceOffset,
+      slotOrder: this.config.slotOrder,
       validate: checkFinite === true,
     };
     const folded = checkFinite === 'auto';

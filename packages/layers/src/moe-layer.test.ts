@@ -230,7 +230,7 @@ describe('MoELayer at the edges (issue 17)', () => {
   const parts = () => ({ router: new LinearTopKRouter({ inputDim: 4, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }) });
 
   it('rejects unknown options by name, listing the known ones, and a missing options object', () => {
-    const known = 'router, experts, shared, routeOver, capacity, renormalize, secondChoiceOffset, checkFinite, layout, droppedTokens, dropWarning, inputShape, batchInputShape, batchSize, dtype, name, trainable, weights, inputDType';
+    const known = 'router, experts, shared, routeOver, capacity, renormalize, secondChoiceOffset, slotOrder, checkFinite, layout, droppedTokens, dropWarning, inputShape, batchInputShape, batchSize, dtype, name, trainable, weights, inputDType';
     expect(() => new MoELayer({ ...parts(), capacityFactr: 2 } as never)).toThrow(`MoELayer: argument 'capacityFactr' expected one of the known options (${known}), got unknown option 'capacityFactr'`);
     expect(() => new MoELayer({ ...parts(), combiner: {} } as never)).toThrow("MoELayer: argument 'combiner' expected one of the known options");
     // moekit 0.1's flat capacity names still say what replaced them
@@ -240,6 +240,17 @@ describe('MoELayer at the edges (issue 17)', () => {
     expect(() => new MoELayer({ experts: parts().experts } as never)).toThrow("MixtureOfExperts: argument 'router' expected a value, got undefined");
     // tfjs-layers' own arguments still reach the Layer base
     expect(new MoELayer({ ...parts(), name: 'named', trainable: false, inputShape: [4] }).getConfig()).toMatchObject({ name: 'named', trainable: false, batchInputShape: [null, 4] });
+  });
+
+  it("passes slotOrder to the MoE and saves it in the config (DeepSpeed topkgating's token-major order)", () => {
+    const layer = new MoELayer({ ...parts(), slotOrder: 'tokenMajor' });
+    expect(layer.moe.config.slotOrder).toBe('tokenMajor');
+    expect(layer.getConfig()).toMatchObject({ slotOrder: 'tokenMajor' });
+    const restored = MoELayer.fromConfig(MoELayer, layer.getConfig()) as MoELayer;
+    expect(restored.moe.config.slotOrder).toBe('tokenMajor');
+    expect(new MoELayer(parts()).moe.config.slotOrder).toBe('choiceMajor');
+    expect(() => new MoELayer({ ...parts(), slotOrder: 'tokenMajor', secondChoiceOffset: 'all' })).toThrow("argument 'secondChoiceOffset' expected 'kept' (the default) with slotOrder 'tokenMajor'");
+    [layer, restored].forEach((l) => l.moe.dispose());
   });
 
   it('answers an empty batch with an empty output through layer.apply and model.apply, leaking nothing', async () => {

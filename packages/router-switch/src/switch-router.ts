@@ -8,6 +8,7 @@ import {
   createGateKernel,
   excludeExperts,
   gateInitializers,
+  loadBalancingConventions,
   loadBalancingLoss,
   MoEArgumentError,
   resolveCapacityConfig,
@@ -17,6 +18,7 @@ import {
   type CapacityConfig,
   type Capability,
   type GateInitializer,
+  type LoadBalancingConventionName,
   type RouteOptions,
   type Router,
   type TokenChoiceOutput,
@@ -45,6 +47,18 @@ export interface SwitchRouterArgs {
   capacity?: CapacityConfig;
   /** α of the load-balancing loss `α·E·Σ f_i·P_i`. Default 0.01. */
   loadBalancingWeight?: number;
+  /**
+   * Which library's load-balancing loss `loadBalancing` is (see `loadBalancingConventions` in
+   * `@moekit/core`): `'switch'` (Fedus Eq. 4, first choices), `'deepspeed'` (`topkgating`: all K
+   * choices, ÷K) or `'mixtral'` (HF: all K choices); with Switch's one choice all three agree. Default `'switch'`.
+   */
+  loadBalancingConvention?: LoadBalancingConventionName;
+  /**
+   * Compute `loadBalancing` over this many equal contiguous groups of the routed tokens and average
+   * them (HF `switch_transformers` over its batch rows); the token count of every call must be
+   * divisible by it. Default 1.
+   */
+  loadBalancingGroups?: number;
   /** Weight of the ST-MoE router z-loss; 0 turns it off. Default 0 (ST-MoE uses 1e-3). */
   zLossWeight?: number;
   /** Drop policy of overflowing experts. Default `'position'`. */
@@ -97,6 +111,8 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
     }),
     capacity: arg.value<CapacityConfig>({ expected: 'a CapacityConfig (merged into the defaults by the constructor)' }),
     loadBalancingWeight: arg.number({ min: 0, default: 0.01 }),
+    loadBalancingConvention: arg.oneOf<LoadBalancingConventionName>(Object.keys(loadBalancingConventions) as LoadBalancingConventionName[], { default: 'switch' }),
+    loadBalancingGroups: arg.integer({ min: 1, default: 1 }),
     zLossWeight: arg.number({ min: 0, default: 0 }),
     dropPolicy: arg.oneOf<DropPolicy>(['position', 'random'], { default: 'position' }),
     kernelInitializer: arg.oneOf(gateInitializers, { default: 'switch' }),
@@ -141,7 +157,7 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.variable('kernel', where);
     checkGateInput(where, gateInput, kernel.shape[0]!);
-    const { jitter, numExperts, loadBalancingWeight, zLossWeight, dropPolicy } = this.config;
+    const { jitter, numExperts, loadBalancingWeight, loadBalancingConvention, loadBalancingGroups, zLossWeight, dropPolicy } = this.config;
     return tf.tidy(() => {
       let input: tf.Tensor2D = tf.cast(gateInput, 'float32');
       if (options.training && jitter > 0) {
@@ -150,7 +166,7 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
       const logits = excludeExperts(tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] (−∞ for excluded experts)
       const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E] p(x), Eq. 1
       const expertIndex = selectTopK(probs, 1); // [T, 1]
-      const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts);
+      const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts, { convention: loadBalancingConvention, numGroups: loadBalancingGroups });
       let total = tf.mul(loadBalancingWeight, loadBalancing) as tf.Scalar;
       const auxLosses: TokenChoiceOutput['auxLosses'] = { total, loadBalancing };
       if (zLossWeight > 0) {

@@ -106,7 +106,7 @@ describe('TopKChoice with aux-loss-free balancing', () => {
     const logits = tf.tensor2d([[3, -3, -3], [3, -3, -3]]);
     const algorithm = new TopKChoice({ numExperts: 3, k: 1, gating: 'sigmoid', biasUpdateRate: 0.25 });
     release(algorithm.route(logits, { training: true })); // load [2, 0, 0], mean 2/3 → b = 0.25 · [-1, 1, 1]
-    expect(algorithm.getConfig()).toEqual({ numExperts: 3, k: 1, gating: 'sigmoid', loadBalancingWeight: 0, biasUpdateRate: 0.25, expertBias: [-0.25, 0.25, 0.25] });
+    expect(algorithm.getConfig()).toEqual({ numExperts: 3, k: 1, gating: 'sigmoid', loadBalancingWeight: 0, loadBalancingConvention: 'switch', loadBalancingGroups: 1, biasUpdateRate: 0.25, expertBias: [-0.25, 0.25, 0.25] });
     const restored = TopKChoice.fromConfig(TopKChoice, algorithm.getConfig()) as TopKChoice;
     expect(bias(restored)).toEqual([-0.25, 0.25, 0.25]);
     expect(restored.nonTrainableVariables).toHaveLength(1);

@@ -146,7 +146,7 @@ describe('TopKChoice configuration', () => {
     expect(algorithm.namedVariables().map(([name, v]) => [name, v.trainable])).toEqual([['bias', false]]);
     expect(algorithm.trainableVariables).toEqual([]);
     const saved = componentConfig(algorithm, 'test', 'algorithm');
-    expect(saved).toEqual({ className: 'TopKChoice', package: '@moekit/router-topk', config: { numExperts: 3, k: 1, gating: 'sigmoid', loadBalancingWeight: 0, biasUpdateRate: 0.25, expertBias: [-0.25, 0.25, 0.25] } });
+    expect(saved).toEqual({ className: 'TopKChoice', package: '@moekit/router-topk', config: { numExperts: 3, k: 1, gating: 'sigmoid', loadBalancingWeight: 0, loadBalancingConvention: 'switch', loadBalancingGroups: 1, biasUpdateRate: 0.25, expertBias: [-0.25, 0.25, 0.25] } });
     const loaded = fromComponentConfig<TopKChoice>(saved, 'test', 'algorithm');
     expect(Array.from(loaded.expertBias!.dataSync())).toEqual([-0.25, 0.25, 0.25]);
     expect(loaded.getConfig()).toEqual(algorithm.getConfig());
@@ -169,7 +169,7 @@ describe('TopKChoice configuration', () => {
 
   it('round-trips through getConfig / fromConfig and is registered', () => {
     const algorithm = new TopKChoice({ numExperts: 4, k: 1, gates: 'softmax', loadBalancingWeight: 0.1 });
-    expect(algorithm.getConfig()).toEqual({ numExperts: 4, k: 1, gating: 'softmax', gates: 'softmax', loadBalancingWeight: 0.1, biasUpdateRate: 0 });
+    expect(algorithm.getConfig()).toEqual({ numExperts: 4, k: 1, gating: 'softmax', gates: 'softmax', loadBalancingWeight: 0.1, loadBalancingConvention: 'switch', loadBalancingGroups: 1, biasUpdateRate: 0 });
     const copy = TopKChoice.fromConfig(TopKChoice, algorithm.getConfig()) as TopKChoice;
     expect(copy.getConfig()).toEqual(algorithm.getConfig());
     expect(copy.expertBias).toBeUndefined();

@@ -4,10 +4,12 @@ import {
   checkRank,
   checkShape,
   Component,
+  loadBalancingConventions,
   loadBalancingLoss,
   MoEArgumentError,
   selectTopK,
   type ArgsTable,
+  type LoadBalancingConventionName,
   type RouteOptions,
   type RoutingAlgorithm,
   type TokenChoiceOutput,
@@ -48,6 +50,18 @@ export interface TopKChoiceArgs {
    */
   loadBalancingWeight?: number;
   /**
+   * Which library's load-balancing loss `loadBalancing` is (see `loadBalancingConventions` in
+   * `@moekit/core`): `'switch'` (Fedus Eq. 4, first choices), `'deepspeed'` (`topkgating`: all K
+   * choices, ÷K) or `'mixtral'` (HF: all K choices, K at perfect balance). Default `'switch'`.
+   */
+  loadBalancingConvention?: LoadBalancingConventionName;
+  /**
+   * Compute `loadBalancing` over this many equal contiguous groups of the routed tokens and average
+   * them (HF `switch_transformers` over its batch rows); the token count of every call must be
+   * divisible by it. Default 1.
+   */
+  loadBalancingGroups?: number;
+  /**
    * Update rate `u` of auxiliary-loss-free load balancing (Wang et al. 2024, Algorithm 1; see
    * {@link AuxLossFreeBias}): experts are selected by the top-k of `s + b` and, after the selection of
    * every training `route` call, `b_i += u · sign(mean load − load_i)`. Default 0 (no bias). The
@@ -74,6 +88,10 @@ export interface TopKChoiceConfig {
   gates: GateNormalization | undefined;
   /** Weight of the Switch load-balancing loss. */
   loadBalancingWeight: number;
+  /** Which library's load-balancing loss. */
+  loadBalancingConvention: LoadBalancingConventionName;
+  /** Token groups the load-balancing loss is averaged over. */
+  loadBalancingGroups: number;
   /** Update rate `u` of the aux-loss-free bias (0: no update). */
   biasUpdateRate: number;
   /** The starting bias, when one was given (`getConfig` saves the current bias here). */
@@ -137,6 +155,8 @@ export class TopKChoice extends Component<TopKChoiceArgs, TopKChoiceConfig> impl
     }),
     biasUpdateRate: arg.number({ min: 0, default: 0 }),
     loadBalancingWeight: arg.number({ min: 0, defaultFrom: (r) => (r['gating'] === 'sigmoid' && (r['biasUpdateRate'] as number) > 0 ? 0 : 0.01) }),
+    loadBalancingConvention: arg.oneOf<LoadBalancingConventionName>(Object.keys(loadBalancingConventions) as LoadBalancingConventionName[], { default: 'switch' }),
+    loadBalancingGroups: arg.integer({ min: 1, default: 1 }),
     expertBias: arg.value<number[]>({ optional: true }), // checked by AuxLossFreeBias
   };
   private readonly bias: AuxLossFreeBias | undefined;
@@ -177,7 +197,7 @@ export class TopKChoice extends Component<TopKChoiceArgs, TopKChoiceConfig> impl
     this.assertLive(where);
     checkRank(where, 'logits', logits, 2);
     checkShape(where, 'logits', logits, [logits.shape[0], this.numExperts]);
-    const { numExperts, k, gating, gates, loadBalancingWeight } = this.config;
+    const { numExperts, k, gating, gates, loadBalancingWeight, loadBalancingConvention, loadBalancingGroups } = this.config;
     checkExcludedLeaveK(where, options.excludedExperts, numExperts, k); // the gate applied them to the logits
     return tf.tidy(() => {
       const u = tf.cast(logits, 'float32') as tf.Tensor2D; // [T, E] u·e_i
@@ -190,7 +210,7 @@ export class TopKChoice extends Component<TopKChoiceArgs, TopKChoiceConfig> impl
         : scores; // [T, E] full softmax (Switch, V-MoE)
       // P of Switch's E·Σ f·P: the router probabilities; for sigmoid, s normalised over all experts (DeepSeek-V3 Eq. 19's s')
       const balanceProbs = gating === 'sigmoid' ? (tf.div(scores, tf.add(tf.sum(scores, 1, true), 1e-20)) as tf.Tensor2D) : scores; // [T, E]
-      const loadBalancing = loadBalancingLoss(balanceProbs, chosen, numExperts);
+      const loadBalancing = loadBalancingLoss(balanceProbs, chosen, numExperts, { convention: loadBalancingConvention, numGroups: loadBalancingGroups });
       const total = tf.mul(loadBalancingWeight, loadBalancing) as tf.Scalar;
       if (options.training && this.bias !== undefined) this.bias.update(chosen); // after this call's selection (Algorithm 1 line 6)
       return { logits: tf.clone(u), probs, expertIndex: chosen, auxLosses: { total, loadBalancing } };

@@ -10,12 +10,14 @@ import {
   createGateKernel,
   gateInitializers,
   importanceLoss,
+  loadBalancingConventions,
   loadBalancingLoss,
   oneHotFloat,
   selectTopK,
   type ArgsTable,
   type Capability,
   type GateInitializer,
+  type LoadBalancingConventionName,
   type RouteOptions,
   type Router,
   type TokenChoiceOutput,
@@ -75,6 +77,18 @@ export interface TopKRouterArgs {
    * alone and collapse without it. 0 gives the paper's losses exactly. Default 0.01 (Switch's α).
    */
   cleanLoadWeight?: number;
+  /**
+   * Which library's load-balancing loss `loadBalancing` and `cleanLoadBalancing` are (see `loadBalancingConventions` in
+   * `@moekit/core`): `'switch'` (Fedus Eq. 4, first choices), `'deepspeed'` (`topkgating`: all K
+   * choices, ÷K) or `'mixtral'` (HF: all K choices, K at perfect balance). Default `'switch'`.
+   */
+  loadBalancingConvention?: LoadBalancingConventionName;
+  /**
+   * Compute `loadBalancing` over this many equal contiguous groups of the routed tokens and average
+   * them (HF `switch_transformers` over its batch rows); the token count of every call must be
+   * divisible by it. Default 1.
+   */
+  loadBalancingGroups?: number;
   /** Gate kernel initialiser. Default `'zeros'` for `'shazeer'` (tensor2tensor zero-initialises W_g and W_noise), else `'glorotUniform'`. */
   kernelInitializer?: GateInitializer;
   /** Seed of the initialiser and of every training-time draw; unseeded draws differ run to run. */
@@ -126,6 +140,8 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
     importanceWeight: arg.number({ min: 0, default: 0.01 }),
     loadWeight: arg.number({ min: 0, default: 0.01 }),
     cleanLoadWeight: arg.number({ min: 0, default: 0.01 }),
+    loadBalancingConvention: arg.oneOf<LoadBalancingConventionName>(Object.keys(loadBalancingConventions) as LoadBalancingConventionName[], { default: 'switch' }),
+    loadBalancingGroups: arg.integer({ min: 1, default: 1 }),
     kernelInitializer: arg.oneOf<GateInitializer>(gateInitializers, { defaultFrom: (r) => (r['noise'] === 'shazeer' ? 'zeros' : 'glorotUniform') }),
     seed: arg.number({ optional: true }),
   };
@@ -210,19 +226,20 @@ export class TopKRouter extends Component<TopKRouterArgs, TopKRouterConfig> impl
       // importance on the clean gates (noise does not enter it), Shazeer Eqs. 6-7
       const cleanGates = gates === 'topKSoftmax' ? topKSoftmax(clean, selectTopK(clean, k), numExperts) : (tf.softmax(clean) as tf.Tensor2D);
       const importance = importanceLoss(cleanGates);
+      const balanceOptions = { convention: this.config.loadBalancingConvention, numGroups: this.config.loadBalancingGroups };
       let loadPart: [string, tf.Scalar];
       if (std !== undefined && noise === 'shazeer') {
         loadPart = ['load', importanceLoss(tf.expandDims(shazeerLoad(clean, noisy, std, k), 0) as tf.Tensor2D)]; // CV(Load)², Eq. 11
       } else if (std !== undefined && noise === 'gaussian') {
         loadPart = ['load', vmoeLoad(clean, noisy, std as number, k)];
       } else {
-        loadPart = ['loadBalancing', loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, chosen, numExperts)];
+        loadPart = ['loadBalancing', loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, chosen, numExperts, balanceOptions)];
       }
       let total = tf.add(tf.mul(importanceWeight, importance), tf.mul(loadWeight, loadPart[1])) as tf.Scalar;
       const auxLosses: Record<string, tf.Scalar> = { importance, [loadPart[0]]: loadPart[1] };
       if (options.training && noise !== 'none' && cleanLoadWeight > 0) {
         // balance what evaluation dispatches: the noise-free choice (Switch Eq. 4 on the clean logits)
-        const cleanLoadBalancing = loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, selectTopK(clean, k), numExperts);
+        const cleanLoadBalancing = loadBalancingLoss(tf.softmax(clean) as tf.Tensor2D, selectTopK(clean, k), numExperts, balanceOptions);
         auxLosses['cleanLoadBalancing'] = cleanLoadBalancing;
         total = tf.add(total, tf.mul(cleanLoadWeight, cleanLoadBalancing));
       }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { placeChoices, type SecondChoiceOffset } from './assign-slots.js';
+import { checkSlotOrder, placeChoices, type SecondChoiceOffset, type SlotOrder } from './assign-slots.js';
 import { computeCapacity, type CapacityRounding } from './capacity.js';
 import type { CapacityPresetName } from './capacity-presets.js';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
@@ -41,6 +41,8 @@ export interface PlanRoutingOptions extends CallCapacity {
   renormalize?: Renormalize;
   /** See {@link SecondChoiceOffset}. Default `'kept'`. */
   secondChoiceOffset?: SecondChoiceOffset;
+  /** See {@link SlotOrder}. Default `'choiceMajor'`. */
+  slotOrder?: SlotOrder;
   /**
    * The largest number of pairs any expert was asked for, when the caller has already read it (a
    * factor ≤ 0 needs it; without it `planRouting` reads `needed` itself: one `[E]` read).
@@ -58,11 +60,11 @@ export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.T
 }
 
 // the keys of PlanRoutingOptions: a misspelt one is an error naming it, never a silent default
-const PLAN_ROUTING_OPTIONS: readonly (keyof PlanRoutingOptions)[] = ['capacityFactor', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'neededCapacity', 'validate'];
+const PLAN_ROUTING_OPTIONS: readonly (keyof PlanRoutingOptions)[] = ['capacityFactor', 'preset', 'rounding', 'multiplyByK', 'multipleOf', 'minCapacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'neededCapacity', 'validate'];
 
 /**
  * Turns a router's token choices into a {@link SparseRoutingPlan}, on the device: capacity (from the
- * factor, and the demand when the factor is ≤ 0), slots (K-major, by priority when the router gave
+ * factor, and the demand when the factor is ≤ 0), slots (K-major or token-major, by priority when the router gave
  * one; see {@link assignSlots}), and combine weights `probs[t, expertIndex[t, k]]` (a gather, no
  * one-hot) renormalised as asked, times the kept mask. Only the combine weights carry gradient (to
  * `probs`); everything else is a constant. Host reads: the value checks when `validate` (default),
@@ -82,8 +84,7 @@ export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIn
   const { probs, expertIndex, priority } = routing;
   const renormalize = options.renormalize ?? 'none';
   checkOneOf(where, 'renormalize', renormalize, ['none', 'beforeDrop', 'afterDrop']);
-  const secondChoiceOffset = options.secondChoiceOffset ?? 'kept';
-  checkOneOf(where, 'secondChoiceOffset', secondChoiceOffset, ['all', 'kept']);
+  const { secondChoiceOffset, slotOrder } = checkSlotOrder(where, options);
   checkExpertIndexShape(where, expertIndex, numExperts);
   const [numTokens, k] = expertIndex.shape;
   checkShape(where, 'probs', probs, [numTokens, numExperts]);
@@ -111,7 +112,7 @@ export function planRouting(routing: Pick<TokenChoiceOutput, 'probs' | 'expertIn
     k,
     neededCapacity,
   });
-  const placed = placeChoices(expertIndex, numExperts, capacity, priority, secondChoiceOffset);
+  const placed = placeChoices(expertIndex, numExperts, capacity, priority, secondChoiceOffset, slotOrder);
   const combineWeight = tf.tidy(() => {
     const [kept, used, flatIndex] = offTape(() => tf.tidy(() => {
       const rowStart = tf.reshape(tf.mul(tf.range(0, numTokens, 1, 'int32'), tf.scalar(numExperts, 'int32')), [numTokens, 1]); // [T, 1] t·E

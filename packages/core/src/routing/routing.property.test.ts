@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignSlots } from './assign-slots.js';
-import { assignSlotsOnHost } from './assign-slots-reference.js';
+import { assignSlots, type SlotOrder } from './assign-slots.js';
+import { assignSlotsOnHost, countNeeded, keepByPairPriority } from './assign-slots-reference.js';
 import { combine } from '../dispatch/combine.js';
 import { dispatch } from '../dispatch/dispatch.js';
 import type { SparseRoutingPlan as RoutingPlan } from '../contracts/routing-plan.js';
@@ -25,20 +25,20 @@ const routingProblem = fc
 
 type Problem = { numTokens: number; numExperts: number; capacity: number; k: number; expertIndex: number[][]; priority: number[] | undefined };
 
-function solve(p: Problem, secondChoiceOffset: 'all' | 'kept' = 'kept') {
+function solve(p: Problem, secondChoiceOffset: 'all' | 'kept' = 'kept', slotOrder: SlotOrder = 'choiceMajor') {
   return tf.tidy(() => {
     const index = tf.tensor2d(p.expertIndex, [p.numTokens, p.k], 'int32');
     const priority = p.priority ? tf.tensor1d(p.priority) : undefined;
-    const r = assignSlots(index, p.numExperts, p.capacity, { priority, secondChoiceOffset });
+    const r = assignSlots(index, p.numExperts, p.capacity, { priority, secondChoiceOffset, slotOrder });
     return { slot: r.slot.arraySync() as number[][], load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.dropped.dataSync()[0] };
   });
 }
 
 describe('slot assignment properties (random plans)', () => {
-  it('kept slots < capacity, no shared slot, load ≤ capacity, dropped = Σ needed − Σ load', () => {
+  it('kept slots < capacity, no shared slot, load ≤ capacity, dropped = Σ needed − Σ load (both slot orders)', () => {
     fc.assert(
-      fc.property(routingProblem, (p) => {
-        const { slot, load, needed, dropped } = solve(p);
+      fc.property(routingProblem, fc.constantFrom('choiceMajor' as const, 'tokenMajor' as const), (p, slotOrder) => {
+        const { slot, load, needed, dropped } = solve(p, 'kept', slotOrder);
         const taken = new Set<string>();
         const counted = new Array(p.numExperts).fill(0);
         slot.forEach((row, t) =>
@@ -76,6 +76,46 @@ describe('slot assignment properties (random plans)', () => {
         expect(device.load).toEqual(Array.from(host.load));
         expect(device.needed).toEqual(Array.from(host.needed));
         expect(device.dropped).toBe(host.droppedCount);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('token-major: the device placement equals the host loop that walks tokens, then their choices (with and without priority)', () => {
+    fc.assert(
+      fc.property(routingProblem, (p) => {
+        const priority = p.priority?.map((v, t) => v + t / (2 * p.numTokens));
+        const device = solve({ ...p, priority }, 'kept', 'tokenMajor');
+        const order = priority === undefined ? null : Int32Array.from(priority.map((_, t) => t).sort((a, b) => priority[b]! - priority[a]! || a - b));
+        const host = assignSlotsOnHost(Int32Array.from(p.expertIndex.flat()), p.numTokens, p.k, p.numExperts, p.capacity, order, 'kept', 'tokenMajor');
+        expect(device.slot.flat()).toEqual(Array.from(host.slot));
+        expect(device.load).toEqual(Array.from(host.load));
+        expect(device.needed).toEqual(Array.from(host.needed));
+        expect(device.dropped).toBe(host.droppedCount);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('pair priority: the device placement equals the host (keep by score, then number the kept pairs), in both slot orders', () => {
+    fc.assert(
+      fc.property(routingProblem, fc.constantFrom('choiceMajor' as const, 'tokenMajor' as const), fc.integer({ min: 0, max: 1000 }), (p, slotOrder, salt) => {
+        // distinct scores (a fixed permutation of the pairs): the device sort and the host's stable sort agree
+        const scores = p.expertIndex.map((row, t) => row.map((_, c) => ((t * p.k + c) * 7919 + salt) % 10007));
+        const device = tf.tidy(() => {
+          const r = assignSlots(tf.tensor2d(p.expertIndex, [p.numTokens, p.k], 'int32'), p.numExperts, p.capacity, { pairPriority: tf.tensor2d(scores, [p.numTokens, p.k]), slotOrder });
+          return { slot: r.slot.arraySync() as number[][], load: Array.from(r.load.dataSync()), needed: Array.from(r.needed.dataSync()), dropped: r.dropped.dataSync()[0] };
+        });
+        const flat = Int32Array.from(p.expertIndex.flat());
+        const kept = keepByPairPriority(flat, scores.flat(), p.numExperts, p.capacity);
+        const host = assignSlotsOnHost(kept, p.numTokens, p.k, p.numExperts, p.capacity, null, 'kept', slotOrder);
+        const needed = countNeeded(flat, p.numExperts);
+        expect(device.slot.flat()).toEqual(Array.from(host.slot));
+        expect(device.load).toEqual(Array.from(host.load));
+        expect(device.needed).toEqual(Array.from(needed));
+        expect(device.dropped).toBe(needed.reduce((a, b) => a + b, 0) - host.load.reduce((a, b) => a + b, 0));
+        // every expert keeps min(needed, C): dropping by score never leaves a slot empty
+        needed.forEach((n, e) => expect(device.load[e]).toBe(Math.min(n, p.capacity)));
       }),
       { numRuns: 200 },
     );

@@ -36,9 +36,9 @@ describe('misspelt options are rejected by name, listing the known ones', () => 
   it('planRouting, computeCapacity, assignSlots and importanceLoss options', () => {
     const probs = tf.tensor2d([[0.9, 0.1], [0.2, 0.8]]);
     const expertIndex = tf.tensor2d([[0], [1]], [2, 1], 'int32');
-    expect(() => planRouting({ probs, expertIndex }, 2, { capacityFactor: 1, renormalise: 'none' } as never)).toThrow("planRouting: argument 'renormalise' expected one of the known options (capacityFactor, preset, rounding, multiplyByK, multipleOf, minCapacity, renormalize, secondChoiceOffset, neededCapacity, validate), got unknown option 'renormalise'");
+    expect(() => planRouting({ probs, expertIndex }, 2, { capacityFactor: 1, renormalise: 'none' } as never)).toThrow("planRouting: argument 'renormalise' expected one of the known options (capacityFactor, preset, rounding, multiplyByK, multipleOf, minCapacity, renormalize, secondChoiceOffset, slotOrder, neededCapacity, validate), got unknown option 'renormalise'");
     expect(() => computeCapacity({ numTokens: 8, numExperts: 2, k: 1, capacityFactor: 1, min: 4 } as never)).toThrow("computeCapacity: argument 'min' expected one of the known options (numTokens, numExperts, k, capacityFactor, neededCapacity, preset, rounding, multiplyByK, multipleOf, minCapacity), got unknown option 'min'");
-    expect(() => assignSlots(expertIndex as tf.Tensor2D, 2, 1, { offset: 'all' } as never)).toThrow("assignSlots: argument 'offset' expected one of the known options (priority, secondChoiceOffset, validate), got unknown option 'offset'");
+    expect(() => assignSlots(expertIndex as tf.Tensor2D, 2, 1, { offset: 'all' } as never)).toThrow("assignSlots: argument 'offset' expected one of the known options (priority, secondChoiceOffset, slotOrder, pairPriority, validate), got unknown option 'offset'");
     expect(() => importanceLoss(probs, { unbiased: true } as never)).toThrow("importanceLoss: argument 'unbiased' expected one of the known options (variance), got unknown option 'unbiased'");
     tf.dispose([probs, expertIndex]);
   });
