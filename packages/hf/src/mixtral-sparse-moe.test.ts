@@ -227,5 +227,15 @@ describe('Mixtral layout errors', () => {
     expect(error(() => mixtralSparseMoeTensors(unbuilt, PREFIX)).actual).toBe('an MoE whose weights are not created yet');
     expect(error(() => loadMixtralSparseMoe(unbuilt, new Map(), PREFIX)).message).toContain(`'tensors['${PREFIX}gate.weight']' expected a tensor of shape [2, D]`);
     unbuilt.dispose();
+    // a router built with inputDim but experts still lazy: loading builds the experts for the gate's width
+    const half = new MixtureOfExperts({ router: new GatedRouter({ gate: new LinearGate({ numOutputs: 3, inputDim: 4 }), algorithm: new TopKChoice({ numExperts: 3 }) }), experts: ffn({ numExperts: 3, hiddenDim: 6 }) });
+    expect(error(() => mixtralSparseMoeTensors(half, PREFIX)).argument).toBe('moe');
+    const full = mixtralSparseMoe(CONFIG, { seed: 3 });
+    const tensors = mixtralSparseMoeTensors(full, PREFIX);
+    loadMixtralSparseMoe(half, tensors, PREFIX);
+    expect(variableValues(half)).toEqual(variableValues(full));
+    tf.dispose([...tensors.values()]);
+    half.dispose();
+    full.dispose();
   });
 });

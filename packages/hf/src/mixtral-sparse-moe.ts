@@ -112,6 +112,12 @@ export function checkMixtralExportable(moe: MixtureOfExperts): void {
   swigluExperts(where, moe);
 }
 
+/** Whether the router kernel and the experts' w1, v, w2 all exist. */
+function isBuilt(moe: MixtureOfExperts, kernelPath: string): boolean {
+  const paths = new Set(moe.namedVariables().map(([path]) => path));
+  return [kernelPath, 'experts/w1', 'experts/v', 'experts/w2'].every((path) => paths.has(path));
+}
+
 /** The layout of a built, checked moe: the gate and the three kernels per expert. */
 function mixtralLayout(where: string, moe: MixtureOfExperts, prefix: string): LayoutVariable[] {
   if (typeof prefix !== 'string') throw new MoEArgumentError(where, 'prefix', "a string such as 'model.layers.0.block_sparse_moe.'", String(prefix));
@@ -119,11 +125,11 @@ function mixtralLayout(where: string, moe: MixtureOfExperts, prefix: string): La
   swigluExperts(where, moe);
   const variables = new Map<string, tf.Variable>(moe.namedVariables() as NamedVariable[]);
   const gate = variables.get(kernelPath);
-  if (gate === undefined) throw new MoEArgumentError(where, 'moe', 'a built MixtureOfExperts (call moe.build([D]) or apply it once)', 'an MoE whose weights are not created yet');
+  if (!isBuilt(moe, kernelPath)) throw new MoEArgumentError(where, 'moe', 'a built MixtureOfExperts (call moe.build([D]) or apply it once)', 'an MoE whose weights are not created yet');
   const E = moe.numExperts;
   const perExpert = (path: string, hfName: string): LayoutVariable => ({ path, variable: variables.get(path)!, names: Array.from({ length: E }, (_, i) => `${prefix}experts.${i}.${hfName}.weight`), perExpert: true });
   return [
-    { path: kernelPath, variable: gate, names: [`${prefix}gate.weight`], perExpert: false }, // [D, E] ↔ [E, D]
+    { path: kernelPath, variable: gate!, names: [`${prefix}gate.weight`], perExpert: false }, // [D, E] ↔ [E, D]
     perExpert('experts/w1', 'w1'), // [E, D, H] ↔ E × [H, D]
     perExpert('experts/w2', 'w2'), // [E, H, D] ↔ E × [D, H]
     perExpert('experts/v', 'w3'), // [E, D, H] ↔ E × [H, D]
@@ -174,10 +180,7 @@ export function loadMixtralSparseMoe(moe: MixtureOfExperts, tensors: ReadonlyMap
   if (!(moe instanceof MixtureOfExperts)) throw new MoEArgumentError(where, 'moe', 'a MixtureOfExperts (an MoELayer holds one as .moe)', String(moe));
   const { kernelPath } = mixtralRouter(where, moe);
   swigluExperts(where, moe);
-  if (!moe.namedVariables().some(([path]) => path === kernelPath)) {
-    const D = gateInputWidth(where, tensors, `${prefix}gate.weight`, moe.numExperts);
-    moe.build([D]);
-  }
+  if (!isBuilt(moe, kernelPath)) moe.build([gateInputWidth(where, tensors, `${prefix}gate.weight`, moe.numExperts)]); // a no-op for the parts already built
   importLayout(where, 'Mixtral', mixtralLayout(where, moe, prefix), tensors, prefix);
 }
 

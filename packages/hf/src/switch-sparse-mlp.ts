@@ -119,7 +119,7 @@ function switchLayout(where: string, moe: MixtureOfExperts, prefix: string): Lay
   switchParts(where, moe);
   const variables = new Map<string, tf.Variable>(moe.namedVariables() as NamedVariable[]);
   const kernel = variables.get('router/kernel');
-  if (kernel === undefined || !variables.has('experts/w1')) throw new MoEArgumentError(where, 'moe', 'a built MixtureOfExperts (call moe.build([D]) or apply it once)', 'an MoE whose weights are not created yet');
+  if (kernel === undefined || !variables.has('experts/w1') || !variables.has('experts/w2')) throw new MoEArgumentError(where, 'moe', 'a built MixtureOfExperts (call moe.build([D]) or apply it once)', 'an MoE whose weights are not created yet');
   const E = moe.numExperts;
   const perExpert = (path: string, hfName: string): LayoutVariable => ({ path, variable: variables.get(path)!, names: Array.from({ length: E }, (_, i) => `${prefix}experts.expert_${i}.${hfName}.weight`), perExpert: true });
   return [
@@ -168,8 +168,9 @@ export function switchSparseMlpTensors(moe: MixtureOfExperts, prefix: string): M
 export function loadSwitchSparseMlp(moe: MixtureOfExperts, tensors: ReadonlyMap<string, tf.Tensor>, prefix: string): void {
   const where = 'loadSwitchSparseMlp';
   switchParts(where, moe);
-  if (!moe.namedVariables().some(([path]) => path === 'router/kernel')) {
-    moe.build([gateInputWidth(where, tensors, `${prefix}router.classifier.weight`, moe.numExperts)]);
+  const paths = new Set(moe.namedVariables().map(([path]) => path));
+  if (!['router/kernel', 'experts/w1', 'experts/w2'].every((path) => paths.has(path))) {
+    moe.build([gateInputWidth(where, tensors, `${prefix}router.classifier.weight`, moe.numExperts)]); // a no-op for the parts already built
   }
   importLayout(where, 'Switch Transformers', switchLayout(where, moe, prefix), tensors, prefix);
 }
