@@ -17,3 +17,14 @@ export {
   type SafetensorsHeader,
 } from './safetensors.js';
 export { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half-precision.js';
+export { readMixtralConfig, readSwitchTransformersConfig, type MixtralMoEConfigJson, type SwitchTransformersMoEConfigJson } from './hf-config.js';
+export { checkMixtralExportable, loadMixtralSparseMoe, mixtralConfig, mixtralSparseMoe, mixtralSparseMoeTensors, type MixtralSparseMoeOptions } from './mixtral-sparse-moe.js';
+export {
+  checkSwitchExportable,
+  loadSwitchSparseMlp,
+  switchSparseMlp,
+  switchSparseMlpTensors,
+  switchTransformersConfig,
+  type SwitchSparseMlpOptions,
+  type SwitchTransformersConfigOptions,
+} from './switch-sparse-mlp.js';

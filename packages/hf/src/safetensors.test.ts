@@ -107,6 +107,16 @@ describe('decodeSafetensors', () => {
     tf.dispose([...tensors.values()]);
   });
 
+  it('reads a Node Buffer that shares a pooled ArrayBuffer (what readFileSync returns) at its own offset', async () => {
+    const [a, c] = [tf.tensor1d([1, 2]), tf.tensor1d([4, 5, 6], 'int32')];
+    const bytes = await encodeSafetensors({ a, c });
+    const pooled = Buffer.from(bytes); // a small Buffer lives at an offset inside Node's shared pool; its slice() is a view
+    const { tensors } = decodeSafetensors(pooled);
+    expect(tensors.get('a')!.arraySync()).toEqual([1, 2]);
+    expect(tensors.get('c')!.arraySync()).toEqual([4, 5, 6]);
+    tf.dispose([a, c, ...tensors.values()]);
+  });
+
   it('decodes only the names asked for, and rejects an unknown one by name', () => {
     const bytes = file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32Bytes([1, 2]));
     const { tensors } = decodeSafetensors(bytes, { names: ['b'] });

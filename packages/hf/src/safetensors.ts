@@ -182,7 +182,8 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
     for (const name of names) {
       const entry = header.entries.get(name)!;
       const begin = header.dataStart + entry.dataOffsets[0];
-      tensors.set(name, decodeTensor(where, name, entry, bytes.slice(begin, header.dataStart + entry.dataOffsets[1])));
+      // an aligned copy: a Node Buffer's own slice() is a view into its (pooled) ArrayBuffer, not a copy
+      tensors.set(name, decodeTensor(where, name, entry, Uint8Array.prototype.slice.call(bytes, begin, header.dataStart + entry.dataOffsets[1])));
     }
   } catch (error) {
     tf.dispose([...tensors.values()]); // nothing leaks when one tensor cannot be decoded
