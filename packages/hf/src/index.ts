@@ -17,3 +17,5 @@ export {
   type SafetensorsHeader,
 } from './safetensors.js';
 export { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half-precision.js';
+export { loadMixtralSparseMoe, mixtralSparseMoeTensors } from './mixtral-sparse-moe.js';
+export { loadMixtralCheckpoint, mixtralArgsFromHfConfig, mixtralCheckpointTensors, mixtralFromCheckpoint, mixtralHfConfig, type MixtralHfConfig } from './mixtral-checkpoint.js';
