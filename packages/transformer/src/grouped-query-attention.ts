@@ -97,7 +97,9 @@ export class GroupedQueryAttention extends Component<GroupedQueryAttentionArgs, 
       const x2 = tf.reshape(x, [B * S, D]); // [B·S, D]
       const heads = (w: tf.Tensor, n: number) => tf.transpose(tf.reshape(tf.matMul(x2, w as tf.Tensor2D), [B, S, n, d]), [0, 2, 1, 3]); // [B, n, S, d]
       const q = this.rope.apply(heads(wq!, H)); // [B, H, S, d]
-      const repeat = (t: tf.Tensor) => (G === H ? t : tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, H / G, 1, 1]), [B, H, S, d])); // repeat_kv [B, H, S, d]
+      // repeat_kv: query head h reads key/value head ⌊h / (H/G)⌋ (a gather: tfjs has no gradient for a rank-5 tile)
+      const kvHead = tf.tensor1d(Array.from({ length: H }, (_, h) => Math.floor(h / (H / G))), 'int32'); // [H]
+      const repeat = (t: tf.Tensor) => (G === H ? t : tf.gather(t, kvHead, 1)); // [B, H, S, d]
       const k = repeat(this.rope.apply(heads(wk!, G)));
       const v = repeat(heads(wv!, G));
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), causalMask(S, slidingWindow)); // [B, H, S, S]
