@@ -12,34 +12,57 @@ export interface MixtralHfConfig {
   architectures: string[];
   /** `'mixtral'`. */
   model_type: string;
+  /** Vocabulary size `V`. */
   vocab_size: number;
+  /** Model width `D`. */
   hidden_size: number;
+  /** Hidden width `H` of each expert. */
   intermediate_size: number;
+  /** Decoder layers. */
   num_hidden_layers: number;
+  /** Query heads. */
   num_attention_heads: number;
+  /** Key/value heads. */
   num_key_value_heads: number;
+  /** Per-head width. */
   head_dim: number;
   /** `'silu'` (the only activation of Mixtral's SwiGLU experts moekit maps). */
   hidden_act: string;
+  /** Longest sequence. */
   max_position_embeddings: number;
+  /** Std of the normal initialiser. */
   initializer_range: number;
+  /** `ε` of the RMSNorms. */
   rms_norm_eps: number;
+  /** Rotary base `θ`. */
   rope_theta: number;
   /** `null`: no window. */
   sliding_window: number | null;
+  /** `lm_head` shares `embed_tokens`. */
   tie_word_embeddings: boolean;
+  /** Experts per layer `E`. */
   num_local_experts: number;
+  /** Experts per token `K`. */
   num_experts_per_tok: number;
+  /** Weight of the load-balancing loss. */
   router_aux_loss_coef: number;
+  /** Router input jitter in training (0: moekit implements none). */
   router_jitter_noise: number;
+  /** Attention dropout (0: moekit implements none). */
   attention_dropout: number;
+  /** Whether HF adds the aux loss by default. */
   output_router_logits: boolean;
+  /** HF generation uses a key/value cache. */
   use_cache: boolean;
   /** `'float32'` for what moekit writes; other float types are read as float32. */
   torch_dtype: string;
+  /** Beginning-of-sequence id. */
   bos_token_id?: number | null;
+  /** End-of-sequence id. */
   eos_token_id?: number | null;
+  /** Padding id. */
   pad_token_id?: number | null;
+  /** Other fields HF writes (`transformers_version`, …). */
   [field: string]: unknown;
 }
 
