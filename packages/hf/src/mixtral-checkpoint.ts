@@ -123,8 +123,8 @@ const HF_DEFAULTS = {
 } as const;
 
 /**
- * The {@link MixtralCausalLM} arguments of a HF `config.json` (missing fields take `MixtralConfig`'s
- * defaults). A value moekit does not implement is a {@link MoEArgumentError} naming the field: an
+ * The `MixtralCausalLM` arguments of a HF `config.json` (missing fields take `MixtralConfig`'s
+ * defaults). A value moekit does not implement is a `MoEArgumentError` naming the field: an
  * architecture other than `MixtralForCausalLM`, `hidden_act` other than `silu`, `rope_scaling`,
  * router jitter or attention dropout (training-time noise moekit's decoder lacks).
  */
@@ -237,7 +237,7 @@ export function mixtralCheckpointTensors(model: MixtralCausalLM): Map<string, tf
  * Assigns a HF `MixtralForCausalLM` checkpoint's tensors to `model`'s variables. Every name and
  * shape is checked first (nothing is assigned when one is wrong): a missing tensor, an unexpected
  * one (with `tie_word_embeddings`, `lm_head.weight` may be present and is ignored) or a mis-shaped
- * one is a {@link MoEArgumentError} naming the tensor.
+ * one is a `MoEArgumentError` naming the tensor.
  */
 export function loadMixtralCheckpoint(model: MixtralCausalLM, tensors: ReadonlyMap<string, tf.Tensor>): void {
   const where = 'loadMixtralCheckpoint';
@@ -262,7 +262,7 @@ export function loadMixtralCheckpoint(model: MixtralCausalLM, tensors: ReadonlyM
 }
 
 /**
- * A {@link MixtralCausalLM} built from a HF `config.json` ({@link mixtralArgsFromHfConfig}) with the
+ * A `MixtralCausalLM` built from a HF `config.json` ({@link mixtralArgsFromHfConfig}) with the
  * checkpoint's weights ({@link loadMixtralCheckpoint}); disposed again if loading fails.
  *
  * @example

@@ -9,7 +9,7 @@
 import './register.js';
 
 export { RMSNorm, type RMSNormArgs } from './rms-norm.js';
-export { RotaryEmbedding, type RotaryEmbeddingArgs } from './rotary-embedding.js';
+export { RotaryEmbedding, type RotaryAngles, type RotaryEmbeddingArgs } from './rotary-embedding.js';
 export { GroupedQueryAttention, type GroupedQueryAttentionArgs, type GroupedQueryAttentionConfig } from './grouped-query-attention.js';
 export { MixtralDecoderLayer, mixtralLayerArgsTable, type MixtralDecoderLayerArgs, type MixtralDecoderLayerConfig, type MixtralDecoderLayerOutput } from './mixtral-decoder-layer.js';
 export { mixtralLoadBalancingLoss } from './mixtral-load-balancing-loss.js';

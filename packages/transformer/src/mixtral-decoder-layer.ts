@@ -68,7 +68,7 @@ export const mixtralLayerArgsTable: ArgsTable<MixtralDecoderLayerArgs> = {
  * `h = x + attn(RMSNorm(x))`, `y = h + moe(RMSNorm(h))`, where `moe` is the sparse SwiGLU block
  * `Σ_{i ∈ top-k} softmax(top-k(x·W_g))_i · SwiGLU_i(x)` (Mixtral Eq. 1–2; HF `MixtralSparseMoeBlock`:
  * softmax over all experts, top-k, renormalised — equal to a softmax over the top-k logits) — here
- * core's {@link MixtureOfExperts} with `GatedRouter(LinearGate, TopKChoice('topKSoftmax'))` and
+ * core's `MixtureOfExperts` with `GatedRouter(LinearGate, TopKChoice('topKSoftmax'))` and
  * `FeedForwardExperts({ gated: 'swiglu', useBias: false })`, dropless (capacity factor 0 in training
  * and evaluation, as HF's block, which never drops a token).
  *

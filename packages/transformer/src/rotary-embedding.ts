@@ -9,6 +9,14 @@ export interface RotaryEmbeddingArgs {
   theta?: number;
 }
 
+/** The rotation of each position: what {@link RotaryEmbedding.cosSin} returns. */
+export interface RotaryAngles {
+  /** `cos` of the angles `[S, d]`. */
+  cos: tf.Tensor2D;
+  /** `sin` of the angles `[S, d]`. */
+  sin: tf.Tensor2D;
+}
+
 /**
  * Rotary position embedding (Su et al. 2021, "RoFormer", Eq. 34, https://arxiv.org/abs/2104.09864),
  * in the half-split layout of HF's `MixtralRotaryEmbedding` + `apply_rotary_pos_emb`:
@@ -39,7 +47,7 @@ export class RotaryEmbedding extends Component<RotaryEmbeddingArgs, Required<Rot
   }
 
   /** `cos` and `sin` `[S, d]` of positions `offset … offset + S − 1` (HF `MixtralRotaryEmbedding.forward`). */
-  cosSin(seqLen: number, offset = 0): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  cosSin(seqLen: number, offset = 0): RotaryAngles {
     this.assertLive('RotaryEmbedding.cosSin');
     const { headDim: d, theta } = this.config;
     return tf.tidy(() => {
