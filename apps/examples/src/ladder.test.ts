@@ -25,6 +25,7 @@ const expected: Record<string, RegExp> = {
   '07': /\| soft \| \d\.\d{4} \|[^\n]*\n\| hard \| \d\.\d{4} \|/,
   '08': /\| 50% \| 4 \|/,
   '10': /\| MoE: 2 heterogeneous hash experts \+ hash gate \| \d+ \| \d+\.\d\d \| \d+\.\d\d \|/,
+  '11': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\n.*reloaded: largest logit difference 0\ngreedy: "Call me Ishmael\. .{8,16}"/,
 };
 
 describe('the example ladder (quick)', () => {

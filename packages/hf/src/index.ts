@@ -28,3 +28,4 @@ export {
   type SwitchSparseMlpOptions,
   type SwitchTransformersConfigOptions,
 } from './switch-sparse-mlp.js';
+export { loadMixtralCheckpoint, mixtralArgsFromHfConfig, mixtralCheckpointTensors, mixtralFromCheckpoint, mixtralHfConfig, type MixtralHfConfig } from './mixtral-checkpoint.js';
