@@ -6,24 +6,26 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadMobyDickText } from '@moekit/datasets';
-import { decodeSafetensors, encodeSafetensors, mixtralCheckpointTensors, mixtralFromCheckpoint, mixtralHfConfig } from '@moekit/hf';
+import { mixtralCheckpointTensors, mixtralFromCheckpoint, mixtralHfConfig } from '@moekit/hf';
+import { loadHfCheckpoint, saveHfCheckpoint } from '@moekit/hf/node';
 import { MixtralCausalLM } from '@moekit/transformer';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Writes `model` as a HF checkpoint folder (the lead switches this to `saveHfCheckpoint` from `@moekit/hf/node`). */
+/** Writes `model` as a HF checkpoint folder: `model.safetensors` + `config.json`, each file replaced atomically. */
 async function saveFolder(model: MixtralCausalLM, folder: string): Promise<void> {
   const tensors = mixtralCheckpointTensors(model);
-  writeFileSync(join(folder, 'model.safetensors'), await encodeSafetensors(tensors, { metadata: { format: 'pt' } }));
-  tf.dispose([...tensors.values()]);
-  writeFileSync(join(folder, 'config.json'), `${JSON.stringify(mixtralHfConfig(model), null, 2)}\n`);
+  try {
+    await saveHfCheckpoint(folder, { tensors, config: mixtralHfConfig(model) });
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
 }
 
 /** Reads a HF checkpoint folder into a fresh model. */
-function loadFolder(folder: string): MixtralCausalLM {
-  const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(join(folder, 'model.safetensors'))));
-  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+async function loadFolder(folder: string): Promise<MixtralCausalLM> {
+  const { tensors, config } = await loadHfCheckpoint(folder);
   try {
     return mixtralFromCheckpoint(config, tensors);
   } finally {
@@ -78,7 +80,7 @@ export async function run(options: { quick: boolean }): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'moekit-mixtral-'));
   const reloaded = await (async () => {
     await saveFolder(model, folder);
-    return loadFolder(folder);
+    return await loadFolder(folder);
   })();
   const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(model.logits(probe), reloaded.logits(probe)))).dataSync()[0]!);
   if (difference !== 0) throw new Error(`the reloaded checkpoint differs from the trained model by ${difference}`);
