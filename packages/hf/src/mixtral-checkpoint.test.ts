@@ -61,8 +61,11 @@ describe('Mixtral checkpoints (HF MixtralForCausalLM layout)', () => {
     expect(() => loadMixtralCheckpoint(model, wrong)).toThrow(/tensors\['model\.layers\.0\.self_attn\.k_proj\.weight'\].*shape \[4, 8\].*shape \[8, 8\]/s);
     const wrongExpert = new Map(tensors).set('model.layers.0.block_sparse_moe.experts.1.w3.weight', tf.zeros([8, 12]));
     expect(() => loadMixtralCheckpoint(model, wrongExpert)).toThrow(/experts\.1\.w3\.weight.*shape \[12, 8\]/s);
+    // an int32 expert weight (a file of integers) is named before any variable changes, dense or expert
+    const intExpert = new Map(tensors).set('model.layers.1.block_sparse_moe.experts.0.w2.weight', tf.zeros([8, 12], 'int32'));
+    expect(() => loadMixtralCheckpoint(model, intExpert)).toThrow(/tensors\['model\.layers\.1\.block_sparse_moe\.experts\.0\.w2\.weight'\].*float32.*int32/s);
     expect(model.embedTokens.arraySync()).toEqual(tensors.get('model.embed_tokens.weight')!.arraySync()); // unchanged
-    tf.dispose([...tensors.values(), extra.get('model.layers.2.input_layernorm.weight')!, wrong.get('model.layers.0.self_attn.k_proj.weight')!, wrongExpert.get('model.layers.0.block_sparse_moe.experts.1.w3.weight')!]);
+    tf.dispose([...tensors.values(), extra.get('model.layers.2.input_layernorm.weight')!, wrong.get('model.layers.0.self_attn.k_proj.weight')!, wrongExpert.get('model.layers.0.block_sparse_moe.experts.1.w3.weight')!, intExpert.get('model.layers.1.block_sparse_moe.experts.0.w2.weight')!]);
     model.dispose();
   });
 

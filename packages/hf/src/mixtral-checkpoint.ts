@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoEArgumentError, describeValue } from '@moekit/core';
 import { MixtralCausalLM, type MixtralCausalLMArgs } from '@moekit/transformer';
-import { loadMixtralSparseMoe, mixtralSparseMoeTensors } from './mixtral-sparse-moe.js';
+import { loadMixtralSparseMoe, mixtralSparseMoeShapes, mixtralSparseMoeTensors } from './mixtral-sparse-moe.js';
 
 /**
  * A Hugging Face `config.json` of a `MixtralForCausalLM` (`configuration_mixtral.py`'s fields): what
@@ -197,15 +197,8 @@ function denseEntries(model: MixtralCausalLM): Map<string, DenseEntry> {
 function expectedShapes(model: MixtralCausalLM): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (const [name, { variable, transposed }] of denseEntries(model)) shapes.set(name, transposed ? [...variable.shape].reverse() : [...variable.shape]);
-  const { hiddenSize: D, intermediateSize: H, numLocalExperts: E } = model.config;
-  model.layers.forEach((_, i) => {
-    const p = `model.layers.${i}.block_sparse_moe.`;
-    shapes.set(`${p}gate.weight`, [E, D]);
-    for (let e = 0; e < E; e++) {
-      shapes.set(`${p}experts.${e}.w1.weight`, [H, D]);
-      shapes.set(`${p}experts.${e}.w2.weight`, [D, H]);
-      shapes.set(`${p}experts.${e}.w3.weight`, [H, D]);
-    }
+  model.layers.forEach((layer, i) => {
+    for (const [name, shape] of mixtralSparseMoeShapes(layer.blockSparseMoe, `model.layers.${i}.block_sparse_moe.`)) shapes.set(name, shape);
   });
   return shapes;
 }
@@ -245,6 +238,7 @@ export function loadMixtralCheckpoint(model: MixtralCausalLM, tensors: ReadonlyM
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
     if (t === undefined) throw new MoEArgumentError(where, 'tensors', `a tensor named '${name}'`, 'none');
+    if (t.dtype !== 'float32') throw new MoEArgumentError(where, `tensors['${name}']`, 'a float32 tensor', `dtype ${t.dtype}`);
     if (t.shape.length !== shape.length || t.shape.some((d, j) => d !== shape[j])) throw new MoEArgumentError(where, `tensors['${name}']`, `shape [${shape.join(', ')}]`, `shape [${t.shape.join(', ')}]`);
   }
   for (const name of tensors.keys()) {
@@ -254,7 +248,7 @@ export function loadMixtralCheckpoint(model: MixtralCausalLM, tensors: ReadonlyM
   }
   tf.tidy(() => {
     for (const [name, { variable, transposed }] of denseEntries(model)) {
-      const t = tf.cast(tensors.get(name)!, 'float32');
+      const t = tensors.get(name)!;
       variable.assign(transposed ? tf.transpose(t) : t);
     }
   });

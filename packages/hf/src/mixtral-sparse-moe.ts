@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GatedRouter, LinearGate, MixtureOfExperts, MoEArgumentError, type NamedVariable } from '@moekit/core';
 import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { TopKChoice, TopKRouter } from '@moekit/router-topk';
-import { componentName, exportLayout, gateInputWidth, importLayout, type LayoutVariable } from './checkpoint-layout.js';
+import { checkpointShape, componentName, exportLayout, gateInputWidth, importLayout, type LayoutVariable } from './checkpoint-layout.js';
 import { readMixtralConfig, type MixtralMoEConfigJson } from './hf-config.js';
 
 /*
@@ -134,6 +134,11 @@ function mixtralLayout(where: string, moe: MixtureOfExperts, prefix: string): La
     perExpert('experts/w2', 'w2'), // [E, H, D] ↔ E × [D, H]
     perExpert('experts/v', 'w3'), // [E, D, H] ↔ E × [H, D]
   ];
+}
+
+/** The checkpoint names and shapes of `moe`'s Mixtral layout (for a whole-model loader's checks). @internal */
+export function mixtralSparseMoeShapes(moe: MixtureOfExperts, prefix: string): Map<string, number[]> {
+  return new Map(mixtralLayout('mixtralSparseMoeShapes', moe, prefix).flatMap((entry) => entry.names.map((name): [string, number[]] => [name, checkpointShape(entry)])));
 }
 
 /**

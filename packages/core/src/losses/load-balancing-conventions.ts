@@ -39,6 +39,9 @@ export const loadBalancingConventions: Readonly<Record<LoadBalancingConventionNa
    * `mean(me · ce) · E² / k` with `ce` the mean of the mask of all `k` choices, i.e. `E/K · Σ f_i · P_i`
    * with `f` over all pairs; 1 at perfect balance; equals `'switch'` at `K = 1` (`top1gating`).
    * (DeepSpeed's `top2gating` counts the first choice only, as `'switch'`.)
+   * Megatron-Core's `switch_load_balancing_loss_func` (`--moe-router-load-balancing-type aux_loss`,
+   * `megatron/core/transformer/moe/moe_utils.py`) is the same value: `Σ_i (Σ_t p_ti) · c_i · E / (K · T²)`
+   * with `c_i` the pairs routed to `i`.
    */
   deepspeed: {
     source: 'microsoft/DeepSpeed deepspeed/moe/sharded_moe.py topkgating',
