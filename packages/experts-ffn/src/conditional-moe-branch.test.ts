@@ -112,8 +112,16 @@ describe('ConditionalMoEBranch', () => {
     tf.dispose([x, y, y2, y3]);
   });
 
-  it('rejects numExperts and a gate dropout of 1 by name', () => {
+  it('rejects numExperts, bad gate options and mismatched mix inputs by name', () => {
     expect(() => new ConditionalMoEBranch({ hiddenDim: 4, numExperts: 2 } as never)).toThrow(MoEArgumentError);
     expect(() => new ConditionalMoEBranch({ hiddenDim: 4, gateDropout: 1 })).toThrow(/gateDropout/);
+    expect(() => new ConditionalMoEBranch({ hiddenDim: 4, budget: 1.5 })).toThrow(/budget/);
+    expect(() => new ConditionalMoEBranch({ hiddenDim: 4, budgetWeight: -1 })).toThrow(/budgetWeight/);
+    const branch = handBranch();
+    const [x3, x2, routed] = [tf.zeros([1, 3, 2]), tf.zeros([3, 2]), tf.zeros([4, 2])];
+    expect(() => branch.mix(x3, routed, { training: false })).toThrow("ConditionalMoEBranch.mix: argument 'tokens' expected rank 2 [T, D]");
+    expect(() => branch.mix(x2, routed, { training: false })).toThrow("ConditionalMoEBranch.mix: argument 'routed' expected 3 rows (the tokens')");
+    tf.dispose([x3, x2, routed]);
+    branch.dispose();
   });
 });
