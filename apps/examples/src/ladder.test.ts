@@ -25,6 +25,7 @@ const expected: Record<string, RegExp> = {
   '07': /\| soft \| \d\.\d{4} \|[^\n]*\n\| hard \| \d\.\d{4} \|/,
   '08': /\| 50% \| 4 \|/,
   '10': /\| MoE: 2 heterogeneous hash experts \+ hash gate \| \d+ \| \d+\.\d\d \| \d+\.\d\d \|/,
+  '12': /\| dropout \| \d+\.\d{3} \| \d+\.\d{3} \| -?\d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| eom \|[^\n]*\n\| fom \|[^\n]*\n\| cmr \| \d+\.\d{3} \|/,
 };
 
 describe('the example ladder (quick)', () => {
