@@ -70,3 +70,5 @@ export { createGateKernel, gateInitializers, type GateInitializer } from './rout
 export { RoutingHealth, type RoutingHealthSummary, type RoutingHealthMode } from './metrics/routing-health.js';
 export { loadHealth, type LoadHealth } from './metrics/load-health.js';
 export { keptChoicesPerToken } from './routing/kept-choices-per-token.js';
+export { ExpertOutputMasking, applyOutputMask, drawKeepMask, resolveOutputMasking, type ExpertOutputMaskingArgs, type ExpertOutputMaskingConfig, type OutputMaskScaling } from './regularization/expert-output-masking.js';
+export { FinalOutputMasking, type FinalOutputMaskingArgs, type FinalOutputMaskingConfig } from './regularization/final-output-masking.js';

@@ -17,6 +17,8 @@ import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type
 import { keptChoicesPerToken } from './routing/kept-choices-per-token.js';
 import { RoutingHealth } from './metrics/routing-health.js';
 import { RoutingMetrics, routingMetrics, type RoutingMetricsValues } from './metrics/routing-metrics.js';
+import { ExpertOutputMasking, type ExpertOutputMaskingArgs, type ExpertOutputMaskingConfig } from './regularization/expert-output-masking.js';
+import { FinalOutputMasking, type FinalOutputMaskingArgs, type FinalOutputMaskingConfig } from './regularization/final-output-masking.js';
 import { checkAllFinite, checkDtype, checkMinRank, checkOneOf, checkShape, describe, rejectUnknownOptions } from './util/validate.js';
 
 /**
@@ -82,6 +84,10 @@ export interface MixtureOfExpertsArgs {
   dropWarning?: number;
   /** Names the MoE in warnings and errors (an `MoELayer` passes its layer name). Default `'MixtureOfExperts'`. */
   name?: string;
+  /** Expert Output Masking in training: drop a random fraction of (token, expert) outputs (see {@link ExpertOutputMasking}). Default off; `{}` gives NLLB's rate 0.2. */
+  expertOutputMasking?: ExpertOutputMaskingArgs;
+  /** Final Output Masking in training: zero the MoE output of a random fraction of tokens (see {@link FinalOutputMasking}). Default off; `{}` gives rate 0.1. */
+  finalOutputMasking?: FinalOutputMaskingArgs;
 }
 
 /** A {@link MixtureOfExperts}' validated configuration, defaults filled in. */
@@ -104,6 +110,10 @@ export interface MixtureOfExpertsConfig {
   dropWarning: number;
   /** The MoE's name in messages. */
   name: string;
+  /** Expert Output Masking, if on. */
+  expertOutputMasking?: ExpertOutputMaskingConfig;
+  /** Final Output Masking, if on. */
+  finalOutputMasking?: FinalOutputMaskingConfig;
 }
 
 /** Options of {@link MixtureOfExperts.apply}. */
@@ -132,7 +142,7 @@ export interface MoEOutput {
   metrics: RoutingMetrics;
 }
 
-const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'name'];
+const KNOWN_ARGS = ['router', 'experts', 'combiner', 'shared', 'capacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'name', 'expertOutputMasking', 'finalOutputMasking'];
 const FLAT_CAPACITY_ARGS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
 
 /**
@@ -169,6 +179,8 @@ export class MixtureOfExperts {
   readonly config: Readonly<MixtureOfExpertsConfig>;
   /** Routing health accumulated over calls, per mode, while `health.tracking` is set (see {@link RoutingHealth}). */
   readonly health: RoutingHealth;
+  private readonly eom: ExpertOutputMasking | undefined;
+  private readonly fom: FinalOutputMasking | undefined;
   private dropWarned = false;
   private disposed = false;
 
@@ -191,6 +203,8 @@ export class MixtureOfExperts {
     this.experts = args.experts;
     this.combiner = args.combiner ?? weightedSumCombiner;
     this.shared = args.shared;
+    this.eom = args.expertOutputMasking === undefined ? undefined : new ExpertOutputMasking(args.expertOutputMasking, `${where} expertOutputMasking`);
+    this.fom = args.finalOutputMasking === undefined ? undefined : new FinalOutputMasking(args.finalOutputMasking, `${where} finalOutputMasking`);
     this.config = {
       capacity: resolveCapacityConfig(where, args.capacity, args.router.capacity),
       renormalize: args.renormalize ?? 'none',
@@ -200,7 +214,10 @@ export class MixtureOfExperts {
       droppedTokens: args.droppedTokens ?? 'zero',
       dropWarning: args.dropWarning ?? 0.01,
       name: args.name ?? 'MixtureOfExperts',
+      ...(this.eom !== undefined ? { expertOutputMasking: this.eom.config } : {}),
+      ...(this.fom !== undefined ? { finalOutputMasking: this.fom.config } : {}),
     };
+
     checkOneOf(where, 'droppedTokens', this.config.droppedTokens, ['zero', 'residual']);
     if (!(typeof this.config.dropWarning === 'number' && this.config.dropWarning >= 0 && this.config.dropWarning <= 1)) {
       throw new MoEArgumentError(where, 'dropWarning', 'a fraction in [0, 1]', describe(this.config.dropWarning));
@@ -332,27 +349,38 @@ export class MixtureOfExperts {
         : this.planTokenChoice(routing, options.training, layout, x, gateInput);
       plannedHere = !isPlannedOutput(routing);
       const expertOptions = { training: options.training };
+      // EOM (NLLB §6.2.2): drops (token, expert) outputs by masking their combine weights; metrics below see the unmasked plan's load
+      const combinePlan = this.eom === undefined ? plan : this.eom.maskPlan(plan, options.training);
       let routed: tf.Tensor;
       if (isSparsePlan(plan)) {
         const rows = planBufferRows(plan, layout); // computed once, shared by dispatch and combine
         const expertOutput = layout === 'grouped'
           ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped', rows), plan.groupSizes!, expertOptions) // [N, ...F']
           : this.experts.apply(dispatch(tokens, plan, 'padded', rows), expertOptions); // [E, C, ...F']
-        routed = this.combiner.combine(expertOutput, plan, layout, rows); // [T, ...F']
+        routed = this.combiner.combine(expertOutput, combinePlan, layout, rows); // [T, ...F']
         if (this.config.droppedTokens === 'residual') routed = this.passDroppedTokens(tokens, routed, plan, numTokens);
       } else {
         const groupSizes = new Array<number>(plan.numExperts).fill(plan.capacity); // Soft MoE fills every slot
         const expertOutput = layout === 'grouped'
           ? this.experts.applyGrouped!(dispatch(tokens, plan, 'grouped'), groupSizes, expertOptions)
           : this.experts.apply(dispatch(tokens, plan), expertOptions);
-        routed = this.combiner.combine(expertOutput, plan, layout);
+        routed = this.combiner.combine(expertOutput, combinePlan, layout);
       }
-      const combined = this.shared === undefined ? routed : tf.add(routed, this.shared.apply(tokens, expertOptions)); // + shared branch
+      let auxLosses = routing.auxLosses;
+      let combined: tf.Tensor; // [T, ...F']
+      if (this.shared === undefined) combined = routed;
+      else if (this.shared.mix !== undefined) {
+        // a conditional branch (CMR) mixes the routed output with its own instead of adding it; its aux losses join the router's
+        const mixed = this.shared.mix(tokens, routed, expertOptions);
+        combined = mixed.output;
+        auxLosses = mergeAuxLosses(auxLosses, mixed.auxLosses);
+      } else combined = tf.add(routed, this.shared.apply(tokens, expertOptions)); // + shared branch
+      if (this.fom !== undefined) combined = this.fom.mask(combined, options.training); // FOM (Elbayad et al. 2023 §3.1): per-token mask of the layer output
       metrics = routingMetrics(plan, routing.probs);
       this.health.record(options.training ? 'train' : 'eval', metrics, numTokens);
       disposeRoutingPlan(plan);
       const output = tf.reshape(combined, [...tokenShape, ...combined.shape.slice(1)]);
-      return { output, auxLosses: routing.auxLosses };
+      return { output, auxLosses };
     });
     this.lastMetrics = metrics;
     if (!options.training && plannedHere) this.warnOnDrops(metrics!);
@@ -510,6 +538,12 @@ export class MixtureOfExperts {
     this.experts.dispose();
     this.shared?.dispose();
   }
+}
+
+/** `base` with `extra`'s parts added: each part kept by name, `total` the sum of both totals. */
+function mergeAuxLosses(base: AuxLosses, extra: AuxLosses | undefined): AuxLosses {
+  if (extra === undefined) return base;
+  return { ...base, ...extra, total: tf.add(base.total, extra.total) as tf.Scalar };
 }
 
 /** A component's class name for messages (`TopKRouter`), or `'a component'`. */

@@ -1,6 +1,6 @@
 /**
  * `@moekit/experts-ffn`: feed-forward expert banks — batched FFN and GLU experts, a shared dense
- * expert, and sparse upcycling of a pretrained dense FFN.
+ * expert, NLLB's conditional MoE routing (CMR) branch, and sparse upcycling of a pretrained dense FFN.
  *
  * @packageDocumentation
  */
@@ -8,6 +8,7 @@ import './register.js';
 
 export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
+export { ConditionalMoEBranch, type ConditionalMoEBranchArgs, type ConditionalMoEBranchConfig } from './conditional-moe-branch.js';
 export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
 export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer-moe-block.js';
 export type { FfnActivation } from './activations.js';

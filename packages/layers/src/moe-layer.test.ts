@@ -230,7 +230,7 @@ describe('MoELayer at the edges (issue 17)', () => {
   const parts = () => ({ router: new LinearTopKRouter({ inputDim: 4, numExperts: 2 }), experts: new LinearExpertBank({ numExperts: 2, inputDim: 4 }) });
 
   it('rejects unknown options by name, listing the known ones, and a missing options object', () => {
-    const known = 'router, experts, shared, routeOver, capacity, renormalize, secondChoiceOffset, slotOrder, checkFinite, layout, droppedTokens, dropWarning, inputShape, batchInputShape, batchSize, dtype, name, trainable, weights, inputDType';
+    const known = 'router, experts, shared, routeOver, capacity, renormalize, secondChoiceOffset, slotOrder, checkFinite, layout, droppedTokens, dropWarning, expertOutputMasking, finalOutputMasking, inputShape, batchInputShape, batchSize, dtype, name, trainable, weights, inputDType';
     expect(() => new MoELayer({ ...parts(), capacityFactr: 2 } as never)).toThrow(`MoELayer: argument 'capacityFactr' expected one of the known options (${known}), got unknown option 'capacityFactr'`);
     expect(() => new MoELayer({ ...parts(), combiner: {} } as never)).toThrow("MoELayer: argument 'combiner' expected one of the known options");
     // moekit 0.1's flat capacity names still say what replaced them

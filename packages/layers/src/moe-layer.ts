@@ -19,7 +19,7 @@ export interface MoELayerArgs extends LayerArgs, Omit<MixtureOfExpertsArgs, 'com
 }
 
 // the MoE's own options, passed to MixtureOfExperts
-const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning'];
+const MOE_OPTIONS = ['capacity', 'renormalize', 'secondChoiceOffset', 'slotOrder', 'checkFinite', 'layout', 'droppedTokens', 'dropWarning', 'expertOutputMasking', 'finalOutputMasking'];
 // moekit 0.1's flat capacity names: passed on too, so MixtureOfExperts can say what replaced them (not listed as known)
 const FLAT_CAPACITY_OPTIONS = ['capacityFactorTrain', 'capacityFactorEval', 'capacityPreset', 'capacityRounding', 'capacityMultiplyByK', 'capacityMultipleOf', 'minCapacity'];
 // tfjs-layers' LayerArgs (@tensorflow/tfjs-layers 4.22 engine/topology.d.ts), passed to the Layer base

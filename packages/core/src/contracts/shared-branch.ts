@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { AuxLosses } from './aux-losses.js';
 import type { ExpertApplyOptions } from './expert-bank.js';
 
 /**
@@ -13,6 +14,12 @@ export interface SharedBranch {
   build?(inputFeatureShape: number[]): void;
   /** Applies the branch to every token: `[T, ...in]` → `[T, ...out]`. */
   apply(tokens: tf.Tensor, options: ExpertApplyOptions): tf.Tensor;
+  /**
+   * Optional: mixes the routed output `[T, ...out]` with the branch's own instead of adding them — a
+   * conditional branch such as NLLB's CMR, `(1 − g)·FFN(x) + g·MoE(x)`. Returns the mixed `[T, ...out]`
+   * and any aux losses (`total` weighted), which join the router's. When absent the MoE adds `apply`.
+   */
+  mix?(tokens: tf.Tensor, routed: tf.Tensor, options: ExpertApplyOptions): { output: tf.Tensor; auxLosses?: AuxLosses };
   /** Releases the branch's variables. */
   dispose(): void;
 }
