@@ -29,6 +29,21 @@ const KNOWN_OPTIONS = ['router', 'experts', 'shared', 'routeOver', ...MOE_OPTION
 // unnamed MoE layers so far: the first is `moe`, then `moe_1`, `moe_2`, … (unique per process, as tfjs-layers' own names)
 let unnamedLayers = 0;
 
+/**
+ * Who uses each expert bank (experts shared across layers, Bai et al. 2022, "Parameter-Efficient
+ * Conformers via Sharing Sparsely-Gated Experts for End-to-End Speech Recognition",
+ * https://arxiv.org/abs/2209.08326, §2.2–2.3): the first layer constructed with a bank owns it — it
+ * forwards, saves and loads the bank's variables — and the others only reference it by the owner's
+ * name; the bank is released with its last user.
+ */
+interface BankUsers {
+  owner: MoELayer;
+  users: Set<MoELayer>;
+}
+const bankUsers = new WeakMap<ExpertBank, BankUsers>();
+// owners by layer name, for fromConfig's `{ sharedWith }`: the latest owner of that name (a model loads its layers in order, synchronously)
+const ownersByName = new Map<string, WeakRef<MoELayer>>();
+
 /** The default name of the next unnamed {@link MoELayer}: `moe`, `moe_1`, `moe_2`, …. */
 function nextDefaultName(): string {
   const n = unnamedLayers++;
@@ -99,6 +114,11 @@ export class MoELayer extends tfl.layers.Layer {
     }
     this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
     this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions, name: this.name });
+    // the same bank in several layers: one owner, counted users (Bai et al. 2022, §2.3)
+    let entry = bankUsers.get(experts);
+    if (entry === undefined || entry.users.size === 0) bankUsers.set(experts, (entry = { owner: this, users: new Set() }));
+    entry.users.add(this);
+    if (entry.owner === this) ownersByName.set(this.name, new WeakRef(this));
     this.supportsMasking = false;
     // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
     this.addLoss(() => this.auxLoss ?? tf.scalar(0));
@@ -120,6 +140,15 @@ export class MoELayer extends tfl.layers.Layer {
   }
 
   /**
+   * The name of the layer that owns this layer's expert bank when the bank is shared with an earlier
+   * layer (its variables are that layer's weights, saved once); `undefined` when this layer owns it.
+   */
+  get sharesExpertsWith(): string | undefined {
+    const owner = bankUsers.get(this.experts)?.owner;
+    return owner === undefined || owner === this ? undefined : owner.name;
+  }
+
+  /**
    * Builds the MoE for the input's width (lazily built routers and expert banks take it from here, as
    * `tf.layers.dense` does; a router or bank already built for another width is an error naming the
    * layer, the input shape and the built one) and forwards every component variable as a weight of this layer, named by
@@ -135,7 +164,9 @@ export class MoELayer extends tfl.layers.Layer {
     if (featureShape.some((d) => typeof d !== 'number')) throw new MoEArgumentError('MoELayer.build', 'inputShape', 'known feature dimensions', `[${shape.join(', ')}]`);
     // a router or bank built for another width is an error here, when the layer is added to a model, not at fit
     this.moe.build(featureShape as number[], width, `MoELayer '${this.name}'.build (input shape [${shape.map((d) => d ?? 'null').join(', ')}])`);
-    const weights = this.moe.namedVariables().map(([path, variable]) => new ForwardedWeight(variable, path));
+    // a bank shared with an earlier layer is that layer's weight: forwarded (counted, trained, saved) once
+    const shared = this.sharesExpertsWith !== undefined;
+    const weights = this.moe.namedVariables().filter(([path]) => !(shared && path.startsWith('experts/'))).map(([path, variable]) => new ForwardedWeight(variable, path));
     this.trainableWeights = weights.filter((w) => w.trainable);
     this.nonTrainableWeights = weights.filter((w) => !w.trainable);
     this.built = true;
@@ -166,12 +197,26 @@ export class MoELayer extends tfl.layers.Layer {
 
   /**
    * Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its components
-   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics.
+   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics. An expert bank
+   * shared with other layers is released only by the last of them to be disposed.
    */
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     const result = super.dispose();
-    if (result.refCountAfterDispose === 0) this.moe.dispose();
+    if (result.refCountAfterDispose === 0) this.releaseComponents();
     return result;
+  }
+
+  /**
+   * Releases the MoE's components (a shared expert bank only when this is its last user); idempotent.
+   * For layers that hold this one and call it directly (such as `TransformerMoEBlock`), whose
+   * `dispose` tfjs-layers never reaches here.
+   */
+  releaseComponents(): void {
+    if (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed) this.currentAuxLoss.dispose(); // an eager call's loss
+    if (this.moe.isDisposed) return;
+    const entry = bankUsers.get(this.experts);
+    entry?.users.delete(this);
+    this.moe.dispose({ keepExperts: entry !== undefined && entry.users.size > 0 });
   }
 
   /** The components' class names and configs, the MoE options and the layer's own config. */
@@ -181,20 +226,40 @@ export class MoELayer extends tfl.layers.Layer {
       ...(this.moeOptions as tf.serialization.ConfigDict),
       routeOver: this.routeOver,
       router: componentConfig(this.router, 'MoELayer.getConfig', 'router') as unknown as tf.serialization.ConfigDict,
-      experts: componentConfig(this.experts, 'MoELayer.getConfig', 'experts') as unknown as tf.serialization.ConfigDict,
+      // a shared bank is saved once, by its owner; the others name it (Bai et al. 2022)
+      experts: (this.sharesExpertsWith !== undefined
+        ? { sharedWith: { name: this.sharesExpertsWith } } // under `name`: tfjs-layers camel-cases every other string value on load
+        : componentConfig(this.experts, 'MoELayer.getConfig', 'experts')) as unknown as tf.serialization.ConfigDict,
       ...(this.moe.shared ? { shared: componentConfig(this.moe.shared, 'MoELayer.getConfig', 'shared') as unknown as tf.serialization.ConfigDict } : {}),
     };
   }
 
-  /** Rebuilds the layer, its router, experts and shared branch from the serialisation registry. */
+  /**
+   * Rebuilds the layer, its router, experts and shared branch from the serialisation registry; experts
+   * saved as `{ sharedWith: { name } }` are the bank of the layer of that name loaded before this one.
+   */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     // customObjects: tfjs-layers' deserialisation context, put into every config it loads; not an option
     const { router, experts, shared, customObjects: _context, ...rest } = config;
     return new cls({
       ...rest,
       router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
-      experts: fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
+      experts: sharedBank(experts) ?? fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
       ...(shared ? { shared: fromComponentConfig<SharedBranch>(shared, 'MoELayer.fromConfig', 'shared') } : {}),
     });
   }
+}
+
+/** The bank of the owner named by a saved `{ sharedWith: { name } }`, or `undefined` for a bank saved whole. */
+function sharedBank(config: unknown): ExpertBank | undefined {
+  if (typeof config !== 'object' || config === null) return undefined;
+  // `{ sharedWith: { name } }`, saved as `shared_with` (tfjs-layers writes config keys in snake case)
+  const ref = (config as Record<string, unknown>)['sharedWith'] ?? (config as Record<string, unknown>)['shared_with'];
+  if (ref === undefined) return undefined;
+  const name = typeof ref === 'object' && ref !== null ? (ref as { name?: unknown }).name : ref;
+  const owner = typeof name === 'string' ? ownersByName.get(name)?.deref() : undefined;
+  if (owner === undefined || owner.moe.isDisposed) {
+    throw new MoEArgumentError('MoELayer.fromConfig', 'experts.sharedWith', 'the name of a live MoELayer loaded before this one that owns the bank', describeValue(name));
+  }
+  return owner.experts;
 }
