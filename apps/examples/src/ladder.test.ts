@@ -25,6 +25,7 @@ const expected: Record<string, RegExp> = {
   '07': /\| soft \| \d\.\d{4} \|[^\n]*\n\| hard \| \d\.\d{4} \|/,
   '08': /\| 50% \| 4 \|/,
   '10': /\| MoE: 2 heterogeneous hash experts \+ hash gate \| \d+ \| \d+\.\d\d \| \d+\.\d\d \|/,
+  '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
 };
 
 describe('the example ladder (quick)', () => {
