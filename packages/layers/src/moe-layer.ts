@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { componentConfig, describeValue, fromComponentConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type RoutingMetrics, type SharedBranch } from '@moekit/core';
+import { bankOwner, leaveBank, sharedBankFromConfig, useBank } from './expert-bank-sharing.js';
 import { ForwardedWeight } from './forwarded-weight.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -28,21 +29,6 @@ const KNOWN_OPTIONS = ['router', 'experts', 'shared', 'routeOver', ...MOE_OPTION
 
 // unnamed MoE layers so far: the first is `moe`, then `moe_1`, `moe_2`, … (unique per process, as tfjs-layers' own names)
 let unnamedLayers = 0;
-
-/**
- * Who uses each expert bank (experts shared across layers, Bai et al. 2022, "Parameter-Efficient
- * Conformers via Sharing Sparsely-Gated Experts for End-to-End Speech Recognition",
- * https://arxiv.org/abs/2209.08326, §2.2–2.3): the first layer constructed with a bank owns it — it
- * forwards, saves and loads the bank's variables — and the others only reference it by the owner's
- * name; the bank is released with its last user.
- */
-interface BankUsers {
-  owner: MoELayer;
-  users: Set<MoELayer>;
-}
-const bankUsers = new WeakMap<ExpertBank, BankUsers>();
-// owners by layer name, for fromConfig's `{ sharedWith }`: the latest owner of that name (a model loads its layers in order, synchronously)
-const ownersByName = new Map<string, WeakRef<MoELayer>>();
 
 /** The default name of the next unnamed {@link MoELayer}: `moe`, `moe_1`, `moe_2`, …. */
 function nextDefaultName(): string {
@@ -114,11 +100,7 @@ export class MoELayer extends tfl.layers.Layer {
     }
     this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
     this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions, name: this.name });
-    // the same bank in several layers: one owner, counted users (Bai et al. 2022, §2.3)
-    let entry = bankUsers.get(experts);
-    if (entry === undefined || entry.users.size === 0) bankUsers.set(experts, (entry = { owner: this, users: new Set() }));
-    entry.users.add(this);
-    if (entry.owner === this) ownersByName.set(this.name, new WeakRef(this));
+    useBank(experts, this); // the same bank in several layers: one owner, counted users (Bai et al. 2022, §2.3)
     this.supportsMasking = false;
     // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
     this.addLoss(() => this.auxLoss ?? tf.scalar(0));
@@ -144,7 +126,7 @@ export class MoELayer extends tfl.layers.Layer {
    * layer (its variables are that layer's weights, saved once); `undefined` when this layer owns it.
    */
   get sharesExpertsWith(): string | undefined {
-    const owner = bankUsers.get(this.experts)?.owner;
+    const owner = bankOwner(this.experts);
     return owner === undefined || owner === this ? undefined : owner.name;
   }
 
@@ -214,9 +196,7 @@ export class MoELayer extends tfl.layers.Layer {
   releaseComponents(): void {
     if (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed) this.currentAuxLoss.dispose(); // an eager call's loss
     if (this.moe.isDisposed) return;
-    const entry = bankUsers.get(this.experts);
-    entry?.users.delete(this);
-    this.moe.dispose({ keepExperts: entry !== undefined && entry.users.size > 0 });
+    this.moe.dispose({ keepExperts: leaveBank(this.experts, this) });
   }
 
   /** The components' class names and configs, the MoE options and the layer's own config. */
@@ -244,22 +224,9 @@ export class MoELayer extends tfl.layers.Layer {
     return new cls({
       ...rest,
       router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
-      experts: sharedBank(experts) ?? fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
+      experts: sharedBankFromConfig(experts) ?? fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
       ...(shared ? { shared: fromComponentConfig<SharedBranch>(shared, 'MoELayer.fromConfig', 'shared') } : {}),
     });
   }
 }
 
-/** The bank of the owner named by a saved `{ sharedWith: { name } }`, or `undefined` for a bank saved whole. */
-function sharedBank(config: unknown): ExpertBank | undefined {
-  if (typeof config !== 'object' || config === null) return undefined;
-  // `{ sharedWith: { name } }`, saved as `shared_with` (tfjs-layers writes config keys in snake case)
-  const ref = (config as Record<string, unknown>)['sharedWith'] ?? (config as Record<string, unknown>)['shared_with'];
-  if (ref === undefined) return undefined;
-  const name = typeof ref === 'object' && ref !== null ? (ref as { name?: unknown }).name : ref;
-  const owner = typeof name === 'string' ? ownersByName.get(name)?.deref() : undefined;
-  if (owner === undefined || owner.moe.isDisposed) {
-    throw new MoEArgumentError('MoELayer.fromConfig', 'experts.sharedWith', 'the name of a live MoELayer loaded before this one that owns the bank', describeValue(name));
-  }
-  return owner.experts;
-}
