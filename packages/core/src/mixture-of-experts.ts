@@ -528,14 +528,16 @@ export class MixtureOfExperts {
   /**
    * Releases the router's, the experts' and the shared branch's variables, unread metrics and the
    * health accumulators; idempotent. The MoE cannot be used afterwards ({@link MoEDisposedError}).
+   * `keepExperts: true` leaves the expert bank alive, for a bank that other MoEs still use (experts
+   * shared across layers, Bai et al. 2022, https://arxiv.org/abs/2209.08326): its last user releases it.
    */
-  dispose(): void {
+  dispose(options: { keepExperts?: boolean } = {}): void {
     if (this.disposed) return;
     this.disposed = true;
     this.lastMetrics?.dispose();
     this.health.dispose();
     this.router.dispose();
-    this.experts.dispose();
+    if (options.keepExperts !== true) this.experts.dispose();
     this.shared?.dispose();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `@moekit/experts-ffn`: feed-forward expert banks — batched FFN and GLU experts, a shared dense
- * expert, NLLB's conditional MoE routing (CMR) branch, and sparse upcycling of a pretrained dense FFN.
+ * expert, NLLB's conditional MoE routing (CMR) branch, sparse upcycling of a pretrained dense FFN, and
+ * Transformer MoE blocks (standard and shortcut-connected, ScMoE).
  *
  * @packageDocumentation
  */
@@ -11,5 +12,6 @@ export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
 export { ConditionalMoEBranch, type ConditionalMoEBranchArgs, type ConditionalMoEBranchConfig } from './conditional-moe-branch.js';
 export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
 export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer-moe-block.js';
+export { ShortcutMoEBlock, type ShortcutMoEBlockArgs } from './shortcut-moe-block.js';
 export type { FfnActivation } from './activations.js';
 export type { KernelInitializerName } from './initializers.js';

@@ -78,3 +78,28 @@ describe('TransformerMoEBlock', () => {
     expect(() => new TransformerMoEBlock({ numHeads: 0, moe: moeArgs(8, 1) })).toThrow("TransformerMoEBlock: argument 'numHeads' expected an integer >= 1, got 0");
   });
 });
+
+describe('TransformerMoEBlock sharing one expert bank (Bai et al. 2022, arXiv:2209.08326)', () => {
+  it('counts the bank once, keeps its own router and norms per block, and reloads as one bank', async () => {
+    const bank = new FeedForwardExperts({ numExperts: 4, inputDim: 8, hiddenDim: 16, seed: 7 });
+    const block = (seed: number) => new TransformerMoEBlock({ numHeads: 2, seed, moe: { router: new LinearTopKRouter({ inputDim: 8, numExperts: 4, k: 2, seed: seed + 1 }), experts: bank, capacity: { train: 0, eval: 0 } } });
+    const [first, second] = [block(1), block(11)];
+    const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [5, 8] }), first, second] });
+    // per block: attention 4 × 64 + norms 4 × 8 + router 32 = 320; the bank 4 × (8·16 + 16 + 16·8 + 8) = 1120 once
+    expect(model.countParams()).toBe(2 * 320 + 1120);
+    expect(second.moe.sharesExpertsWith).toBe(first.moe.name);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const [a, b] = [loaded.getLayer(first.name), loaded.getLayer(second.name)] as TransformerMoEBlock[];
+    expect(b!.moe.experts).toBe(a!.moe.experts);
+    expect(loaded.countParams()).toBe(model.countParams());
+    const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 9);
+    const [p, q] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+    expect(Array.from(q.dataSync())).toEqual(Array.from(p.dataSync()));
+    tf.dispose([x, p, q]);
+    model.dispose();
+    expect(bank.isDisposed).toBe(true);
+    loaded.dispose();
+  });
+});

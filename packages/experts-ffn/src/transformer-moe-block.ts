@@ -85,7 +85,7 @@ export class TransformerMoEBlock extends tfl.layers.Layer {
   /** Releases the block's weights and, once no model holds the block, its MoE's components. */
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     const result = super.dispose();
-    if (result.refCountAfterDispose === 0) this.moe.moe.dispose();
+    if (result.refCountAfterDispose === 0) this.moe.releaseComponents(); // a shared bank stays while another layer uses it
     return result;
   }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { componentConfig, describeValue, fromComponentConfig, MixtureOfExperts, MoEArgumentError, type ExpertBank, type MixtureOfExpertsArgs, type Router, type RoutingMetrics, type SharedBranch } from '@moekit/core';
+import { bankOwner, leaveBank, sharedBankFromConfig, useBank } from './expert-bank-sharing.js';
 import { ForwardedWeight } from './forwarded-weight.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -99,6 +100,7 @@ export class MoELayer extends tfl.layers.Layer {
     }
     this.moeOptions = moeOptions as Partial<MixtureOfExpertsArgs>;
     this.moe = new MixtureOfExperts({ router, experts, ...(shared ? { shared } : {}), ...this.moeOptions, name: this.name });
+    useBank(experts, this); // the same bank in several layers: one owner, counted users (Bai et al. 2022, §2.3)
     this.supportsMasking = false;
     // fit evaluates the thunk after the forward pass of the same step (TFJS-NOTES.md): register once
     this.addLoss(() => this.auxLoss ?? tf.scalar(0));
@@ -120,6 +122,15 @@ export class MoELayer extends tfl.layers.Layer {
   }
 
   /**
+   * The name of the layer that owns this layer's expert bank when the bank is shared with an earlier
+   * layer (its variables are that layer's weights, saved once); `undefined` when this layer owns it.
+   */
+  get sharesExpertsWith(): string | undefined {
+    const owner = bankOwner(this.experts);
+    return owner === undefined || owner === this ? undefined : owner.name;
+  }
+
+  /**
    * Builds the MoE for the input's width (lazily built routers and expert banks take it from here, as
    * `tf.layers.dense` does; a router or bank already built for another width is an error naming the
    * layer, the input shape and the built one) and forwards every component variable as a weight of this layer, named by
@@ -135,7 +146,9 @@ export class MoELayer extends tfl.layers.Layer {
     if (featureShape.some((d) => typeof d !== 'number')) throw new MoEArgumentError('MoELayer.build', 'inputShape', 'known feature dimensions', `[${shape.join(', ')}]`);
     // a router or bank built for another width is an error here, when the layer is added to a model, not at fit
     this.moe.build(featureShape as number[], width, `MoELayer '${this.name}'.build (input shape [${shape.map((d) => d ?? 'null').join(', ')}])`);
-    const weights = this.moe.namedVariables().map(([path, variable]) => new ForwardedWeight(variable, path));
+    // a bank shared with an earlier layer is that layer's weight: forwarded (counted, trained, saved) once
+    const shared = this.sharesExpertsWith !== undefined;
+    const weights = this.moe.namedVariables().filter(([path]) => !(shared && path.startsWith('experts/'))).map(([path, variable]) => new ForwardedWeight(variable, path));
     this.trainableWeights = weights.filter((w) => w.trainable);
     this.nonTrainableWeights = weights.filter((w) => !w.trainable);
     this.built = true;
@@ -166,12 +179,24 @@ export class MoELayer extends tfl.layers.Layer {
 
   /**
    * Releases the layer's weights (tfjs-layers) and, once no model holds the layer, its components
-   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics.
+   * too: their non-trainable state (an aux-loss-free bias) and the unread metrics. An expert bank
+   * shared with other layers is released only by the last of them to be disposed.
    */
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     const result = super.dispose();
-    if (result.refCountAfterDispose === 0) this.moe.dispose();
+    if (result.refCountAfterDispose === 0) this.releaseComponents();
     return result;
+  }
+
+  /**
+   * Releases the MoE's components (a shared expert bank only when this is its last user); idempotent.
+   * For layers that hold this one and call it directly (such as `TransformerMoEBlock`), whose
+   * `dispose` tfjs-layers never reaches here.
+   */
+  releaseComponents(): void {
+    if (this.currentAuxLoss !== undefined && !this.currentAuxLoss.isDisposed) this.currentAuxLoss.dispose(); // an eager call's loss
+    if (this.moe.isDisposed) return;
+    this.moe.dispose({ keepExperts: leaveBank(this.experts, this) });
   }
 
   /** The components' class names and configs, the MoE options and the layer's own config. */
@@ -181,20 +206,27 @@ export class MoELayer extends tfl.layers.Layer {
       ...(this.moeOptions as tf.serialization.ConfigDict),
       routeOver: this.routeOver,
       router: componentConfig(this.router, 'MoELayer.getConfig', 'router') as unknown as tf.serialization.ConfigDict,
-      experts: componentConfig(this.experts, 'MoELayer.getConfig', 'experts') as unknown as tf.serialization.ConfigDict,
+      // a shared bank is saved once, by its owner; the others name it (Bai et al. 2022)
+      experts: (this.sharesExpertsWith !== undefined
+        ? { sharedWith: { name: this.sharesExpertsWith } } // under `name`: tfjs-layers camel-cases every other string value on load
+        : componentConfig(this.experts, 'MoELayer.getConfig', 'experts')) as unknown as tf.serialization.ConfigDict,
       ...(this.moe.shared ? { shared: componentConfig(this.moe.shared, 'MoELayer.getConfig', 'shared') as unknown as tf.serialization.ConfigDict } : {}),
     };
   }
 
-  /** Rebuilds the layer, its router, experts and shared branch from the serialisation registry. */
+  /**
+   * Rebuilds the layer, its router, experts and shared branch from the serialisation registry; experts
+   * saved as `{ sharedWith: { name } }` are the bank of the layer of that name loaded before this one.
+   */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     // customObjects: tfjs-layers' deserialisation context, put into every config it loads; not an option
     const { router, experts, shared, customObjects: _context, ...rest } = config;
     return new cls({
       ...rest,
       router: fromComponentConfig<Router>(router, 'MoELayer.fromConfig', 'router'),
-      experts: fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
+      experts: sharedBankFromConfig(experts) ?? fromComponentConfig<ExpertBank>(experts, 'MoELayer.fromConfig', 'experts'),
       ...(shared ? { shared: fromComponentConfig<SharedBranch>(shared, 'MoELayer.fromConfig', 'shared') } : {}),
     });
   }
 }
+
