@@ -11,6 +11,7 @@ import type { MoELayer } from '@moekit/layers';
 import { SwitchRouter } from '@moekit/router-switch';
 import { TopKRouter } from '@moekit/router-topk';
 import { mobyDickWindows } from './moby-dick-windows.js';
+import { fitWithSeededShuffle } from './seeded-fit.js';
 
 /** The models compared: the shared-experts stack and its baselines, the ScMoE pair and its baseline. */
 export type SequenceVariant = 'shared' | 'unshared' | 'dense' | 'scmoe' | 'top2';
@@ -102,7 +103,7 @@ export async function sequenceExperiment(variant: SequenceVariant, o: SequenceEx
   });
   const optimizer = tf.train.adam(3e-3);
   model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  await model.fit(data.train.x, data.train.y, { epochs: o.epochs, batchSize: 32, verbose: 0, shuffle: true });
+  await fitWithSeededShuffle(model, data.train.x, data.train.y, { epochs: o.epochs, batchSize: 32, seed: o.seed + 400 }); // a repeatable batch order
   const [loss, accuracy] = (model.evaluate(data.valid.x, data.valid.y, { batchSize: o.validWindows }) as tf.Scalar[]).map((t) => { const v = t.dataSync()[0]!; t.dispose(); return v; });
   // routing health at evaluation: the whole held-out set in one call, each MoE layer's own router
   tf.dispose(model.apply(data.valid.x, { training: false }) as tf.Tensor);

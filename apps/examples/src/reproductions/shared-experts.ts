@@ -54,7 +54,7 @@ export async function run(options: { quick: boolean }): Promise<string> {
   return [
     '## Experts shared across layers: one bank for a stack of MoE blocks vs a bank per block vs dense',
     '',
-    `Command: \`npm run reproduce -- shared-experts${options.quick ? ' --quick' : ''}\`; seeds ${o.seeds.join(', ')} (initialisation of every layer; the Moby-Dick windows are fixed, their order in each epoch is fit's unseeded shuffle, so a rerun differs); ${o.layers} causal Transformer blocks of width ${o.dim}, 4 heads, top-2 MoE of ${o.numExperts} GELU FFN experts (hidden ${2 * o.dim}) dropless, vocabulary ${o.vocabSize}, windows of ${o.sequenceLength}, ${o.trainWindows} training and ${o.validWindows} held-out windows, ${o.epochs} epochs of Adam 3e-3, batch 32; ${minutes.toFixed(1)} min in all.`,
+    `Command: \`npm run reproduce -- shared-experts${options.quick ? ' --quick' : ''}\`; seeds ${o.seeds.join(', ')} (initialisation of every layer; the Moby-Dick windows are fixed, their order in each epoch a permutation drawn from the seed, so a rerun repeats the run); ${o.layers} causal Transformer blocks of width ${o.dim}, 4 heads, top-2 MoE of ${o.numExperts} GELU FFN experts (hidden ${2 * o.dim}) dropless, vocabulary ${o.vocabSize}, windows of ${o.sequenceLength}, ${o.trainWindows} training and ${o.validWindows} held-out windows, ${o.epochs} epochs of Adam 3e-3, batch 32; ${minutes.toFixed(1)} min in all.`,
     '',
     'Mean ± sample sd over seeds; a difference counts when it exceeds two standard errors of the difference of the means (Welch). Routing health is each MoE layer\'s own router on the whole held-out set in one evaluation call (mean over seeds, layers in order).',
     '',
