@@ -19,9 +19,24 @@ import { ringCollectiveTime } from './ring-collectives.js';
  *   + tensor parallel, i.e. DeepSpeed-MoE's tensor-sliced experts).
  */
 export type ParallelLayout =
-  | { kind: 'data' }
-  | { kind: 'expert'; allToAll?: AllToAllAlgorithm }
-  | { kind: 'tutel'; r: number; allToAll?: AllToAllAlgorithm };
+  | {
+      /** Every GPU holds every expert. */
+      kind: 'data';
+    }
+  | {
+      /** Classic expert parallelism. */
+      kind: 'expert';
+      /** How the tokens' all-to-all runs; default `'linear'`. */
+      allToAll?: AllToAllAlgorithm;
+    }
+  | {
+      /** Tutel's adaptive parallelism. */
+      kind: 'tutel';
+      /** Tutel's degree: 0, or a divisor of `max(1, W/E)`. */
+      r: number;
+      /** How the tokens' all-to-all runs; default `'linear'`. */
+      allToAll?: AllToAllAlgorithm;
+    };
 
 /** The predicted step time of one MoE layer under one layout, term by term (seconds, bytes per GPU). */
 export interface LayoutCost {
