@@ -29,7 +29,7 @@ function groupLayout(hw: Hardware, groupGpus: number): { nodes: number; local: n
  * transfer is the slower of the two:
  *   t = (L−1)·α_intra + (W−L)·α_inter + max((L−1)/W · S / B_intra, (W−L)/W · S / B_inter).
  *
- * `'2dh'` (Tutel, Hwang et al. 2023 §4.2 "2DH All-to-All", `PrimAllToAll2D` in
+ * `'2dh'` (Tutel, Hwang et al. 2023, the "2DH All-to-All" section, `PrimAllToAll2D` in
  * `tutel/impls/communicate.py`): first an all-to-all inside each node that gathers, on local rank `l`,
  * every chunk bound for local rank `l` of any node, then an all-to-all among the `N` nodes between the
  * GPUs of equal local rank, in chunks `L` times larger:

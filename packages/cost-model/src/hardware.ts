@@ -27,7 +27,7 @@ export interface Hardware {
 }
 
 /**
- * Azure NDm A100 v4, the cluster of the Tutel paper (Hwang et al. 2023, §5 "Experimental setup"): 8 A100
+ * Azure NDm A100 v4, the cluster of the Tutel paper (Hwang et al. 2023, its evaluation setup): 8 A100
  * 80 GB per node, NVLink 3 (600 GB/s both directions, 300 GB/s one way per GPU) and 8 × 200 Gb/s HDR
  * InfiniBand per node (25 GB/s per GPU). Peak bf16/fp16 312 TFLOP/s per A100 (NVIDIA's data sheet).
  * The latencies (3 µs NVLink, 10 µs across InfiniBand through NCCL) and the 50 % matmul efficiency are

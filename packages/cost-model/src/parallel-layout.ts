@@ -10,7 +10,7 @@ import { ringCollectiveTime } from './ring-collectives.js';
  * - `expert`: classic expert parallelism (GShard, DeepSpeed-MoE, Fairseq): `E/W` experts per GPU, or,
  *   when W > E, each expert replicated on `W/E` GPUs (expert + data parallel, gradients all-reduced
  *   among the replicas); tokens travel by all-to-all inside each group of `min(W, E)` GPUs.
- * - `tutel`: Tutel's adaptive parallelism (Hwang et al. 2023 §3.2, `adaptive_r` in
+ * - `tutel`: Tutel's adaptive parallelism (Hwang et al. 2023, "adaptive parallelism switching"; `adaptive_r` in
  *   `tutel/impls/moe_layer.py`), parameters stored ZeRO-sharded (each GPU keeps `1/W` of all experts),
  *   degree `r` ∈ {0} ∪ divisors of `s = max(1, W/E)`:
  *   r = 0 gathers every expert on every GPU (data parallel, no all-to-all); r ≥ 1 all-to-alls the tokens

@@ -71,11 +71,11 @@ function deepSpeedMoETrainingSpeedup(): number {
  */
 export function publishedComparisons(): PublishedComparison[] {
   return [
-    row('Tutel, abstract / §4.2', '2DH all-to-all over the linear one, 2,048 A100s (256 NDm A100 v4 nodes), best message size', best2DHSpeedup(ndmA100v4(2048)), 20.7,
+    row('Tutel, abstract (2DH All-to-All)', '2DH all-to-all over the linear one, 2,048 A100s (256 NDm A100 v4 nodes), best message size', best2DHSpeedup(ndmA100v4(2048)), 20.7,
       'alpha-beta: 2047 remote+local messages against 7 + 255; NCCL congestion and small-chunk inefficiency at 2,048 ranks are not modelled'),
-    row('Tutel, abstract / §3.2', 'adaptive parallelism switching (best r against static r = 1), single MoE layer', bestAdaptiveSpeedup(), 1.74,
+    row('Tutel, abstract (adaptive parallelism switching)', 'adaptive parallelism switching (best r against static r = 1), single MoE layer', bestAdaptiveSpeedup(), 1.74,
       'sweep of 64-16384 tokens per GPU, capacity factors 1-8, training and inference on 64 A100s, E = 16, D = 2048, H = 8192 (our configuration: the paper\'s not confirmed)'),
-    row('DeepSpeed-MoE, §3 / blog', 'training cost of 1.3B+MoE-128 against the quality-equivalent dense 6.7B (5x)', deepSpeedMoETrainingSpeedup(), 5,
+    row('DeepSpeed-MoE, abstract / blog', 'training cost of 1.3B+MoE-128 against the quality-equivalent dense 6.7B (5x)', deepSpeedMoETrainingSpeedup(), 5,
       'FLOPs 6·N·T plus 48 all-to-alls (2DH) on 128 A100s; the model shapes are GPT-3\'s 1.3B and 6.7B (from memory of the paper, not confirmed)'),
     row('Tutel, abstract', 'single MoE layer against Fairseq, 16 A100s (4.96x) and 2,048 A100s (5.75x)', undefined, 4.96,
       'not predicted: mostly kernel speed (fast encode/decode, flexible all-to-all) that a layout cost model does not see'),

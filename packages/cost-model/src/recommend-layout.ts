@@ -20,7 +20,7 @@ export interface LayoutRecommendation {
 /**
  * Costs every layout `layoutStepTime` knows — data, expert (linear and 2DH all-to-all when the job spans
  * nodes) and each of Tutel's degrees `r` — and ranks them, the way Tutel's adaptive parallelism switching
- * picks `r` per step from the current capacity (Hwang et al. 2023 §3.2; Tutel picks by measuring, this
+ * picks `r` per step from the current capacity (Hwang et al. 2023, "adaptive parallelism switching"; Tutel picks by measuring, this
  * by predicting). Layouts whose expert parameters exceed `hw.memoryBytes` are left out of `ranked`.
  * @example
  * const { best, reason } = recommendLayout({ tokensPerGpu: 4096, modelDim: 2048, hiddenDim: 8192,
