@@ -1,5 +1,5 @@
 /**
- * `npm run example -- NN [--quick]`: runs the ladder example whose file starts with `NN-` (01 … 10),
+ * `npm run example -- NN [--quick]`: runs the ladder example whose file starts with `NN-` (01 … 20),
  * on the backend `selectBackend()` picks. `--quick` runs it at the tiny size the smoke test uses.
  */
 import '@tensorflow/tfjs';
