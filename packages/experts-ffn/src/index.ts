@@ -1,7 +1,8 @@
 /**
  * `@moekit/experts-ffn`: feed-forward expert banks — batched FFN and GLU experts, a shared dense
  * expert, NLLB's conditional MoE routing (CMR) branch, sparse upcycling of a pretrained dense FFN, and
- * Transformer MoE blocks (standard and shortcut-connected, ScMoE).
+ * Transformer MoE blocks (standard and shortcut-connected, ScMoE), and the sparse mixture of projectors
+ * between modality encoders and a language model (Llama-SMoP).
  *
  * @packageDocumentation
  */
@@ -15,3 +16,4 @@ export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer
 export { ShortcutMoEBlock, type ShortcutMoEBlockArgs } from './shortcut-moe-block.js';
 export type { FfnActivation } from './activations.js';
 export type { KernelInitializerName } from './initializers.js';
+export { MixtureOfProjectors, type MixtureOfProjectorsArgs, type MixtureOfProjectorsOutput, type ProjectorVariant } from './mixture-of-projectors.js';

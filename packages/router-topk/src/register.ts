@@ -4,6 +4,8 @@
 import { registerComponent } from '@moekit/core';
 import { CosineGate } from './cosine-gate.js';
 import { HierarchicalTopKRouter } from './hierarchical-top-k-router.js';
+import { KTop1Choice } from './k-top-1.js';
+import { SwitchAndMixtureChoice } from './switch-and-mixture-choice.js';
 import { TopKChoice } from './top-k-choice.js';
 import { TopKRouter } from './top-k-router.js';
 
@@ -12,3 +14,5 @@ registerComponent(TopKRouter, PACKAGE);
 registerComponent(HierarchicalTopKRouter, PACKAGE);
 registerComponent(CosineGate, PACKAGE);
 registerComponent(TopKChoice, PACKAGE);
+registerComponent(KTop1Choice, PACKAGE);
+registerComponent(SwitchAndMixtureChoice, PACKAGE);
