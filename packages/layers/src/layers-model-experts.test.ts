@@ -81,7 +81,7 @@ describe('LayersModelExperts', () => {
     const a = padded.apply(x, { training: false });
     const b = grouped.apply(x, { training: false });
     expect(a.output.shape).toEqual([10, 3]);
-    expectTensorsClose(a.output, b.output, 1e-5); // the same seeds: the same function either way
+    expectTensorsClose(a.output, b.output, { atol: 1e-5 }); // the same seeds: the same function either way
     tf.dispose([a, b] as unknown as tf.Tensor[]);
     await expectNoLeakedTensors(() => {
       const r = padded.apply(x, { training: true });
@@ -111,7 +111,7 @@ describe('LayersModelExperts', () => {
     const restored = await tf.loadLayersModel(tf.io.fromMemory(saved!));
     const y0 = model.predict(x) as tf.Tensor;
     const y1 = restored.predict(x) as tf.Tensor;
-    expectTensorsClose(y1, y0, 1e-6);
+    expectTensorsClose(y1, y0, { atol: 1e-6 });
     const loadedBank = (restored.layers[0] as MoELayer).experts as LayersModelExperts;
     expect(loadedBank).toBeInstanceOf(LayersModelExperts);
     expect(loadedBank.parametersPerExpert).toEqual(experts.parametersPerExpert); // same heterogeneous topologies
