@@ -8,4 +8,5 @@
 import './register.js';
 
 export { MoELayer, type MoELayerArgs } from './moe-layer.js';
+export { LayersModelExperts, LAYERS_MODEL_EXPERTS_FORMAT, type LayersModelExpertsArgs, type SavedExpertTopology } from './layers-model-experts.js';
 export { RoutingHealthCallback, routingHealthCallback, describeHealth, type RoutingHealthCallbackArgs, type EpochRoutingHealth, type LayerRoutingHealth } from './routing-health-callback.js';
