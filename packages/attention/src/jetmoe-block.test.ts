@@ -30,8 +30,8 @@ describe('JetMoEBlock', () => {
     await expectNoLeakedTensors(() => {
       const out = block.apply(x, { training: true });
       expect(out.output.shape).toEqual([2, 6, 16]);
-      expect(out.attentionLoad.dataSync().reduce((a, b) => a + b, 0)).toBe(24); // T·K = 12·2
-      expect(out.mlpLoad.dataSync().reduce((a, b) => a + b, 0)).toBe(24);
+      expect(Array.from(out.attentionLoad.dataSync()).reduce((a, b) => a + b, 0)).toBe(24); // T·K = 12·2
+      expect(Array.from(out.mlpLoad.dataSync()).reduce((a, b) => a + b, 0)).toBe(24);
       const [total, attention, mlp] = [out.auxLosses.total, out.auxLosses['attention']!, out.auxLosses['mlp']!].map((t) => t.dataSync()[0]!);
       expect(total).toBeCloseTo(attention! + mlp!, 6);
       expect(attention).toBeGreaterThan(0);

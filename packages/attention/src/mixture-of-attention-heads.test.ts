@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { componentConfig, fromComponentConfig, MoEArgumentError, MoEDisposedError } from '@moekit/core';
+import { componentConfig, fromComponentConfig, MoEArgumentError, MoEDisposedError, type Router } from '@moekit/core';
 import { expectNoLeakedTensors, expectTensorsClose, LinearTopKRouter } from '@moekit/core/testing';
 import { describe, expect, it } from 'vitest';
 import './register.js';
@@ -55,7 +55,7 @@ describe('MixtureOfAttentionHeads', () => {
       expect(output.shape).toEqual([2, 5, 16]);
       expect(logits.shape).toEqual([10, 4]);
       expect(expertIndex.shape).toEqual([10, 2]);
-      expect(load.dataSync().reduce((a, b) => a + b, 0)).toBe(20); // T·K = 10·2 pairs
+      expect(Array.from(load.dataSync()).reduce((a, b) => a + b, 0)).toBe(20); // T·K = 10·2 pairs
       expect(Object.keys(auxLosses).sort()).toEqual(['loadBalancing', 'routerZ', 'total']);
       // total = 0.01 · loadBalancing + 0.001 · routerZ
       const [lb, z, total] = [auxLosses['loadBalancing']!, auxLosses['routerZ']!, auxLosses.total].map((t) => t.dataSync()[0]!);
@@ -116,5 +116,22 @@ describe('MixtureOfAttentionHeads', () => {
     moa.dispose();
     expect(() => moa.apply(x, { training: false })).toThrow(MoEDisposedError);
     x.dispose();
+  });
+
+  it('names a router that plans itself (MoA needs token choices) and leaks nothing on that path', async () => {
+    const planned = {
+      numExperts: 2,
+      k: 1,
+      trainableVariables: [],
+      route: (gateInput: tf.Tensor2D) => ({ logits: tf.zeros([gateInput.shape[0], 2]), probs: tf.zeros([gateInput.shape[0], 2]), plan: {}, auxLosses: { total: tf.scalar(0) } }),
+      dispose: () => {},
+    } as unknown as Router;
+    const moa = new MixtureOfAttentionHeads({ router: planned, hiddenSize: 4, headDim: 2, seed: 1 });
+    const x = tf.zeros([1, 3, 4]);
+    await expectNoLeakedTensors(() => {
+      expect(() => moa.apply(x, { training: false })).toThrow(/router.*a token-choice router/s);
+    });
+    x.dispose();
+    moa.dispose();
   });
 });
