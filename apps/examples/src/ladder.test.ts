@@ -32,6 +32,7 @@ const expected: Record<string, RegExp> = {
   '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
   '20': /\| expert \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: expert \(2dh\)[\s\S]*\| tutel r=2 \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: tutel r=2 \(2dh\)/,
   '17': /mixture of 3 models \(\d+ \/ \d+ \/ \d+ parameters\): loss \d+\.\d{4} -> \d+\.\d{4} after 5 epochs\nreloaded: largest prediction difference 0 \(the saved ensemble is the same function\)/,
+  '14': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\nblock 0, held-out 4×16 tokens: attention router load \[(\d+, ){3}\d+\]; FFN router load \[(\d+, ){3}\d+\]/,
 };
 
 describe('the example ladder (quick)', () => {

@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@moekit/source'] },
+  ssr: { resolve: { conditions: ['@moekit/source'] } },
+  test: {
+    name: '@moekit/attention',
+    environment: 'node',
+    testTimeout: 30_000,
+    setupFiles: ['./vitest.setup.ts'],
+  },
+});
