@@ -26,13 +26,13 @@ const expected: Record<string, RegExp> = {
   '08': /\| 50% \| 4 \|/,
   '10': /\| MoE: 2 heterogeneous hash experts \+ hash gate \| \d+ \| \d+\.\d\d \| \d+\.\d\d \|/,
   '11': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\n.*reloaded: largest logit difference 0\ngreedy: "Call me Ishmael\. .{8,16}"/,
-  '18': /\| JEJR \| 1 \| 1 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| JEDR \| 2 \| 1 \|[^\n]*\n\| DEDR \| 2 \| 2 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \[\d+, \d+, \d+, \d+\] \|/,
-  '19': /\| top-2 \(TopKChoice\) \| \d+\.\d{3} -> \d+\.\d{3} \| \[(\d+, ){7}\d+\] \|\n\| k top-1, 2 prototypes \(KTop1Choice\) \|[^\n]*\n\| SAM, 2 groups, top-2 \(SwitchAndMixtureChoice\) \| \d+\.\d{3} -> \d+\.\d{3} \| \[(\d+, ){7}\d+\] \|/,
   '12': /\| dropout \| \d+\.\d{3} \| \d+\.\d{3} \| -?\d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| eom \|[^\n]*\n\| fom \|[^\n]*\n\| cmr \| \d+\.\d{3} \|/,
   '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
-  '20': /\| expert \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: expert \(2dh\)[\s\S]*\| tutel r=2 \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: tutel r=2 \(2dh\)/,
-  '17': /mixture of 3 models \(\d+ \/ \d+ \/ \d+ parameters\): loss \d+\.\d{4} -> \d+\.\d{4} after 5 epochs\nreloaded: largest prediction difference 0 \(the saved ensemble is the same function\)/,
   '14': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\nblock 0, held-out 4×16 tokens: attention router load \[(\d+, ){3}\d+\]; FFN router load \[(\d+, ){3}\d+\]/,
+  '17': /mixture of 3 models \(\d+ \/ \d+ \/ \d+ parameters\): loss \d+\.\d{4} -> \d+\.\d{4} after 5 epochs\nreloaded: largest prediction difference 0 \(the saved ensemble is the same function\)/,
+  '18': /\| JEJR \| 1 \| 1 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| JEDR \| 2 \| 1 \|[^\n]*\n\| DEDR \| 2 \| 2 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \[\d+, \d+, \d+, \d+\] \|/,
+  '19': /\| top-2 \(TopKChoice\) \| \d+\.\d{3} -> \d+\.\d{3} \| \[(\d+, ){7}\d+\] \|\n\| k top-1, 2 prototypes \(KTop1Choice\) \|[^\n]*\n\| SAM, 2 groups, top-2 \(SwitchAndMixtureChoice\) \| \d+\.\d{3} -> \d+\.\d{3} \| \[(\d+, ){7}\d+\] \|/,
+  '20': /\| expert \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: expert \(2dh\)[\s\S]*\| tutel r=2 \(2dh\) \| \d+\.\d{3} \|[\s\S]*recommended: tutel r=2 \(2dh\)/,
 };
 
 describe('the example ladder (quick)', () => {
