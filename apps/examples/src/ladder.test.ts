@@ -28,6 +28,7 @@ const expected: Record<string, RegExp> = {
   '11': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\n.*reloaded: largest logit difference 0\ngreedy: "Call me Ishmael\. .{8,16}"/,
   '12': /\| dropout \| \d+\.\d{3} \| \d+\.\d{3} \| -?\d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| eom \|[^\n]*\n\| fom \|[^\n]*\n\| cmr \| \d+\.\d{3} \|/,
   '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
+  '16': /\| SMoE \(E = 4, top-1\), RC loss \+ damping \| \d\.\d{4} \| \d\.\d{3} \| \d+ \| 9 \|[\s\S]*\| conv, equal active compute \(one 3 × 3 filter\) \| \d\.\d{4} \| — \|[\s\S]*gate map \(true regions left, learned right\): \S+\.png/,
 };
 
 describe('the example ladder (quick)', () => {
