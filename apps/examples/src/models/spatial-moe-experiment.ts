@@ -27,10 +27,12 @@ export interface SpatialMoEExperimentOptions {
   seed: number;
   /** Adam learning rate. Default 0.02. */
   learningRate?: number;
-  /** The quantile of |error| per field above which a routing counts as wrong (RC loss and damping). Default 0.5 (the reference's default is 0.7; see RESULTS.md). */
+  /** The quantile of |error| per field above which a routing counts as wrong (RC loss and damping). Default 0.7 (the reference's). */
   errorQuantile?: number;
   /** Expert error damping factor of the paper's variant. Default 0 (the reference's). */
   dampingFactor?: number;
+  /** The gates' training noise (`SpatialGate`'s `noiseStdScale`: sd `noiseStdScale / E`). Default 1 (the reference's scale when its noise is on). */
+  noiseStdScale?: number;
 }
 
 /** One model's result. */
@@ -97,8 +99,8 @@ interface Model {
 
 function smoeModel(name: string, o: SpatialMoEExperimentOptions, paperTricks: boolean): Model {
   const E = o.numExperts;
-  const gate = new SpatialGate({ height: o.size, width: o.size, numExperts: E, seed: o.seed * 10 + 1 });
-  const smoe = new SpatialMoE({ inputChannels: 1, numExperts: E, seed: o.seed * 10 + 2, dampingFactor: paperTricks ? o.dampingFactor ?? 0 : 1, errorQuantile: o.errorQuantile ?? 0.5 });
+  const gate = new SpatialGate({ height: o.size, width: o.size, numExperts: E, noiseStdScale: o.noiseStdScale ?? 1, seed: o.seed * 10 + 1 });
+  const smoe = new SpatialMoE({ inputChannels: 1, numExperts: E, seed: o.seed * 10 + 2, dampingFactor: paperTricks ? o.dampingFactor ?? 0 : 1, errorQuantile: o.errorQuantile ?? 0.7 });
   return {
     name, gate, activeMacs: 9, variables: [gate.latent, smoe.kernel],
     loss: (x, y) => {
@@ -107,7 +109,7 @@ function smoeModel(name: string, o: SpatialMoEExperimentOptions, paperTricks: bo
       const mse = tf.mean(tf.square(tf.sub(output, y)));
       if (!paperTricks) return mse as tf.Scalar;
       // §2.2: selected experts whose |error| is within the per-field quantile are "correct"
-      const labels = routingClassificationLabels(correctByErrorQuantile(tf.sub(output, y), o.errorQuantile ?? 0.5), expertIndex, E);
+      const labels = routingClassificationLabels(correctByErrorQuantile(tf.sub(output, y), o.errorQuantile ?? 0.7), expertIndex, E);
       return tf.add(mse, routingClassificationLoss(g, labels)) as tf.Scalar;
     },
     predict: (x) => tf.tidy(() => smoe.apply(x, gate.routingWeights()).output),
