@@ -10,6 +10,8 @@ import { ImageRouter } from './image-router.js';
 import { registerConvKernels } from './kernels/register-conv-kernels.js';
 import { MoEConv2D } from './moe-conv2d.js';
 import { SoftConstraintRouter } from './soft-constraint-router.js';
+import { SpatialGate } from './spatial-gate.js';
+import { SpatialMoE } from './spatial-moe.js';
 
-for (const cls of [ConvExperts, GapGate, ConvGate, ImageRouter, MoEConv2D, HardConstraintRouter, SoftConstraintRouter]) registerComponent(cls, '@moekit/experts-conv');
+for (const cls of [ConvExperts, GapGate, ConvGate, ImageRouter, MoEConv2D, HardConstraintRouter, SoftConstraintRouter, SpatialGate, SpatialMoE]) registerComponent(cls, '@moekit/experts-conv');
 registerConvKernels();
