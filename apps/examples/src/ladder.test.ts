@@ -28,6 +28,7 @@ const expected: Record<string, RegExp> = {
   '11': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\n.*reloaded: largest logit difference 0\ngreedy: "Call me Ishmael\. .{8,16}"/,
   '12': /\| dropout \| \d+\.\d{3} \| \d+\.\d{3} \| -?\d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| eom \|[^\n]*\n\| fom \|[^\n]*\n\| cmr \| \d+\.\d{3} \|/,
   '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
+  '15': /\| attention \+ MoE \| att\+dense, att\+moe \| \d+ \| \d+\.\d \| \d\.\d{3} \| \[(\d+, ){3}\d+\] \|\n\| Sparse Mixer \| lin\+dense, lin\+moe \| \d+ \| \d+\.\d \| \d\.\d{3} \|/,
 };
 
 describe('the example ladder (quick)', () => {
