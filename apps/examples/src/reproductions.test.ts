@@ -17,7 +17,7 @@ afterAll(leaveWasmTestBackend);
 
 describe('the reproductions (quick)', () => {
   it('are discovered by file name', () => {
-    expect(listReproductions(dir)).toEqual(expect.arrayContaining(['cnn-interpretability', 'eom-fom', 'expert-pruning', 'scmoe', 'shared-experts', 'shazeer-lstm-moe', 'switch-nerf', 'vmoe-bpr']));
+    expect(listReproductions(dir)).toEqual(expect.arrayContaining(['cnn-interpretability', 'eom-fom', 'expert-pruning', 'scmoe', 'shared-experts', 'shazeer-lstm-moe', 'sparse-mixer', 'switch-nerf', 'vmoe-bpr']));
   });
 
   for (const name of listReproductions(dir)) {
