@@ -29,6 +29,7 @@ const expected: Record<string, RegExp> = {
   '12': /\| dropout \| \d+\.\d{3} \| \d+\.\d{3} \| -?\d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| eom \|[^\n]*\n\| fom \|[^\n]*\n\| cmr \| \d+\.\d{3} \|/,
   '13': /\| shared \| \d+ \| \d+\.\d \| \d\.\d\d \/ \d\.\d\d \|\n\| unshared \| \d+ \| \d+\.\d \|[^\n]*\n\| scmoe \| \d+ \| \d+\.\d \| \d\.\d\d \|\n\| top2 \| \d+ \| \d+\.\d \| \d\.\d\d \|/,
   '14': /cross entropy \d\.\d{3} -> \d\.\d{3} nats\/char after 3 Adam steps\nblock 0, held-out 4×16 tokens: attention router load \[(\d+, ){3}\d+\]; FFN router load \[(\d+, ){3}\d+\]/,
+  '15': /\| attention \+ MoE \| att\+dense, att\+moe \| \d+ \| \d+\.\d \| \d\.\d{3} \| \[(\d+, ){3}\d+\] \|\n\| Sparse Mixer \| lin\+dense, lin\+moe \| \d+ \| \d+\.\d \| \d\.\d{3} \|/,
   '16': /\| SMoE \(E = 4, top-1\), RC loss \+ damping \| \d\.\d{4} \| \d\.\d{3} \| \d+ \| 9 \|[\s\S]*\| conv, equal active compute \(one 3 × 3 filter\) \| \d\.\d{4} \| — \|[\s\S]*gate map \(true regions left, learned right\): \S+\.png/,
   '17': /mixture of 3 models \(\d+ \/ \d+ \/ \d+ parameters\): loss \d+\.\d{4} -> \d+\.\d{4} after 5 epochs\nreloaded: largest prediction difference 0 \(the saved ensemble is the same function\)/,
   '18': /\| JEJR \| 1 \| 1 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \|\n\| JEDR \| 2 \| 1 \|[^\n]*\n\| DEDR \| 2 \| 2 \| \d+\.\d{3} -> \d+\.\d{3} \| \[\d+, \d+, \d+, \d+\] \[\d+, \d+, \d+, \d+\] \|/,

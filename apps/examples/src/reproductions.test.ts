@@ -17,7 +17,7 @@ afterAll(leaveWasmTestBackend);
 
 describe('the reproductions (quick)', () => {
   it('are discovered by file name', () => {
-    expect(listReproductions(dir)).toEqual(expect.arrayContaining(['cnn-interpretability', 'eom-fom', 'expert-pruning', 'mixture-of-attention', 'mixture-of-models', 'scmoe', 'shared-experts', 'shazeer-lstm-moe', 'spatial-moe', 'switch-nerf', 'vmoe-bpr']));
+    expect(listReproductions(dir)).toEqual(expect.arrayContaining(['cnn-interpretability', 'eom-fom', 'expert-pruning', 'mixture-of-attention', 'mixture-of-models', 'scmoe', 'shared-experts', 'shazeer-lstm-moe', 'sparse-mixer', 'spatial-moe', 'switch-nerf', 'vmoe-bpr']));
   });
 
   for (const name of listReproductions(dir)) {

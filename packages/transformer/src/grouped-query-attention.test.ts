@@ -37,6 +37,14 @@ describe('GroupedQueryAttention', () => {
     attention.dispose();
   });
 
+  it('with causal: false (an encoder), changing a later token changes every earlier output too', () => {
+    const attention = new GroupedQueryAttention({ hiddenSize: 16, numHeads: 4, causal: false, initializerRange: 0.3, seed: 2 });
+    const [before, after] = withChange(attention, 3);
+    for (let s = 0; s < 6; s++) expect(maxDiff(before[s]!, after[s]!)).toBeGreaterThan(1e-4);
+    attention.dispose();
+    expect(() => new GroupedQueryAttention({ hiddenSize: 16, numHeads: 4, causal: false, slidingWindow: 2 })).toThrow(/slidingWindow.*0 when causal is false.*2/s);
+  });
+
   it('with a sliding window, a position no longer sees tokens `window` or more places back', () => {
     const attention = new GroupedQueryAttention({ hiddenSize: 16, numHeads: 2, slidingWindow: 2, initializerRange: 0.3, seed: 4 });
     const [before, after] = withChange(attention, 1);

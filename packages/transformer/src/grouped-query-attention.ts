@@ -18,6 +18,8 @@ export interface GroupedQueryAttentionArgs {
   slidingWindow?: number;
   /** Standard deviation of the normal initialiser of the projections. Default 0.02 (HF `initializer_range`). */
   initializerRange?: number;
+  /** Causal (decoder) attention; `false`: every position attends to every position, as in a BERT-style encoder (then `slidingWindow` must be 0). Default true. */
+  causal?: boolean;
   /** Seed of the initialiser. */
   seed?: number;
 }
@@ -68,6 +70,7 @@ export class GroupedQueryAttention extends Component<GroupedQueryAttentionArgs, 
     ropeTheta: arg.number({ above: 0, default: 1e6 }),
     slidingWindow: arg.integer({ min: 0, default: 0 }),
     initializerRange: arg.number({ above: 0, default: 0.02 }),
+    causal: arg.boolean({ default: true }),
     seed: arg.number({ optional: true }),
   };
   private readonly rope: RotaryEmbedding;
@@ -77,6 +80,7 @@ export class GroupedQueryAttention extends Component<GroupedQueryAttentionArgs, 
     super(args);
     const { hiddenSize: D, numHeads: H, numKeyValueHeads: G, headDim: d, initializerRange: std } = this.config;
     if (H % G !== 0) throw new MoEArgumentError('GroupedQueryAttention', 'numKeyValueHeads', `a divisor of numHeads (${H})`, String(G));
+    if (!this.config.causal && this.config.slidingWindow > 0) throw new MoEArgumentError('GroupedQueryAttention', 'slidingWindow', '0 when causal is false', String(this.config.slidingWindow));
     this.rope = this.addPart('rope', new RotaryEmbedding({ headDim: d, theta: this.config.ropeTheta }));
     const normal = (shape: [number, number]) => tf.randomNormal(shape, 0, std, 'float32', this.seeds.next());
     this.addVariable('qProj', normal([D, H * d]));
@@ -85,7 +89,7 @@ export class GroupedQueryAttention extends Component<GroupedQueryAttentionArgs, 
     this.addVariable('oProj', normal([H * d, D]));
   }
 
-  /** `x` `[B, S, D]` → `[B, S, D]`, position `s` attending to positions `≤ s` (within the sliding window). */
+  /** `x` `[B, S, D]` → `[B, S, D]`, position `s` attending to positions `≤ s` (within the sliding window), or to all positions when not `causal`. */
   apply(x: tf.Tensor): tf.Tensor3D {
     const where = 'GroupedQueryAttention.apply';
     const [wq, wk, wv, wo] = (['qProj', 'kProj', 'vProj', 'oProj'] as const).map((name) => this.variable(name, where));
@@ -102,7 +106,8 @@ export class GroupedQueryAttention extends Component<GroupedQueryAttentionArgs, 
       const repeat = (t: tf.Tensor) => (G === H ? t : tf.gather(t, kvHead, 1)); // [B, H, S, d]
       const k = repeat(this.rope.apply(heads(wk!, G)));
       const v = repeat(heads(wv!, G));
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), causalMask(S, slidingWindow)); // [B, H, S, S]
+      const scaled = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)); // [B, H, S, S]
+      const scores = this.config.causal ? tf.add(scaled, causalMask(S, slidingWindow)) : scaled; // [B, H, S, S]
       const context = tf.matMul(tf.softmax(scores), v); // [B, H, S, d]
       const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [B * S, H * d]); // [B·S, H·d]
       return tf.reshape(tf.matMul(merged, wo as tf.Tensor2D), [B, S, D]) as tf.Tensor3D;
