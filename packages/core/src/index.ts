@@ -40,7 +40,7 @@ export { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type
 export type { ExpertBank, ExpertApplyOptions } from './contracts/expert-bank.js';
 export { checkExpertSelection, copyExpertSlices } from './routers/expert-selection.js';
 export type { Combiner } from './contracts/combiner.js';
-export type { SharedBranch } from './contracts/shared-branch.js';
+export type { SharedBranch, SharedBranchMix } from './contracts/shared-branch.js';
 export { computeCapacity, type CapacityOptions, type CapacityRounding } from './routing/capacity.js';
 export { resolveCapacityConfig, DEFAULT_CAPACITY, AUTO_EVAL_CAPACITY_FACTOR, type CapacityConfig, type ResolvedCapacityConfig } from './routing/capacity-config.js';
 export { capacityPresets, type CapacityPreset, type CapacityPresetName } from './routing/capacity-presets.js';

@@ -84,9 +84,9 @@ export interface MixtureOfExpertsArgs {
   dropWarning?: number;
   /** Names the MoE in warnings and errors (an `MoELayer` passes its layer name). Default `'MixtureOfExperts'`. */
   name?: string;
-  /** Expert Output Masking in training: drop a random fraction of (token, expert) outputs (see {@link ExpertOutputMasking}). Default off; `{}` gives NLLB's rate 0.2. */
+  /** Expert Output Masking in training: drop a random fraction of (token, expert) outputs (see `ExpertOutputMasking`). Default off; `{}` gives NLLB's rate 0.2. */
   expertOutputMasking?: ExpertOutputMaskingArgs;
-  /** Final Output Masking in training: zero the MoE output of a random fraction of tokens (see {@link FinalOutputMasking}). Default off; `{}` gives rate 0.1. */
+  /** Final Output Masking in training: zero the MoE output of a random fraction of tokens (see `FinalOutputMasking`). Default off; `{}` gives rate 0.1. */
   finalOutputMasking?: FinalOutputMaskingArgs;
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { arg, Component, MoEArgumentError, type ArgsTable, type AuxLosses, type ExpertApplyOptions, type SharedBranch } from '@moekit/core';
+import { arg, Component, MoEArgumentError, type ArgsTable, type AuxLosses, type ExpertApplyOptions, type SharedBranch, type SharedBranchMix } from '@moekit/core';
 import { FeedForwardExperts, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 import type { SharedExpertArgs } from './shared-expert.js';
 
@@ -24,6 +24,12 @@ export interface ConditionalMoEBranchConfig extends Omit<FeedForwardExpertsConfi
 }
 
 const { numExperts: _numExperts, ...ffnArgsTable } = FeedForwardExperts.argsTable;
+
+/** What {@link ConditionalMoEBranch.mix} returns: the mixed output and, always, the budget losses. */
+export interface ConditionalMoEMix extends SharedBranchMix {
+  /** `{ cmrBudget, total }` (unweighted budget loss and its weighted total). */
+  auxLosses: AuxLosses;
+}
 
 /**
  * Conditional MoE Routing (CMR; NLLB Team 2022, "No Language Left Behind", §6.2.2, Eq. 5; Elbayad et
@@ -104,7 +110,7 @@ export class ConditionalMoEBranch extends Component<ConditionalMoEBranchArgs, Co
    * `y = (1 − g)·FFN(x) + g·routed` `[T, D']`, with dropout on `g` in training, and the aux losses
    * `{ cmrBudget: |mean g − p|, total: budgetWeight · cmrBudget }`.
    */
-  mix(tokens: tf.Tensor, routed: tf.Tensor, options: ExpertApplyOptions): { output: tf.Tensor; auxLosses: AuxLosses } {
+  mix(tokens: tf.Tensor, routed: tf.Tensor, options: ExpertApplyOptions): ConditionalMoEMix {
     const where = 'ConditionalMoEBranch.mix';
     this.assertLive(where);
     if (tokens.rank !== 2) throw new MoEArgumentError(where, 'tokens', 'rank 2 [T, D]', `shape [${tokens.shape.join(', ')}]`);

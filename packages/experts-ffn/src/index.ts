@@ -10,7 +10,7 @@ import './register.js';
 
 export { FeedForwardExperts, type FeedForwardExpertsArgs, type FeedForwardWeights, type GatedVariant, type FeedForwardExpertsConfig } from './feed-forward-experts.js';
 export { SharedExpert, type SharedExpertArgs } from './shared-expert.js';
-export { ConditionalMoEBranch, type ConditionalMoEBranchArgs, type ConditionalMoEBranchConfig } from './conditional-moe-branch.js';
+export { ConditionalMoEBranch, type ConditionalMoEBranchArgs, type ConditionalMoEBranchConfig, type ConditionalMoEMix } from './conditional-moe-branch.js';
 export { upcycleDense, type UpcycleOptions } from './upcycle-dense.js';
 export { TransformerMoEBlock, type TransformerMoEBlockArgs } from './transformer-moe-block.js';
 export { ShortcutMoEBlock, type ShortcutMoEBlockArgs } from './shortcut-moe-block.js';

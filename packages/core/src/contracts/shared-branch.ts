@@ -2,6 +2,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { AuxLosses } from './aux-losses.js';
 import type { ExpertApplyOptions } from './expert-bank.js';
 
+/** What {@link SharedBranch.mix} returns. */
+export interface SharedBranchMix {
+  /** The mixed output `[T, ...out]`, in place of routed + branch. */
+  output: tf.Tensor;
+  /** The branch's aux losses (`total` weighted), joined to the router's. */
+  auxLosses?: AuxLosses;
+}
+
 /**
  * A dense branch every token goes through beside the routed experts, its output added to theirs:
  * DeepSpeed's residual MoE (Rajbhandari et al. 2022, https://arxiv.org/abs/2201.05596) and the shared
@@ -19,7 +27,7 @@ export interface SharedBranch {
    * conditional branch such as NLLB's CMR, `(1 − g)·FFN(x) + g·MoE(x)`. Returns the mixed `[T, ...out]`
    * and any aux losses (`total` weighted), which join the router's. When absent the MoE adds `apply`.
    */
-  mix?(tokens: tf.Tensor, routed: tf.Tensor, options: ExpertApplyOptions): { output: tf.Tensor; auxLosses?: AuxLosses };
+  mix?(tokens: tf.Tensor, routed: tf.Tensor, options: ExpertApplyOptions): SharedBranchMix;
   /** Releases the branch's variables. */
   dispose(): void;
 }
