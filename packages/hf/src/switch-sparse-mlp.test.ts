@@ -188,6 +188,7 @@ describe('Switch Transformers layout errors', () => {
     const cases: [MixtureOfExperts, string, string][] = [
       [new MixtureOfExperts({ router: new GatedRouter({ gate: new LinearGate({ numOutputs: 2 }), algorithm: new TopKChoice({ numExperts: 2, k: 1 }) }), experts: ffn() }), 'moe.router', 'got GatedRouter'],
       [new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 2, dropPolicy: 'random' }), experts: ffn() }), 'moe.router.dropPolicy', "got 'random'"],
+      [new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 2, jitterOn: 'logits' }), experts: ffn() }), 'moe.router.jitterOn', "got 'logits'"],
       [new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 2 }), experts: ffn(), renormalize: 'afterDrop' }), 'moe.renormalize', "got 'afterDrop'"],
       [new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 2 }), experts: ffn({ gated: 'swiglu' }) }), 'moe.experts.gated', "got 'swiglu'"],
       [new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 2 }), experts: ffn({ useBias: true }) }), 'moe.experts.useBias', 'got true'],

@@ -85,6 +85,7 @@ function switchParts(where: string, moe: MixtureOfExperts): { router: SwitchRout
   const router = moe.router;
   if (!(router instanceof SwitchRouter)) throw new MoEArgumentError(where, 'moe.router', "a SwitchRouter (Switch Transformers' top-1 router)", componentName(router));
   if (router.config.dropPolicy !== 'position') throw new MoEArgumentError(where, 'moe.router.dropPolicy', "'position' (HF keeps the first tokens of a row)", `'${router.config.dropPolicy}'`);
+  if (router.config.jitterOn !== 'input') throw new MoEArgumentError(where, 'moe.router.jitterOn', "'input' (HF's router_jitter_noise multiplies the router input)", `'${router.config.jitterOn}'`);
   if (moe.config.renormalize !== 'none') throw new MoEArgumentError(where, 'moe.renormalize', "'none' (HF scales each output by the top-1 probability)", `'${moe.config.renormalize}'`);
   const experts = moe.experts;
   if (!(experts instanceof FeedForwardExperts)) throw new MoEArgumentError(where, 'moe.experts', 'FeedForwardExperts (Switch experts are dense FFNs)', componentName(experts));
@@ -98,7 +99,7 @@ function switchParts(where: string, moe: MixtureOfExperts): { router: SwitchRout
 
 /**
  * Checks that `moe` can be written in Switch Transformers' layout, and says what does not fit: a
- * router other than `SwitchRouter` with `dropPolicy: 'position'`, `renormalize` other than `'none'`,
+ * router other than `SwitchRouter` with `dropPolicy: 'position'` and input jitter, `renormalize` other than `'none'`,
  * experts other than ungated `FeedForwardExperts` without biases, a shared expert (each an
  * `MoEArgumentError` naming `moe.<part>`).
  *

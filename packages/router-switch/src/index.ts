@@ -6,4 +6,4 @@
  */
 import './register.js';
 
-export { SwitchRouter, switchRouter, type SwitchRouterArgs, type DropPolicy, type SwitchRouterConfig } from './switch-router.js';
+export { SwitchRouter, switchRouter, type SwitchRouterArgs, type DropPolicy, type JitterTarget, type SwitchRouterConfig } from './switch-router.js';

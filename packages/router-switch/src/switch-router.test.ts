@@ -53,6 +53,27 @@ describe('SwitchRouter', () => {
     router.dispose();
   });
 
+  it("jitterOn 'logits' adds U(1 − ε, 1 + ε) to the logits in training (SE-MoE / FastMoE SwitchGate), whatever the input", () => {
+    // kernel row [1, 2, 3] and input 1: plain logits [1, 2, 3]; with additive noise n ~ U(0.8, 1.2) each
+    // logit lies in [l + 0.8, l + 1.2]; the input-jitter router would scale them instead ([0.8, 2.4, …])
+    const router = routerWith({ jitter: 0.2, jitterOn: 'logits', seed: 4 }, [[1, 2, 3]]);
+    const input = tf.ones([500, 1]) as tf.Tensor2D;
+    const train = router.route(input, { training: true });
+    const evaluation = router.route(input, { training: false });
+    const shift = tf.tidy(() => tf.sub(train.logits, tf.tensor2d([[1, 2, 3]]))); // [500, 3] the added noise
+    const noise = Array.from(shift.dataSync());
+    expect(Math.min(...noise)).toBeGreaterThanOrEqual(0.8 - 1e-6);
+    expect(Math.max(...noise)).toBeLessThanOrEqual(1.2 + 1e-6);
+    expect(Math.max(...noise) - Math.min(...noise)).toBeGreaterThan(0.3); // spread over the interval, per entry
+    expectTensorsClose(tf.slice(evaluation.logits, [0, 0], [1, -1]), [[1, 2, 3]]); // evaluation: no noise
+    expect(router.getConfig()['jitterOn']).toBe('logits');
+    expect(() => routerWith({ jitterOn: 'output' as never }, [[1, 2, 3]])).toThrow("argument 'jitterOn'");
+    tf.dispose([shift, input]);
+    release(train);
+    release(evaluation);
+    router.dispose();
+  });
+
   it("hands MixtureOfExperts its capacity factors (1.25 / 'auto')", () => {
     const router = new SwitchRouter({ numExperts: 4, inputDim: 3 });
     const moe = new MixtureOfExperts({ router, experts: new LinearExpertBank({ numExperts: 4, inputDim: 3 }) });

@@ -31,6 +31,9 @@ import {
  */
 export type DropPolicy = 'position' | 'random';
 
+/** Where {@link SwitchRouterArgs.jitter} applies: the router input (multiplied) or the logits (added). */
+export type JitterTarget = 'input' | 'logits';
+
 /** Configuration of a {@link SwitchRouter}. */
 export interface SwitchRouterArgs {
   /** Experts `E` (≥ 1). */
@@ -39,6 +42,12 @@ export interface SwitchRouterArgs {
   inputDim?: number;
   /** Multiplicative input jitter ε: the router input is multiplied by `U(1 − ε, 1 + ε)` in training. Default 1e-2. */
   jitter?: number;
+  /**
+   * Where the jitter ε goes in training: `'input'` (default) — the router input is multiplied by
+   * `U(1 − ε, 1 + ε)` (the paper, Mesh-TF's `multiplicative_jitter`); `'logits'` — `U(1 − ε, 1 + ε)` is
+   * added to the logits (SE-MoE's / FastMoE's `SwitchGate`, whose `switch_eps` defaults to 0.1).
+   */
+  jitterOn?: JitterTarget;
   /**
    * Capacity, adopted by `MixtureOfExperts` field by field. Default `{ train: 1.25, eval: 'auto' }`: the
    * paper's training factor, and evaluation dropless where that costs no extra read (the paper
@@ -109,6 +118,7 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
         if (!(value >= 0 && value < 1)) throw new MoEArgumentError(where, name, 'a number in [0, 1)', String(value));
       },
     }),
+    jitterOn: arg.oneOf<JitterTarget>(['input', 'logits'], { default: 'input' }),
     capacity: arg.value<CapacityConfig>({ expected: 'a CapacityConfig (merged into the defaults by the constructor)' }),
     loadBalancingWeight: arg.number({ min: 0, default: 0.01 }),
     loadBalancingConvention: arg.oneOf<LoadBalancingConventionName>(Object.keys(loadBalancingConventions) as LoadBalancingConventionName[], { default: 'switch' }),
@@ -157,13 +167,17 @@ export class SwitchRouter extends Component<SwitchRouterArgs, SwitchRouterConfig
     this.build(gateInput.shape[gateInput.rank - 1]!);
     const kernel = this.variable('kernel', where);
     checkGateInput(where, gateInput, kernel.shape[0]!);
-    const { jitter, numExperts, loadBalancingWeight, loadBalancingConvention, loadBalancingGroups, zLossWeight, dropPolicy } = this.config;
+    const { jitter, jitterOn, numExperts, loadBalancingWeight, loadBalancingConvention, loadBalancingGroups, zLossWeight, dropPolicy } = this.config;
     return tf.tidy(() => {
       let input: tf.Tensor2D = tf.cast(gateInput, 'float32');
-      if (options.training && jitter > 0) {
+      if (options.training && jitter > 0 && jitterOn === 'input') {
         input = tf.mul(input, tf.randomUniform(input.shape, 1 - jitter, 1 + jitter, 'float32', this.seeds.next())) as tf.Tensor2D;
       }
-      const logits = excludeExperts(tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D, options.excludedExperts); // [T, E] (−∞ for excluded experts)
+      let scores = tf.matMul(input, kernel as tf.Tensor2D) as tf.Tensor2D; // [T, E]
+      if (options.training && jitter > 0 && jitterOn === 'logits') {
+        scores = tf.add(scores, tf.randomUniform(scores.shape, 1 - jitter, 1 + jitter, 'float32', this.seeds.next())) as tf.Tensor2D; // SE-MoE / FastMoE SwitchGate: score += U(1 − ε, 1 + ε)
+      }
+      const logits = excludeExperts(scores, options.excludedExperts); // [T, E] (−∞ for excluded experts)
       const probs = tf.softmax(logits) as tf.Tensor2D; // [T, E] p(x), Eq. 1
       const expertIndex = selectTopK(probs, 1); // [T, 1]
       const loadBalancing = loadBalancingLoss(probs, expertIndex, numExperts, { convention: loadBalancingConvention, numGroups: loadBalancingGroups });
