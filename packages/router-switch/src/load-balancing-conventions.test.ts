@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import goldenJson from '../../../scripts/golden/load_balancing_conventions.json' with { type: 'json' }; // a module import, so the suite also runs in the browser
 import * as tf from '@tensorflow/tfjs';
 import { componentConfig } from '@moekit/core';
 import { expectNoLeakedTensors } from '@moekit/core/testing';
@@ -13,7 +13,7 @@ interface GoldenCase {
   logits: number[][];
   losses: { switchHf: Record<string, { switchFirstChoice: number }> };
 }
-const golden = JSON.parse(readFileSync(new URL('../../../scripts/golden/load_balancing_conventions.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const golden = goldenJson as unknown as { cases: GoldenCase[] };
 
 describe('SwitchRouter loadBalancingGroups against HF switch_transformers load_balancing_loss_func (golden JSON)', () => {
   for (const c of golden.cases) {

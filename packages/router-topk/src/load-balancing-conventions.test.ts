@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import goldenJson from '../../../scripts/golden/load_balancing_conventions.json' with { type: 'json' }; // a module import, so the suite also runs in the browser
 import * as tf from '@tensorflow/tfjs';
 import { componentConfig, fromComponentConfig, type LoadBalancingConventionName, type Router, type TokenChoiceOutput } from '@moekit/core';
 import { expectNoLeakedTensors } from '@moekit/core/testing';
@@ -15,7 +15,7 @@ interface GoldenCase {
   logits: number[][];
   losses: { deepspeed: number; mixtral: number; switchHf: Record<string, { switchFirstChoice: number; switchAllChoices: number }> };
 }
-const golden = JSON.parse(readFileSync(new URL('../../../scripts/golden/load_balancing_conventions.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const golden = goldenJson as unknown as { cases: GoldenCase[] };
 
 const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import goldenJson from '../../../../scripts/golden/load_balancing_conventions.json' with { type: 'json' }; // a module import, so the suite also runs in the browser
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { assignSlots, type SlotOrder } from './assign-slots.js';
@@ -116,7 +116,7 @@ describe("assignSlots with slotOrder 'tokenMajor' (DeepSpeed topkgating, drop_po
 
   it('matches the slots DeepSpeed topkgating computes (golden JSON from its code), without leaking', async () => {
     interface GoldenCase { numExperts: number; expertIndex: number[][]; deepspeedPosition: { capacity: number; slot: number[][] } }
-    const golden = JSON.parse(readFileSync(new URL('../../../../scripts/golden/load_balancing_conventions.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+    const golden = goldenJson as unknown as { cases: GoldenCase[] };
     for (const c of golden.cases) {
       expect(slots(c.expertIndex, c.numExperts, c.deepspeedPosition.capacity, undefined, undefined, 'tokenMajor').slot).toEqual(c.deepspeedPosition.slot);
     }
@@ -157,7 +157,7 @@ describe("assignSlots with pairPriority (DeepSpeed topkgating, drop_policy 'prob
 
   it('keeps the pairs and slots DeepSpeed topkgating keeps with drop_policy probs (golden JSON, logits shifted above 0), without leaking', async () => {
     interface GoldenCase { numExperts: number; k: number; logits: number[][]; expertIndex: number[][]; deepspeedProbs: { capacity: number; kept: number[][]; slot: number[][] } }
-    const golden = JSON.parse(readFileSync(new URL('../../../../scripts/golden/load_balancing_conventions.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+    const golden = goldenJson as unknown as { cases: GoldenCase[] };
     for (const c of golden.cases) {
       const scores = c.expertIndex.map((row, t) => row.map((e) => c.logits[t]![e]!)); // the chosen gate logits, DeepSpeed's top_gate
       const r = tf.tidy(() => {
