@@ -13,6 +13,7 @@ import { TopKRouter } from '@moekit/router-topk';
 import { formatMeanSd, loadHealth, meanSd } from '../stats/seed-statistics.js';
 import { MnistMoECnn } from './mnist-moe-cnn.js';
 import { mnistBatch, trainMnistClassifier } from './train-mnist-classifier.js';
+import { mulberry32 } from './mulberry32.js';
 
 /** Filters of the MoE-CNN's conv gate: the router's input width. */
 const GATE_FILTERS = 16;
@@ -75,18 +76,6 @@ export interface ConstraintResult {
   counts: number[][];
   /** Training seconds. */
   seconds: number;
-}
-
-/** A seeded uniform generator (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mean I(E; C) when each image's expert is drawn from `load` independently of its class (the random-assignment baseline). */

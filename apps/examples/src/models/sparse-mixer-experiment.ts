@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GatedRouter, LinearGate } from '@moekit/core';
 import { ExpertChoice } from '@moekit/router-balanced';
 import { LayerNorm, SparseMixerBlock, sparseMixerLayout, type SparseMixerLayerKind } from '@moekit/transformer';
+import { mulberry32 } from './mulberry32.js';
 
 /** The two encoders compared. */
 export type EncoderVariant = 'attention + MoE' | 'Sparse Mixer';
@@ -58,18 +59,6 @@ export interface EncoderResult {
   load: number[];
   /** Held-out fraction of tokens no expert processed, mean over the MoE layers (expert choice's drops). */
   tokensWithoutExpert: number;
-}
-
-/** A seeded uniform generator (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `n` sequences of uniform tokens and their labels: the most frequent of tokens `0 … classes−1`. */

@@ -19,6 +19,7 @@ import { mobyDickCorpus, windowsOf } from '../models/moby-dick-windows.js';
 import { evaluateRouted, type RoutedEvaluation } from '../models/routed-evaluation.js';
 import { runStamp } from '../run-stamp.js';
 import { compareMeans, formatMeanSd, loadHealth, meanSd } from '../stats/seed-statistics.js';
+import { mulberry32 } from '../models/mulberry32.js';
 
 const K = 2; // experts per token
 const ROUTER_WEIGHT = 0.1; // w_importance = w_load = 0.1 (Appendix C.1)
@@ -90,14 +91,7 @@ function judge(arms: Arm[], better: 'lower' | 'higher', what: string): { holds: 
 
 /** `count` distinct indices of `[0, n)` drawn with a seeded generator (mulberry32, partial Fisher–Yates). */
 function sampleWithoutReplacement(n: number, count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < count; i++) {
     const j = i + Math.floor(random() * (n - i));
