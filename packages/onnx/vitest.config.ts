@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@moekit/source'] },
+  ssr: { resolve: { conditions: ['@moekit/source'] } },
+  test: {
+    name: '@moekit/onnx',
+    environment: 'node',
+  },
+});
