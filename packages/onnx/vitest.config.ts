@@ -6,5 +6,7 @@ export default defineProject({
   test: {
     name: '@moekit/onnx',
     environment: 'node',
+    testTimeout: 30_000,
+    setupFiles: ['./vitest.setup.ts'],
   },
 });

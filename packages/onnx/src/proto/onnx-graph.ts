@@ -79,6 +79,14 @@ export class OnnxGraph {
     return name;
   }
 
+  /** `base` if no value has that name yet, else `base_N` for the first free N (nothing is claimed). */
+  uniqueName(base: string): string {
+    if (!this.names.has(base)) return base;
+    let n = 1;
+    while (this.names.has(`${base}_${n}`)) n++;
+    return `${base}_${n}`;
+  }
+
   private claim(name: string, what: string): string {
     if (this.names.has(name)) throw new MoEArgumentError(WHERE, what, 'a value name not used yet in the graph', `'${name}'`);
     this.names.add(name);
