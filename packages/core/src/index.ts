@@ -56,6 +56,7 @@ export { selectTopK } from './routers/select-top-k.js';
 export { excludeExperts, EXCLUDED_LOGIT } from './routers/exclude-experts.js';
 export { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from './routers/router-wrapper.js';
 export { oneHotFloat } from './util/one-hot-float.js';
+export { chosenExpertsMask } from './routing/chosen-experts-mask.js';
 export { applyPerGroup, perExpert } from './dispatch/per-expert.js';
 export { groupedMatMul } from './dispatch/grouped-mat-mul.js';
 export { loadBalancingLoss, type LoadBalancingLossOptions } from './losses/load-balancing-loss.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkRank, oneHotFloat, selectTopK } from '@moekit/core';
+import { checkInteger, checkRank, chosenExpertsMask, selectTopK } from '@moekit/core';
 
 /**
  * The sparse gates the utilisation constraints of Pavlitska et al. 2022 (arXiv:2204.10598, §3.3) act
@@ -31,7 +31,7 @@ export function sparseCleanGates(logits: tf.Tensor2D, k: number): tf.Tensor2D {
   const E = logits.shape[1];
   checkInteger(where, 'k', k, 1, E);
   return tf.tidy(() => {
-    const keep = tf.sum(oneHotFloat(selectTopK(logits, k), E), 1); // [T, E] 1 at the k chosen experts
+    const keep = chosenExpertsMask(selectTopK(logits, k), E); // [T, E] 1 at the k chosen experts
     return tf.mul(tf.softmax(logits), keep) as tf.Tensor2D; // [T, E] G̃
   });
 }

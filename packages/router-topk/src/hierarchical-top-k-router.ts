@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   arg,
   checkGateInput,
+  chosenExpertsMask,
   Component,
   createGateKernel,
   gateInitializers,
@@ -173,7 +174,7 @@ export class HierarchicalTopKRouter extends Component<HierarchicalTopKRouterArgs
       if (noisyGating) {
         // Load_H(X)_{i,j} = Load_primary(X)_i · Load_i(X^(i))_j / |X^(i)| (Eq. 15)
         const primaryLoad = shazeerLoad(primary.clean, primary.noisy, primary.std!, kGroups); // [a] smooth
-        const routed = tf.minimum(tf.sum(oneHotFloat(primaryChosen, a), 1), 1); // [T, a] x ∈ X^(i), a constant
+        const routed = chosenExpertsMask(primaryChosen, a); // [T, a] x ∈ X^(i), a constant
         const stdPerGroup = perGroup(secondary.std!);
         const cleanPerGroup = perGroup(secondary.clean);
         const secondaryLoad = tf.stack(secondaryNoisy.map((s, i) => {

@@ -3,6 +3,7 @@ import {
   arg,
   checkRank,
   checkShape,
+  chosenExpertsMask,
   Component,
   MoEArgumentError,
   oneHotFloat,
@@ -113,7 +114,7 @@ export class KTop1Choice extends Component<KTop1ChoiceArgs, KTop1ChoiceConfig> i
       // top-1 inside each prototype, then offset to global expert ids: prototype g holds [g·E/k, (g+1)·E/k)
       const local = withoutGradient(grouped, (g) => tf.argMax(g, 2)) as tf.Tensor2D; // [T, k] int32
       const expertIndex = withoutGradient(local, (l) => tf.add(l, tf.range(0, numExperts, m, 'int32'))) as tf.Tensor2D; // [T, k]
-      const keep = tf.sum(oneHotFloat(expertIndex, numExperts), 1); // [T, E] 1 at the k chosen experts
+      const keep = chosenExpertsMask(expertIndex, numExperts); // [T, E] 1 at the k chosen experts
       const probs = tf.mul(tf.reshape(groupProbs, [numTokens, numExperts]), keep) as tf.Tensor2D; // [T, E] gate = within-prototype probability
       // Switch's load-balancing loss (Fedus et al. 2021, Eq. 4) inside each prototype, summed over the k prototypes
       // (HetuMoE: Σ_g (E/k)·Σ_e mean_t(P_g)_e · mean_t(mask_g)_e)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { oneHotFloat } from '@moekit/core';
+import { chosenExpertsMask } from '@moekit/core';
 
 /**
  * DeepSeek-V3's top-k normalisation (https://arxiv.org/abs/2412.19437, §2.1.2 Eqs. 13-14):
@@ -11,7 +11,7 @@ import { oneHotFloat } from '@moekit/core';
  */
 export function topKNormalized(scores: tf.Tensor2D, chosen: tf.Tensor2D, numExperts: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const keep = tf.minimum(tf.sum(oneHotFloat(chosen, numExperts), 1), 1); // [T, E] 1 at the chosen experts
+    const keep = chosenExpertsMask(chosen, numExperts); // [T, E] 1 at the chosen experts
     const kept = tf.mul(scores, keep); // [T, E] g' (Eq. 14)
     return tf.div(kept, tf.add(tf.sum(kept, 1, true), 1e-20)) as tf.Tensor2D; // [T, E] g = g' / Σ g' (Eq. 13)
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { oneHotFloat } from '@moekit/core';
+import { chosenExpertsMask } from '@moekit/core';
 
 /**
  * `Softmax(KeepTopK(logits, k))` (Shazeer et al. 2017, Eq. 3, 5): a softmax over the chosen experts
@@ -8,7 +8,7 @@ import { oneHotFloat } from '@moekit/core';
  */
 export function topKSoftmax(logits: tf.Tensor2D, chosen: tf.Tensor2D, numExperts: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const keep = tf.minimum(tf.sum(oneHotFloat(chosen, numExperts), 1), 1); // [T, E] 1 at the top k
+    const keep = chosenExpertsMask(chosen, numExperts); // [T, E] 1 at the top k
     const masked = tf.add(logits, tf.mul(tf.sub(1, keep), -1e9)); // KeepTopK: −∞ (−1e9) elsewhere
     return tf.mul(tf.softmax(masked), keep) as tf.Tensor2D;
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadBalancingConventions, type LoadBalancingConventionName } from './load-balancing-conventions.js';
 import { checkExpertIndexShape } from '../routing/check-expert-index.js';
-import { expertOneHot } from '../routing/expert-one-hot.js';
+import { oneHotFloat } from '../util/one-hot-float.js';
 import { MoEArgumentError } from '../util/errors.js';
 import { checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
 import { offTape } from '../util/without-gradient.js';
@@ -60,7 +60,7 @@ export function loadBalancingLoss(probs: tf.Tensor2D, expertIndex: tf.Tensor2D, 
   return tf.tidy(() => {
     const counted = countedChoices === 'first' ? tf.slice(expertIndex, [0, 0], [-1, 1]) : expertIndex; // [T, K'] the choices f counts
     const f = offTape(() => {
-      const oneHot = expertOneHot(tf.reshape(counted, [-1]), numExperts); // [T·K', E], zero rows for choices outside [0, E)
+      const oneHot = oneHotFloat(tf.reshape(counted, [-1]), numExperts); // [T·K', E], zero rows for choices outside [0, E)
       const perToken = tf.sum(tf.reshape(oneHot, [numGroups, groupSize, counted.shape[1], numExperts]), 2); // [G, T/G, E] pairs per token
       return tf.div(tf.sum(perToken, 1), groupSize); // [G, E] f: counted pairs per token routed to each expert (a constant)
     });

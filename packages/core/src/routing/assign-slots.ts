@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
-import { expertOneHot } from './expert-one-hot.js';
+import { oneHotFloat } from '../util/one-hot-float.js';
 import { MoEArgumentError } from '../util/errors.js';
 import { checkAllFinite, checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
 import { offTape } from '../util/without-gradient.js';
@@ -154,14 +154,14 @@ function placeByPairPriority(expertIndex: tf.Tensor2D, numExperts: number, capac
   const keptIndex = offTape(() => tf.tidy(() => {
     const numPairs = numTokens * k;
     const order = tf.topk(tf.reshape(pairPriority, [numPairs]), numPairs, true).indices; // [T·K] descending score
-    const mask = expertOneHot(tf.gather(tf.reshape(expertIndex, [numPairs]), order), numExperts); // [T·K, E] in score order
+    const mask = oneHotFloat(tf.gather(tf.reshape(expertIndex, [numPairs]), order), numExperts); // [T·K, E] in score order
     const rank = tf.sum(tf.mul(tf.cumsum(mask, 0, true), mask), 1); // [T·K] higher-scored pairs before it for the same expert
     const keptSorted = tf.cast(tf.less(rank, capacity), 'int32'); // [T·K] (unused pairs are -1 and stay so below)
     const kept = tf.reshape(tf.scatterND(tf.expandDims(order, 1), keptSorted, [numPairs]), [numTokens, k]); // [T, K] back to pair order
     return tf.where(tf.greater(kept, 0), expertIndex, tf.fill([numTokens, k], -1, 'int32')) as tf.Tensor2D; // [T, K] dropped pairs unused
   }));
   const placed = placeChoices(keptIndex, numExperts, capacity, undefined, secondChoiceOffset, slotOrder); // every kept pair fits
-  const needed = offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D)); // [E]
+  const needed = offTape(() => tf.tidy(() => tf.cast(tf.sum(oneHotFloat(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D)); // [E]
   const dropped = offTape(() => tf.tidy(() => tf.sub(tf.sum(needed), tf.sum(placed.load)) as tf.Scalar));
   tf.dispose([keptIndex, placed.needed, placed.dropped]);
   return { slot: placed.slot, load: placed.load, needed, dropped };
@@ -181,7 +181,7 @@ function placeChoiceMajor(columns: tf.Tensor[], numTokens: number, numExperts: n
   let needed: tf.Tensor = tf.zeros([numExperts]); // [E]
   const slots: tf.Tensor[] = [];
   for (const column of columns) {
-    const mask = expertOneHot(tf.reshape(column, [numTokens]), numExperts); // [T, E], zero rows for -1
+    const mask = oneHotFloat(tf.reshape(column, [numTokens]), numExperts); // [T, E], zero rows for -1
     // GShard Algorithm 1: position of each pair = (pairs before it asking for the same expert) + offset
     const position = tf.add(tf.cumsum(mask, 0, true), offset); // [T, E]
     const pairPosition = tf.sum(tf.mul(position, mask), 1); // [T]
@@ -202,7 +202,7 @@ function placeChoiceMajor(columns: tf.Tensor[], numTokens: number, numExperts: n
  * over the `[T, E]` mask of all choices). Dropped pairs keep their place in the count, as there.
  */
 function placeTokenMajor(columns: tf.Tensor[], numTokens: number, numExperts: number, capacity: number): PlacedSlots {
-  const masks = columns.map((column) => expertOneHot(tf.reshape(column, [numTokens]), numExperts)); // K × [T, E], zero rows for -1
+  const masks = columns.map((column) => oneHotFloat(tf.reshape(column, [numTokens]), numExperts)); // K × [T, E], zero rows for -1
   const all = tf.addN(masks); // [T, E] pairs of each token asking for each expert
   const before = tf.cumsum(all, 0, true); // [T, E] pairs of earlier tokens asking for the expert
   let within: tf.Tensor = tf.zerosLike(all); // [T, E] pairs of this token's earlier choices asking for the expert

@@ -4,7 +4,7 @@ import { computeCapacity, type CapacityRounding } from './capacity.js';
 import type { CapacityPresetName } from './capacity-presets.js';
 import { checkExpertIndexShape, readExpertIndex } from './check-expert-index.js';
 import { clampIndex } from './clamp-index.js';
-import { expertOneHot } from './expert-one-hot.js';
+import { oneHotFloat } from '../util/one-hot-float.js';
 import type { TokenChoiceOutput } from '../contracts/router.js';
 import type { SparseRoutingPlan } from '../contracts/routing-plan.js';
 import { checkAllFinite, checkInteger, checkOneOf, checkShape, rejectUnknownOptions } from '../util/validate.js';
@@ -56,7 +56,7 @@ const MIN_DENOMINATOR = 1e-30;
 
 /** `[E]` int32 pairs asking for each expert (`-1` choices skipped), on the device. @internal */
 export function countChoices(expertIndex: tf.Tensor2D, numExperts: number): tf.Tensor1D {
-  return offTape(() => tf.tidy(() => tf.cast(tf.sum(expertOneHot(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D));
+  return offTape(() => tf.tidy(() => tf.cast(tf.sum(oneHotFloat(tf.reshape(expertIndex, [-1]), numExperts), 0), 'int32') as tf.Tensor1D));
 }
 
 // the keys of PlanRoutingOptions: a misspelt one is an error naming it, never a silent default

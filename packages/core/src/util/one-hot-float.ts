@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { withoutGradient } from './without-gradient.js';
 
 /**
- * `[..., depth]` float32 one-hot of int32 `indices`, for any `depth ≥ 1` (tfjs's `oneHot` needs
- * depth ≥ 2, and the wasm backend's float32 `OneHot` writes int32 bits, TFJS-NOTES.md); an index
- * outside `[0, depth)` (e.g. `-1`, an unused choice) gives an all-zero row. Built with `equal`
- * against a range, off the gradient tape (tfjs has no gradient for `Equal`; indices carry none).
+ * `[..., depth]` float32 one-hot of int32 `indices`, for any `depth ≥ 1`; an index outside
+ * `[0, depth)` (e.g. `-1`, an unused choice) gives an all-zero row. One `OneHot` kernel (one write per
+ * element), built as int32 and cast: tfjs's `oneHot` needs depth ≥ 2, and the stock wasm `OneHot`
+ * writes int32 bits into a float32 output (TFJS-NOTES.md; `@moekit/platform` replaces that kernel).
+ * A broadcast `equal` against a range, as this was first written, costs 2–3× as much on wasm
+ * (issue 22's profile: 10 % of a step at E = 64). Off the gradient tape: indices carry none.
  *
  * @example
  * ```ts
@@ -16,5 +18,9 @@ import { withoutGradient } from './without-gradient.js';
  * ```
  */
 export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
-  return withoutGradient(indices, (idx) => tf.tidy(() => tf.cast(tf.equal(tf.expandDims(idx, -1), tf.range(0, depth, 1, 'int32')), 'float32')));
+  return withoutGradient(indices, (idx) => tf.tidy(() => {
+    const width = Math.max(depth, 2); // tfjs's oneHot needs depth ≥ 2
+    const hot = tf.cast(tf.oneHot(idx, width, 1, 0, 'int32'), 'float32'); // [..., width]
+    return width === depth ? hot : tf.slice(hot, hot.shape.map(() => 0), [...hot.shape.slice(0, -1), depth]);
+  }));
 }
