@@ -8,6 +8,8 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   /** A typed-array view of a tensor's bytes on the heap; take it after the last `makeOutput`. */
   typedArrayFromHeap(t: TensorInfo): backend_util.TypedArray;
+  /** Adds a reference to a tensor's buffer (a kernel output sharing its input's data). */
+  incRef(dataId: object): void;
   /** Releases a tensor made inside a kernel that is not returned. */
   disposeData(dataId: object, force?: boolean): boolean;
 }
