@@ -2,12 +2,13 @@
 // tensor (probs, expert indices, the plan's slots, weights and tokens, soft dispatch/combine weights)
 // must agree — floats within 1e-5, int32 and bool exactly.
 import * as tf from '@tensorflow/tfjs-core';
-import { GatedRouter, LinearGate, isPlannedOutput, isSparsePlan, planRouting, type Router, type RoutingPlan } from '@moekit/core';
+import { GatedRouter, LinearGate, MixtureOfExperts, isPlannedOutput, isSparsePlan, planRouting, type Router, type RoutingPlan } from '@moekit/core';
 import { LinearTopKRouter, expectNoLeakedTensors } from '@moekit/core/testing';
 import { CosineGate, HierarchicalTopKRouter, KTop1Choice, SwitchAndMixtureChoice, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { SwitchRouter } from '@moekit/router-switch';
 import { BalancedAssignment, ExpertChoice, HashRouter, SoftMoE, SoftMoEGate, balancedAssignmentRouter, expertChoiceRouter, softMoERouter } from '@moekit/router-balanced';
 import { BatchPriorityRouter } from '@moekit/router-batch-priority';
+import { FeedForwardExperts } from '@moekit/experts-ffn';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDifference, traceAndRun, type TracedRun } from './testing/trace-and-run.js';
 
@@ -153,5 +154,39 @@ describe('every router at evaluation, traced and run in ONNX Runtime', () => {
 
   it('BatchPriorityRouter over TopKRouter (priority order on the device)', async () => {
     await checkRouter(() => new BatchPriorityRouter({ router: new TopKRouter({ numExperts: 4, k: 2, inputDim: D, seed: 21 }) }), 4);
+  });
+});
+
+describe('MixtureOfExperts at evaluation (padded layout) around the routers', () => {
+  const routers: [string, () => Router & { dispose(): void }][] = [
+    ['GatedRouter(LinearGate, TopKChoice)', () => new GatedRouter({ gate: new LinearGate({ numOutputs: 4, inputDim: D, seed: 1 }), algorithm: new TopKChoice({ numExperts: 4, k: 2 }) })],
+    ['SwitchRouter', () => new SwitchRouter({ numExperts: 4, inputDim: D, seed: 1 })],
+    ['expert choice', () => expertChoiceRouter({ numExperts: 4, inputDim: D, seed: 1 })],
+    ['Soft MoE', () => softMoERouter({ numExperts: 4, inputDim: D, seed: 1 })],
+    ['BPR', () => new BatchPriorityRouter({ router: new TopKRouter({ numExperts: 4, k: 2, inputDim: D, seed: 2 }) })],
+  ];
+  for (const [name, make] of routers) {
+    it(`${name} with SwiGLU experts: the output agrees within 1e-5`, async () => {
+      const experts = new FeedForwardExperts({ numExperts: 4, inputDim: D, hiddenDim: 16, gated: 'swiglu', useBias: true, seed: 3 });
+      const moe = new MixtureOfExperts({ router: make(), experts, layout: 'padded', capacity: { train: 1, eval: 1 }, checkFinite: false });
+      const x = features();
+      tf.tidy(() => { moe.apply(x, { training: false }); }); // builds lazily made weights
+      await expectNoLeakedTensors(async () => {
+        const run = await traceAndRun([x], (t) => moe.apply(t as tf.Tensor2D, { training: false }).output);
+        expect(run.actual[0]!.dims).toEqual([T, D]);
+        expect(maxAbsDifference(run.actual[0]!, run.expected[0]!)).toBeLessThanOrEqual(1e-5);
+      });
+      tf.dispose([x]);
+      moe.dispose();
+    });
+  }
+
+  it('the grouped layout (data-dependent group sizes) is refused by name', async () => {
+    const experts = new FeedForwardExperts({ numExperts: 4, inputDim: D, hiddenDim: 16, seed: 3 });
+    const moe = new MixtureOfExperts({ router: new SwitchRouter({ numExperts: 4, inputDim: D, seed: 1 }), experts, layout: 'grouped', checkFinite: false });
+    const x = features();
+    await expect(traceAndRun([x], (t) => moe.apply(t as tf.Tensor2D, { training: false }).output)).rejects.toThrow(/no host read of a value computed from the input.*padded layout/);
+    x.dispose();
+    moe.dispose();
   });
 });
