@@ -20,6 +20,17 @@ describe('element-wise converters', () => {
     tf.dispose([x, p]);
   });
 
+  it('Softplus, Sigmoid and Tanh stay finite at large |x|', async () => {
+    const x = tf.tensor1d([-100, -30, 30, 100]);
+    await expectNoLeakedTensors(async () => {
+      const run = await traceAndRun([x], (t) => [tf.softplus(t), tf.sigmoid(t), tf.tanh(t)]);
+      // by hand: softplus(x) = log(1 + eˣ) ≈ x for large x, ≈ 0 for very negative x
+      expect(run.expected[0]!.data[3]).toBe(100);
+      run.actual.forEach((a, i) => expect(maxAbsDifference(a, run.expected[i]!)).toBeLessThanOrEqual(1e-5));
+    });
+    x.dispose();
+  });
+
   it('binary kernels: Maximum/Minimum of int32, Pow, SquaredDifference, AddN, ClipByValue', async () => {
     const a = tf.tensor1d([1, -2, 3]);
     const n = tf.tensor1d([4, -5, 6], 'int32');
