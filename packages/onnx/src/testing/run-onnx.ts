@@ -13,7 +13,7 @@ export interface RunOutput {
 
 /** Runs the model on `feeds` (name → typed array and shape), returns every output by name. */
 export async function runOnnx(model: Uint8Array, feeds: Record<string, { data: Float32Array | Int32Array | BigInt64Array | Uint8Array; dims: number[]; type?: 'float32' | 'int32' | 'int64' | 'bool' }>, options: ort.InferenceSession.SessionOptions = {}): Promise<Record<string, RunOutput>> {
-  const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', ...options });
+  const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...options });
   try {
     const inputs: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {
