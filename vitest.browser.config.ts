@@ -22,10 +22,12 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export default defineConfig({
   resolve: { conditions: ['@moekit/source'] },
+  // onnxruntime-web loads its wasm binaries from its own dist folder (ort.env.wasm.wasmPaths): serve it as is
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: {
     // core's engine suites (the platform's and the layers' are about node, wasm and files) and every
     // router's, plus the benchmark's webgl timing
-    include: ['packages/core/src/*.test.ts', 'packages/core/src/{components,contracts,dispatch,metrics,routers,routing,util}/*.test.ts', 'packages/router-*/src/*.test.ts', 'apps/bench/src/*.browser.test.ts'],
+    include: ['packages/core/src/*.test.ts', 'packages/core/src/{components,contracts,dispatch,metrics,routers,routing,util}/*.test.ts', 'packages/router-*/src/*.test.ts', 'packages/onnx/src/**/*.browser.test.ts', 'apps/bench/src/*.browser.test.ts'],
     // node-only checks: the page docs/architecture.md on disk (node:fs), and suites of the wasm backend
     exclude: ['packages/core/src/architecture-doc.test.ts', 'packages/core/src/routing/clamp-index.test.ts', '**/*.wasm.test.ts'],
     testNamePattern: new RegExp(`^(?!.*(?:${notOnWebgl.map(escape).join('|')}))`),

@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 
 export default defineProject({
   resolve: { conditions: ['@moekit/source'] },
@@ -8,5 +8,7 @@ export default defineProject({
     environment: 'node',
     testTimeout: 30_000,
     setupFiles: ['./vitest.setup.ts'],
+    // *.browser.test.ts run in Chromium with onnxruntime-web: `npm run test:browser` (vitest.browser.config.ts)
+    exclude: [...configDefaults.exclude, '**/*.browser.test.ts'],
   },
 });
