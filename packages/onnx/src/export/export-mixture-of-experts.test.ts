@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GatedRouter, LinearGate, MixtureOfExperts, type MixtureOfExpertsArgs, type Router } from '@moekit/core';
+import { expectNoLeakedTensors } from '@moekit/core/testing';
+import { FeedForwardExperts, type FeedForwardExpertsArgs } from '@moekit/experts-ffn';
+import { SwitchRouter } from '@moekit/router-switch';
+import { TopKChoice, TopKRouter } from '@moekit/router-topk';
+import { describe, expect, it } from 'vitest';
+import { exportAndRun } from '../testing/export-and-run.js';
+import { exportMixtureOfExperts } from './export-mixture-of-experts.js';
+
+const T = 32, D = 8, H = 16, E = 4;
+
+/** A seeded MoE at T=32, D=8, H=16, E=4, built by one evaluation call. */
+function makeMoE(router: Router, args: Partial<MixtureOfExpertsArgs> = {}, ffn: Partial<FeedForwardExpertsArgs> = {}): MixtureOfExperts {
+  const moe = new MixtureOfExperts({ router, experts: new FeedForwardExperts({ numExperts: E, hiddenDim: H, seed: 3, ...ffn }), dropWarning: 1, ...args });
+  moe.build([D]);
+  return moe;
+}
+
+/** Exports, runs in ONNX Runtime, disposes the MoE; the difference and the pairs moekit dropped. */
+async function check(moe: MixtureOfExperts, options = {}) {
+  try {
+    return await exportAndRun(moe, T, D, options);
+  } finally {
+    moe.dispose();
+  }
+}
+
+const routers: Array<[string, () => Router]> = [
+  ['TopKRouter softmax top-1', () => new TopKRouter({ numExperts: E, k: 1, seed: 1 })],
+  ['TopKRouter softmax top-2', () => new TopKRouter({ numExperts: E, k: 2, seed: 1 })],
+  ['SwitchRouter', () => new SwitchRouter({ numExperts: E, seed: 1 })],
+  ['GatedRouter(LinearGate, TopKChoice top-2)', () => new GatedRouter({ gate: new LinearGate({ numOutputs: E, seed: 1 }), algorithm: new TopKChoice({ numExperts: E, k: 2 }) })],
+];
+
+describe('exportMixtureOfExperts', () => {
+  describe.each(routers)('%s', (_name, router) => {
+    it('equals moe.apply at evaluation with a capacity that drops', async () => {
+      await expectNoLeakedTensors(async () => {
+        const { difference, dropped } = await check(makeMoE(router(), { capacity: { eval: 0.5 } }));
+        expect(dropped).toBeGreaterThan(0); // ⌈0.5·32·K/4⌉ slots per expert for 32·K pairs: the busiest expert drops
+        expect(difference).toBeLessThan(1e-5);
+      });
+    });
+
+    it('equals moe.apply dropless (capacity eval 0) and with dropped tokens passed through', async () => {
+      await expectNoLeakedTensors(async () => {
+        const dropless = await check(makeMoE(router(), { capacity: { eval: 0 } }));
+        expect(dropless.dropped).toBe(0);
+        expect(dropless.difference).toBeLessThan(1e-5);
+        const residual = await check(makeMoE(router(), { capacity: { eval: 0.25 }, droppedTokens: 'residual' }), { sparseCombine: 'concat' });
+        expect(residual.dropped).toBeGreaterThan(0);
+        expect(residual.difference).toBeLessThan(1e-5);
+      });
+    });
+  });
+
+  it.each([
+    ['gelu without biases', { activation: 'gelu', useBias: false }],
+    ['swish', { activation: 'swish' }],
+    ['swiglu', { gated: 'swiglu' }],
+    ['swiglu without biases', { gated: 'swiglu', useBias: false }],
+    ['geglu', { gated: 'geglu' }],
+  ] as const)('writes FeedForwardExperts with %s', async (_name, ffn) => {
+    await expectNoLeakedTensors(async () => {
+      const { difference } = await check(makeMoE(new TopKRouter({ numExperts: E, k: 2, seed: 1 }), { capacity: { eval: 1 } }, ffn));
+      expect(difference).toBeLessThan(1e-5);
+    });
+  });
+
+  it('names a bad option, an unbuilt bank and a combiner it cannot write', () => {
+    const moe = makeMoE(new TopKRouter({ numExperts: E, seed: 1 }));
+    expect(() => exportMixtureOfExperts(moe, { numTokens: 0 })).toThrow("exportMixtureOfExperts: argument 'numTokens' expected an integer >= 1, got 0");
+    expect(() => exportMixtureOfExperts(moe, { numTokens: 4, batchSize: 2 } as never)).toThrow(/exportMixtureOfExperts: argument 'batchSize' expected one of the options numTokens, inputName, outputName, sparseCombine/);
+    expect(() => exportMixtureOfExperts(moe, { numTokens: 4, sparseCombine: 'dense' } as never)).toThrow(/argument 'sparseCombine' expected 'scatterEach' \| 'concat', got 'dense'/);
+    moe.dispose();
+    const unbuilt = new MixtureOfExperts({ router: new TopKRouter({ numExperts: E, seed: 1 }), experts: new FeedForwardExperts({ numExperts: E, hiddenDim: H }) });
+    expect(() => exportMixtureOfExperts(unbuilt, { numTokens: 4 })).toThrow(/argument 'experts' expected a built bank/);
+    unbuilt.dispose();
+    const custom = makeMoE(new TopKRouter({ numExperts: E, seed: 1 }), { combiner: { combine: (y: tf.Tensor) => y } });
+    expect(() => exportMixtureOfExperts(custom, { numTokens: 4 })).toThrow(/argument 'combiner' expected the default weightedSumCombiner/);
+    custom.dispose();
+  });
+});
