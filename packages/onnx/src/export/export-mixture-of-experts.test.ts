@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GatedRouter, LinearGate, MixtureOfExperts, type MixtureOfExpertsArgs, type Router } from '@moekit/core';
 import { expectNoLeakedTensors } from '@moekit/core/testing';
 import { FeedForwardExperts, type FeedForwardExpertsArgs } from '@moekit/experts-ffn';
+import { balancedAssignmentRouter, ExpertChoice, HashRouter, SoftMoE, SoftMoEGate } from '@moekit/router-balanced';
+import { BatchPriorityRouter } from '@moekit/router-batch-priority';
 import { SwitchRouter } from '@moekit/router-switch';
-import { TopKChoice, TopKRouter } from '@moekit/router-topk';
+import { CosineGate, TopKChoice, TopKRouter } from '@moekit/router-topk';
 import { describe, expect, it } from 'vitest';
 import { exportAndRun } from '../testing/export-and-run.js';
 import { exportMixtureOfExperts } from './export-mixture-of-experts.js';
@@ -31,9 +33,29 @@ const routers: Array<[string, () => Router]> = [
   ['TopKRouter softmax top-2', () => new TopKRouter({ numExperts: E, k: 2, seed: 1 })],
   ['SwitchRouter', () => new SwitchRouter({ numExperts: E, seed: 1 })],
   ['GatedRouter(LinearGate, TopKChoice top-2)', () => new GatedRouter({ gate: new LinearGate({ numOutputs: E, seed: 1 }), algorithm: new TopKChoice({ numExperts: E, k: 2 }) })],
+  ['BatchPriorityRouter(TopKRouter top-2)', () => new BatchPriorityRouter({ router: new TopKRouter({ numExperts: E, k: 2, seed: 1 }) })],
+  ['GatedRouter(CosineGate, TopKChoice top-2)', () => new GatedRouter({ gate: new CosineGate({ numOutputs: E, seed: 1 }), algorithm: new TopKChoice({ numExperts: E, k: 2 }) })],
+  ['GatedRouter(LinearGate, TopKChoice sigmoid top-2 with the aux-loss-free bias)', () => new GatedRouter({ gate: new LinearGate({ numOutputs: E, seed: 1 }), algorithm: new TopKChoice({ numExperts: E, k: 2, gating: 'sigmoid', biasUpdateRate: 0.001 }) })],
+  ['HashRouter (feature buckets)', () => new HashRouter({ numExperts: E, hashOf: 'featureBucket', bucketBits: 4, seed: 1 })],
+  ['balancedAssignmentRouter (BASE, top-1 at evaluation)', () => balancedAssignmentRouter({ numExperts: E, seed: 1 })],
+];
+
+/** Routers that plan themselves: their own capacity, so no evaluation capacity of the MoE applies. */
+const planningRouters: Array<[string, () => Router]> = [
+  ['GatedRouter(LinearGate, ExpertChoice factor 1)', () => new GatedRouter({ gate: new LinearGate({ numOutputs: E, seed: 1 }), algorithm: new ExpertChoice({ numExperts: E, capacityFactor: 1 }) })],
+  ['GatedRouter(SoftMoEGate, SoftMoE 2 slots, groups of 8)', () => new GatedRouter({ gate: new SoftMoEGate({ numOutputs: E * 2, seed: 1 }), algorithm: new SoftMoE({ numExperts: E, slotsPerExpert: 2, groupSize: 8 }) })],
 ];
 
 describe('exportMixtureOfExperts', () => {
+  it.each(planningRouters)('%s: equals moe.apply at evaluation, as is and with dropped tokens passed through', async (_name, router) => {
+    await expectNoLeakedTensors(async () => {
+      const { difference } = await check(makeMoE(router()));
+      expect(difference).toBeLessThan(1e-5);
+      const residual = await check(makeMoE(router(), { droppedTokens: 'residual' }, { gated: 'swiglu' }));
+      expect(residual.difference).toBeLessThan(1e-5);
+    });
+  });
+
   describe.each(routers)('%s', (_name, router) => {
     it('equals moe.apply at evaluation with a capacity that drops', async () => {
       await expectNoLeakedTensors(async () => {
