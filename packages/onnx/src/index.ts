@@ -9,3 +9,4 @@ export { emitSparseExperts, emitPassDroppedTokens, type SparseCombine, type Spar
 export { emitSoftExperts, type SoftPlanValues } from './export/emit-soft-experts.js';
 export { FfnExpertEmitter } from './export/ffn-expert-emitter.js';
 export { traceRoutingPlan, exportCapacityFactor, type TracedPlan } from './export/trace-routing-plan.js';
+export { exportMoELayer, type ExportMoELayerOptions } from './export/export-moe-layer.js';
