@@ -10,3 +10,4 @@ export { emitSoftExperts, type SoftPlanValues } from './export/emit-soft-experts
 export { FfnExpertEmitter } from './export/ffn-expert-emitter.js';
 export { traceRoutingPlan, exportCapacityFactor, type TracedPlan } from './export/trace-routing-plan.js';
 export { exportMoELayer, type ExportMoELayerOptions } from './export/export-moe-layer.js';
+export { exportLayersModel, type ExportLayersModelOptions } from './export/export-layers-model.js';

@@ -35,6 +35,8 @@ export interface EmitMixtureOfExpertsOptions {
   where?: string;
   /** Initializer name prefix of the experts' weights. Default `'experts'`. */
   prefix?: string;
+  /** The caller's `trace.record` is running already (a whole model's trace): trace the router and shared branch inside it. Default false. */
+  recording?: boolean;
 }
 
 const EXPORT_OPTIONS: readonly (keyof ExportMixtureOfExpertsOptions)[] = ['numTokens', 'inputName', 'outputName', 'sparseCombine'];
@@ -95,27 +97,29 @@ export function emitMixtureOfExperts(trace: KernelTrace, moe: MixtureOfExperts, 
     throw new MoEArgumentError(where, 'droppedTokens', `'zero' (the experts' output width ${experts.outputDim} differs from the input's ${experts.inputDim})`, "'residual'");
   }
   const xName = trace.nameOf(x);
-  const plan = traceRoutingPlan(trace, moe, x);
+  const recording = options.recording ?? false;
+  const plan = traceRoutingPlan(trace, moe, x, recording);
   let routed: string;
   if (plan.kind === 'soft') routed = emitSoftExperts(graph, experts, xName, plan.values);
   else {
     routed = emitSparseExperts(graph, experts, xName, plan.values, numTokens, options.sparseCombine ?? 'scatterEach');
     if (moe.config.droppedTokens === 'residual') routed = emitPassDroppedTokens(graph, xName, routed, plan.values, numTokens);
   }
-  return moe.shared === undefined ? routed : traceSharedBranch(trace, moe, x, routed, experts.outputDim);
+  return moe.shared === undefined ? routed : traceSharedBranch(trace, moe, x, routed, experts.outputDim, recording);
 }
 
 /** The shared branch, traced: `routed + shared(x)`, or its `mix(x, routed)` (CMR) with `routed` bound to the emitted value. */
-function traceSharedBranch(trace: KernelTrace, moe: MixtureOfExperts, x: tf.Tensor2D, routed: string, outputDim: number): string {
+function traceSharedBranch(trace: KernelTrace, moe: MixtureOfExperts, x: tf.Tensor2D, routed: string, outputDim: number, recording: boolean): string {
   const shared = moe.shared!;
+  const record = <R>(fn: () => R): R => (recording ? fn() : trace.record(fn));
   return tf.tidy(() => {
     if (shared.mix === undefined) {
-      const branch = trace.record(() => shared.apply(x, { training: false })); // [T, D']
+      const branch = record(() => shared.apply(x, { training: false })); // [T, D']
       return trace.graph.op('Add', [routed, trace.nameOf(branch)]);
     }
     const stand = tf.zeros([x.shape[0], outputDim]); // stands for the routed output in the trace; its values are not used
     trace.bind(stand, routed);
-    const mixed = trace.record(() => shared.mix!(x, stand, { training: false }));
+    const mixed = record(() => shared.mix!(x, stand, { training: false }));
     return trace.nameOf(mixed.output);
   });
 }

@@ -33,12 +33,17 @@ export function exportCapacityFactor(moe: MixtureOfExperts): number {
   return evaluation === 'auto' ? 0 : evaluation;
 }
 
-/** Traces the routing of `tokens` `[T, D]` (a tensor bound to the graph's input) into `trace`'s graph. */
-export function traceRoutingPlan(trace: KernelTrace, moe: MixtureOfExperts, tokens: tf.Tensor2D): TracedPlan {
+/**
+ * Traces the routing of `tokens` `[T, D]` (a tensor bound to a graph value) into `trace`'s graph.
+ * `recording`: the caller's `trace.record` is running already (a whole model's trace), so the router
+ * runs inside it rather than in a `record` of its own.
+ */
+export function traceRoutingPlan(trace: KernelTrace, moe: MixtureOfExperts, tokens: tf.Tensor2D, recording = false): TracedPlan {
   const graph = trace.graph;
   const numTokens = tokens.shape[0];
+  const record = (fn: () => RoutingPlan): RoutingPlan => (recording ? fn() : trace.record(fn));
   return tf.tidy(() => {
-    const plan: RoutingPlan = trace.record(() => {
+    const plan = record(() => {
       const routing = moe.router.route(tokens, { training: false });
       if (isPlannedOutput(routing)) return routing.plan;
       const { capacity, renormalize, secondChoiceOffset, slotOrder } = moe.config;
