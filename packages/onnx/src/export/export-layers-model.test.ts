@@ -12,7 +12,7 @@ const B = 4, S = 8, D = 8, H = 16, E = 4;
 
 describe('exportLayersModel', () => {
   it('traces Dense layers around a MoELayer and writes the MoE by hand: ONNX Runtime equals predict', async () => {
-    const moe = new MoELayer({ router: new TopKRouter({ numExperts: E, k: 2, seed: 1 }), experts: new FeedForwardExperts({ numExperts: E, hiddenDim: H, seed: 3 }), capacity: { eval: 0.75 }, dropWarning: 1, name: 'moe' });
+    const moe = new MoELayer({ router: new TopKRouter({ numExperts: E, k: 2, seed: 1, kernelInitializer: 'glorotUniform' }), experts: new FeedForwardExperts({ numExperts: E, hiddenDim: H, seed: 3 }), capacity: { eval: 0.75 }, dropWarning: 1, name: 'moe' });
     const model = tf.sequential({
       layers: [
         tf.layers.dense({ units: D, activation: 'relu', batchInputShape: [B, S, D], kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) }),

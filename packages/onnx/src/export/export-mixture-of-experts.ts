@@ -23,7 +23,7 @@ export interface ExportMixtureOfExpertsOptions {
   inputName?: string;
   /** Name of the graph output `[T, D']`. Default `'y'`. */
   outputName?: string;
-  /** How the experts' rows are summed into the output (see {@link SparseCombine}). Default `'scatterEach'`. */
+  /** How the experts' rows are summed into the output (see {@link SparseCombine}). Default `'concat'`. */
   sparseCombine?: SparseCombine;
 }
 
@@ -102,7 +102,7 @@ export function emitMixtureOfExperts(trace: KernelTrace, moe: MixtureOfExperts, 
   let routed: string;
   if (plan.kind === 'soft') routed = emitSoftExperts(graph, experts, xName, plan.values);
   else {
-    routed = emitSparseExperts(graph, experts, xName, plan.values, numTokens, options.sparseCombine ?? 'scatterEach');
+    routed = emitSparseExperts(graph, experts, xName, plan.values, numTokens, options.sparseCombine ?? 'concat');
     if (moe.config.droppedTokens === 'residual') routed = emitPassDroppedTokens(graph, xName, routed, plan.values, numTokens);
   }
   return moe.shared === undefined ? routed : traceSharedBranch(trace, moe, x, routed, experts.outputDim, recording);

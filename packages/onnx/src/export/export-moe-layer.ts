@@ -21,7 +21,7 @@ export interface ExportMoELayerOptions {
   inputName?: string;
   /** Name of the graph output. Default `'y'`. */
   outputName?: string;
-  /** How the experts' rows are summed into the output (see {@link SparseCombine}). Default `'scatterEach'`. */
+  /** How the experts' rows are summed into the output (see {@link SparseCombine}). Default `'concat'`. */
   sparseCombine?: SparseCombine;
 }
 
