@@ -14,16 +14,17 @@ const unary = (opType: string, attributes: Parameters<KernelCall['graph']['op']>
  * tfjs `floorDiv` (⌊a / b⌋): floats are `Floor(Div)`; int32 `Div` truncates toward zero, so a quotient
  * whose remainder is non-zero and of the other sign than `b` is one too large.
  */
-const floorDiv: KernelConverter = ({ graph, inputs, outputs }) => {
+const floorDiv: KernelConverter = ({ graph, inputs, inputTensors, outputs }) => {
   const { a, b } = inputs as { a: string; b: string };
-  const dtype = outputs[0]!.dtype;
-  if (dtype !== 'int32') return [graph.op('Floor', [graph.op('Div', [a, b])])];
+  const from = inputTensors['a']!.dtype;
+  // tfjs's cpu FloorDiv returns int32 whatever its inputs
+  if (from !== 'int32') return [castTo(graph, graph.op('Floor', [graph.op('Div', [a, b])]), from, outputs[0]!.dtype)];
   const q = graph.op('Div', [a, b]);
   const r = graph.op('Sub', [a, graph.op('Mul', [q, b])]);
   const zero = scalarOf(graph, 'int32', 0);
   const signsDiffer = graph.op('Xor', [graph.op('Less', [r, zero]), graph.op('Less', [b, zero])]);
   const adjust = graph.op('And', [graph.op('Not', [graph.op('Equal', [r, zero])]), signsDiffer]);
-  return [graph.op('Where', [adjust, graph.op('Sub', [q, scalarOf(graph, 'int32', 1)]), q])];
+  return [castTo(graph, graph.op('Where', [adjust, graph.op('Sub', [q, scalarOf(graph, 'int32', 1)]), q]), 'int32', outputs[0]!.dtype)];
 };
 
 /** tfjs `mod`: the remainder takes the divisor's sign, a − ⌊a / b⌋·b (ONNX `Mod` fmod=0 for int32). */

@@ -1,6 +1,5 @@
 /**
- * Small pieces the converters share: casts, int64 constants, axis lists, and running an ONNX operator
- * in a dtype ONNX Runtime has a kernel for.
+ * Small pieces the converters share: casts, int64 and scalar constants, axis lists, filled tensors.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OnnxGraph } from '../proto/onnx-graph.js';
@@ -31,15 +30,6 @@ export function axisList(axis: unknown): number[] | undefined {
 /** A possibly negative axis of a rank-`rank` tensor as a non-negative one. */
 export function positiveAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
-}
-
-/**
- * Runs `op` with its inputs cast from `dtype` to `via` and its output cast back: for operators ONNX
- * Runtime lacks a kernel of `dtype` for (bool `Where`, bool `Max`).
- */
-export function opVia(graph: OnnxGraph, op: string, inputs: readonly string[], dtype: tf.DataType, via: tf.DataType, attributes: Parameters<OnnxGraph['op']>[2] = {}): string {
-  const cast = inputs.map((name) => castTo(graph, name, dtype, via));
-  return castTo(graph, graph.op(op, cast, attributes), via, dtype);
 }
 
 /** A tensor of `shape` filled with `value` of `dtype` (ONNX `ConstantOfShape`). */

@@ -1,7 +1,7 @@
 /**
  * Scatter kernels, all ONNX `ScatterND` (int64 indices) onto zeros or onto the given tensor:
- * `ScatterNd` (tfjs sums duplicate indices: reduction `add`), `TensorScatterUpdate` (the last write
- * wins in both for distinct indices) and `UnsortedSegmentSum`. tfjs drops a segment id outside
+ * `ScatterNd` (tfjs sums duplicate indices: reduction `add`), `TensorScatterUpdate` (distinct
+ * indices; tfjs 4.22's cpu kernel writes into its input tensor as well, ONNX's does not) and `UnsortedSegmentSum`. tfjs drops a segment id outside
  * `[0, numSegments)`; ONNX Runtime would fail on it, so such rows go to one extra segment, sliced off.
  */
 import type { KernelConverter } from '../trace/kernel-converter.js';
