@@ -4,3 +4,10 @@ export { encodeOnnxModel, ONNX_IR_VERSION, type EncodeOnnxOptions } from './prot
 export { KernelTrace } from './trace/kernel-trace.js';
 export { convertibleKernels, kernelConverter, registerKernelConverter, type KernelCall, type KernelConverter } from './trace/kernel-converter.js';
 export { ONNX_DATA_TYPE, onnxDType } from './trace/onnx-dtype.js';
+export { exportMixtureOfExperts, emitMixtureOfExperts, type ExportMixtureOfExpertsOptions, type EmitMixtureOfExpertsOptions } from './export/export-mixture-of-experts.js';
+export { emitSparseExperts, emitPassDroppedTokens, type SparseCombine, type SparsePlanValues } from './export/emit-sparse-experts.js';
+export { emitSoftExperts, type SoftPlanValues } from './export/emit-soft-experts.js';
+export { FfnExpertEmitter } from './export/ffn-expert-emitter.js';
+export { traceRoutingPlan, exportCapacityFactor, type TracedPlan } from './export/trace-routing-plan.js';
+export { exportMoELayer, type ExportMoELayerOptions } from './export/export-moe-layer.js';
+export { exportLayersModel, type ExportLayersModelOptions } from './export/export-layers-model.js';
