@@ -1,7 +1,11 @@
 // onnxruntime-web (its wasm execution provider) in Chromium runs what moekit exports, with moekit's values.
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
+import { MixtureOfExperts } from '@moekit/core';
+import { FeedForwardExperts } from '@moekit/experts-ffn';
+import { TopKRouter } from '@moekit/router-topk';
 import { describe, expect, it } from 'vitest';
+import { exportMixtureOfExperts } from '../export/export-mixture-of-experts.js';
 import { encodeOnnxModel } from '../proto/encode-onnx-model.js';
 import { OnnxGraph } from '../proto/onnx-graph.js';
 import { KernelTrace } from '../trace/kernel-trace.js';
@@ -32,5 +36,27 @@ describe('onnxruntime-web in the browser', () => {
     });
     await session.release();
     tf.dispose([x, w, y]);
+  });
+});
+
+describe('an exported MixtureOfExperts in onnxruntime-web', () => {
+  it('equals moe.apply at evaluation (top-2, capacity that drops), traced on webgl', async () => {
+    const [T, D, E] = [32, 8, 4];
+    const router = new TopKRouter({ inputDim: D, numExperts: E, k: 2, noise: 'none', kernelInitializer: 'glorotUniform', seed: 5 });
+    const experts = new FeedForwardExperts({ numExperts: E, inputDim: D, hiddenDim: 16, activation: 'relu', seed: 6 });
+    const moe = new MixtureOfExperts({ router, experts, capacity: { train: 1, eval: 1 } });
+    const x = tf.randomNormal([T, D], 0, 1, 'float32', 7);
+    const { output, auxLosses, metrics } = moe.apply(x, { training: false });
+    expect(metrics.droppedCount).toBeGreaterThan(0);
+    const session = await ort.InferenceSession.create(exportMixtureOfExperts(moe, { numTokens: T }), { executionProviders: ['wasm'] });
+    const result = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x.dataSync()), [T, D]) });
+    const ortValues = result['y']!.data as Float32Array;
+    const tfValues = output.dataSync();
+    const difference = Math.max(...Array.from(tfValues, (v, i) => Math.abs(v - ortValues[i]!)));
+    expect(difference).toBeLessThan(1e-5);
+    await session.release();
+    metrics.dispose();
+    tf.dispose([x, output, ...Object.values(auxLosses)]);
+    moe.dispose();
   });
 });
