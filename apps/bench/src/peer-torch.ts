@@ -104,7 +104,7 @@ export function runTorchPeer(o: PeerOptions, mainScript: string): void {
   }
   const peerScript = fileURLToPath(new URL('../peer/torch_moe.py', import.meta.url));
   const matmul: PeerMatMulRow[] = [];
-  let blas: unknown;
+  let blas: { libraries?: string[] } | undefined;
   const summaries = peerShapes(o).map((c) => {
     const rounds: PeerRounds = { config: c, moekit: [], torch: [], onnxRuntimeMs: [] };
     for (let round = 0; round < o.rounds; round++) {
@@ -117,13 +117,13 @@ export function runTorchPeer(o: PeerOptions, mainScript: string): void {
       const theirs = run(PEER_PYTHON, torchArgs, torchPeerEnv(process.env, o.threads));
       rounds.torch.push(...(theirs.filter((r) => r.kind === 'layer') as unknown as PeerLayerRow[]));
       matmul.push(...([...mine, ...theirs].filter((r) => r.kind === 'matmul') as unknown as PeerMatMulRow[]));
-      blas ??= theirs.find((r) => r.kind === 'blas');
+      blas ??= theirs.find((r) => r.kind === 'blas') as typeof blas;
     }
     return summarise(rounds);
   });
   const wasm = matmul.find((r) => r.library.startsWith('tfjs-wasm'));
   console.log(`## Against PyTorch (${o.rounds} alternating rounds, ${o.runs} timed steps each, ${o.threads} threads)\n`);
-  console.log(`torch's BLAS: ${JSON.stringify(blas)}\n`);
-  console.log(`matMul [1024,512]×[512,1024], each in its own process:\n\n${matMulLines(matmul)}\n`);
+  console.log(`torch's BLAS (mapped, from /proc/self/maps): ${blas?.libraries?.join(', ') ?? 'unknown'}\n`);
+  console.log(`matMul [1024,512]×[512,1024] (numpy and torch in the torch process, tfjs-wasm and onnxruntime-node in moekit's):\n\n${matMulLines(matmul)}\n`);
   console.log(peerTable(summaries, wasm?.gflops ?? NaN));
 }
