@@ -68,8 +68,11 @@ class TorchMoE(torch.nn.Module):
         self.num_experts = num_experts
         self.capacity_factor = capacity_factor
         self.gate = torch.nn.Parameter(torch.randn(dim, num_experts, generator=g) / math.sqrt(dim))  # [D, E]
-        self.w1 = torch.nn.Parameter(torch.randn(num_experts, dim, hidden, generator=g) / math.sqrt(dim))  # [E, D, H]
-        self.w2 = torch.nn.Parameter(torch.randn(num_experts, hidden, dim, generator=g) / math.sqrt(hidden))  # [E, H, D]
+        # one weight pair per expert, as HF Mixtral's ModuleList of experts: each expert's gradient is
+        # its own tensor (a stacked [E, D, H] weight would be sliced per expert, and its backward would
+        # zero-fill a whole [E, D, H] gradient per slice, or stack E of them in a fresh 128 MB buffer)
+        self.w1 = torch.nn.ParameterList([torch.randn(dim, hidden, generator=g) / math.sqrt(dim) for _ in range(num_experts)])  # E × [D, H]
+        self.w2 = torch.nn.ParameterList([torch.randn(hidden, dim, generator=g) / math.sqrt(hidden) for _ in range(num_experts)])  # E × [H, D]
 
     def forward(self, x):  # x [T, D]
         T, E, K = x.shape[0], self.num_experts, self.k
@@ -188,7 +191,7 @@ def main():
     if not args.skip_matmul:
         print(json.dumps(matmul_rate('torch')), flush=True)
         print(json.dumps(matmul_rate('numpy')), flush=True)
-    env = {name: os.environ.get(name) for name in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH')}
+    env = {name: os.environ.get(name) for name in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'LD_LIBRARY_PATH')}
     print(json.dumps({'kind': 'blas', 'libraries': blas_libraries(), 'torchThreads': torch.get_num_threads(), 'env': env}), flush=True)
     for E in map(int, args.experts.split(',')):
         for k in map(int, args.k.split(',')):

@@ -32,9 +32,9 @@ describe('peerShapes', () => {
 });
 
 describe('the torch process', () => {
-  it('gets the OpenMP OpenBLAS first, OMP threads, and no OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE', () => {
+  it('gets the OpenMP OpenBLAS first, passive OMP threads, and no OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE', () => {
     const env = torchPeerEnv({ OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_L2_SIZE: '512', LD_LIBRARY_PATH: '/opt/lib', HOME: '/root' }, 2);
-    expect(env).toEqual({ HOME: '/root', LD_LIBRARY_PATH: `${OPENBLAS_OPENMP_DIR}:/opt/lib`, OMP_NUM_THREADS: '2' });
+    expect(env).toEqual({ HOME: '/root', LD_LIBRARY_PATH: `${OPENBLAS_OPENMP_DIR}:/opt/lib`, OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' });
     expect(torchPeerEnv({}, 1).LD_LIBRARY_PATH).toBe(OPENBLAS_OPENMP_DIR);
   });
 

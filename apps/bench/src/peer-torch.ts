@@ -72,12 +72,14 @@ export function peerShapes(o: PeerOptions): BenchConfig[] {
 
 /**
  * The torch process's environment: Debian's OpenMP OpenBLAS first on the library path, `threads` OpenMP
- * threads, and `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` removed (this machine sets them, forcing AVX2
- * kernels) — for that process alone; the system's alternatives are not touched.
+ * threads that sleep when idle (`OMP_WAIT_POLICY=PASSIVE`: on a shared 2-core machine libgomp's default
+ * spin-waiting made one E=64 step 3-10× slower, each barrier waiting on a descheduled thread), and
+ * `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` removed (this machine sets them, forcing AVX2 kernels) — for
+ * that process alone; the system's alternatives are not touched.
  */
 export function torchPeerEnv(env: NodeJS.ProcessEnv, threads: number): NodeJS.ProcessEnv {
   const { OPENBLAS_CORETYPE: _coretype, OPENBLAS_L2_SIZE: _l2, ...rest } = env;
-  return { ...rest, LD_LIBRARY_PATH: [OPENBLAS_OPENMP_DIR, env.LD_LIBRARY_PATH].filter(Boolean).join(':'), OMP_NUM_THREADS: String(threads) };
+  return { ...rest, LD_LIBRARY_PATH: [OPENBLAS_OPENMP_DIR, env.LD_LIBRARY_PATH].filter(Boolean).join(':'), OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
 }
 
 /** Whether `python` can import torch. */
