@@ -8,6 +8,7 @@
  *   node apps/bench/dist/main.js --only wasm:2 --sections layer,experts --hidden 1024   # a part of it
  *   node apps/bench/dist/main.js --only wasm:2 --sections routers --experts 8,64        # every router against the limit
  *   node apps/bench/dist/main.js --child --backend wasm --threads 2 [--quick]   # one backend, JSON lines
+ *   node apps/bench/dist/main.js --peer torch [--rounds 3] [--runs 5] [--experts 8,64] [--k 1,2]   # against PyTorch (peer-torch.ts)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@moekit/platform';
 import { countHostReads } from '@moekit/core/testing';
 import { benchRouters } from './bench-routers.js';
+import { peerMoekitChild } from './peer-moekit-child.js';
+import { parsePeerArgs, runTorchPeer } from './peer-torch.js';
 import { measure, measureSideBySide } from './measure.js';
 import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
 
@@ -269,4 +272,11 @@ async function parent(): Promise<void> {
   }
 }
 
-await (flag('child') ? child() : parent());
+/** `--peer-child moekit`: one round of moekit's side of `--peer torch` (peer-moekit-child.ts). */
+async function peerChild(): Promise<void> {
+  const shape = JSON.parse(option('shape', '')) as BenchConfig;
+  await peerMoekitChild(shape, { runs: Number(option('runs', '5')), warmup: 1, memory: flag('memory'), matmul: flag('matmul'), threads: Number(option('threads', '2')) });
+}
+
+const peer = parsePeerArgs(args);
+await (flag('peer-child') ? peerChild() : peer !== undefined ? runTorchPeer(peer, fileURLToPath(import.meta.url)) : flag('child') ? child() : parent());
