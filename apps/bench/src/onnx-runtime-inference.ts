@@ -1,15 +1,38 @@
 /**
- * The optional "ONNX Runtime inference" column of `--peer torch`: the same MoE layer exported to ONNX
- * and run in onnxruntime-node. `@moekit/onnx` has no `exportMixtureOfExperts` yet (issue 22 builds
- * it), so this is a stub: every shape is "not measured" until it is wired here.
+ * The "ONNX Runtime inference" column of `--peer torch`: the peer layer's `MixtureOfExperts` exported
+ * with `@moekit/onnx` (evaluation capacity and drops as `moe.apply`) and run in onnxruntime-node with
+ * 2 intra-op threads, timed like the other columns (median of `runs` after one warm-up).
  */
-import type { BenchConfig } from './strategies.js';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import type { MixtureOfExperts } from '@moekit/core';
+import { exportMixtureOfExperts } from '@moekit/onnx';
 
-/**
- * Median ms of one inference of the shape's MoE layer in ONNX Runtime (intraOpNumThreads 2), or
- * `undefined` when not measured (the table prints "not measured").
- */
-export async function onnxRuntimeInference(shape: BenchConfig): Promise<number | undefined> {
-  void shape;
-  return undefined;
+/** Median ms of one inference of `moe`, exported for `x`'s `[T, D]`, in ONNX Runtime; also the largest difference from `moe.apply`. */
+export async function onnxRuntimeInference(moe: MixtureOfExperts, x: tf.Tensor2D, runs: number, threads = 2): Promise<{ ms: number; maxAbsDifference: number }> {
+  const [T, D] = x.shape;
+  const session = await ort.InferenceSession.create(exportMixtureOfExperts(moe, { numTokens: T }), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  try {
+    const feeds = { x: new ort.Tensor('float32', Float32Array.from(x.dataSync()), [T, D]) };
+    const once = async () => {
+      const t0 = performance.now();
+      const out = await session.run(feeds);
+      const ms = performance.now() - t0;
+      const y = out['y']!.data as Float32Array;
+      for (const t of Object.values(out)) t.dispose();
+      return { ms, y };
+    };
+    const { y } = await once(); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push((await once()).ms);
+    times.sort((a, b) => a - b);
+    const { output, auxLosses, metrics } = moe.apply(x, { training: false });
+    const expected = output.dataSync();
+    const maxAbsDifference = y.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0);
+    tf.dispose([output, ...Object.values(auxLosses)]);
+    metrics.dispose();
+    return { ms: times[Math.floor(times.length / 2)]!, maxAbsDifference };
+  } finally {
+    await session.release();
+  }
 }

@@ -22,7 +22,7 @@ const sgd = tf.train.sgd(1e-6);
  * the k chosen probabilities summing to 1, as Mixtral), Switch's load-balancing loss at 0.01 (Fedus et
  * al. 2021, Eq. 4) and no importance loss, ReLU experts without bias, capacity factor for train and eval.
  */
-export function peerMoekitStrategy(c: BenchConfig): Strategy {
+export function peerMoekitStrategy(c: BenchConfig): Strategy & { moe: MixtureOfExperts; x: tf.Variable } {
   const x = tf.tidy(() => tf.variable(tf.randomNormal([c.numTokens, c.dim], 0, 1, 'float32', 1))); // [T, D]
   const router = new TopKRouter({ numExperts: c.numExperts, k: c.k, inputDim: c.dim, noise: 'none', gates: 'topKSoftmax', importanceWeight: 0, loadWeight: 0.01, cleanLoadWeight: 0, kernelInitializer: 'glorotUniform', seed: 2 });
   const experts = new FeedForwardExperts({ numExperts: c.numExperts, inputDim: c.dim, hiddenDim: c.hidden, activation: 'relu', useBias: false, seed: 3 });
@@ -43,7 +43,7 @@ export function peerMoekitStrategy(c: BenchConfig): Strategy {
     tf.dispose(Object.values(grads));
     return [value];
   };
-  return { forward, train, dispose: () => { moe.dispose(); x.dispose(); } };
+  return { forward, train, dispose: () => { moe.dispose(); x.dispose(); }, moe, x };
 }
 
 /** Median ms of `runs` steps after `warmup`, and process CPU time over wall time across the timed steps. */
@@ -89,8 +89,10 @@ export async function peerMoekitChild(c: BenchConfig, options: { runs: number; w
       const peakMB = options.memory ? (await measure(step, { warmup: 0, runs: 1, profile: true })).peakBytes / 2 ** 20 : NaN;
       console.log(JSON.stringify({ kind: 'layer', config: c, mode, ms, coresBusy, peakMB } satisfies PeerLayerRow));
     }
+    const onnx = await onnxRuntimeInference(strategy.moe, strategy.x as tf.Tensor as tf.Tensor2D, options.runs, options.threads);
+    if (onnx.maxAbsDifference > 1e-4) throw new Error(`the exported layer differs from moe.apply by ${onnx.maxAbsDifference}`);
+    console.log(JSON.stringify({ kind: 'onnx', config: c, ms: onnx.ms }));
   } finally {
     strategy.dispose();
   }
-  console.log(JSON.stringify({ kind: 'onnx', config: c, ms: (await onnxRuntimeInference(c)) ?? null }));
 }

@@ -44,7 +44,15 @@ describe('peer summary and table', () => {
 
   it('prints "not measured" in the ONNX Runtime column when nothing measured it', () => {
     const table = peerTable([summary], 40);
-    expect(table).toContain('| T=4096 D=512 H=1024 E=8 k=1 cf=1.25 | 900 | 500 | 2.00× | 200 | 100 | 2.10× | not measured | 1.50 / 1.50 | 322 / 250 | 1.40× |');
+    expect(table).toContain('| T=4096 D=512 H=1024 E=8 k=1 cf=1.25 | 900 | 500 | 2.00× | 200 | 100 | 2.10× | not measured |  | 1.50 / 1.50 | 322 / 250 | 1.40× |');
+  });
+
+  it('gives the ONNX Runtime column its per-round ratio to torch when every round measured it', () => {
+    const withOnnx = summarise({ config, moekit: [row('infer', 190, 300), row('infer', 200, NaN), row('infer', 210, NaN)], torch: [row('infer', 100, 200), row('infer', 50, 200), row('infer', 100, 200)], onnxRuntimeMs: [110, 60, 130] });
+    // rounds 110/100 = 1.1, 60/50 = 1.2, 130/100 = 1.3 → median 1.2; median ms 110
+    expect(withOnnx.onnxRuntimeMs).toBe(110);
+    expect(withOnnx.onnxInferRatio).toBeCloseTo(1.2, 10);
+    expect(summary.onnxInferRatio).toBeUndefined();
   });
 
   it('lists matMul rates fastest first', () => {

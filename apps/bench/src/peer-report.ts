@@ -82,6 +82,8 @@ export interface PeerSummary {
   torchPeakMB: number;
   /** Median ONNX Runtime inference ms, undefined when no round measured it. */
   onnxRuntimeMs: number | undefined;
+  /** Median per-round ratio ONNX Runtime inference / torch inference, undefined unless every round measured it. */
+  onnxInferRatio: number | undefined;
 }
 
 /** Summarises the rounds of one shape (rows are matched by round order within each mode). */
@@ -104,20 +106,22 @@ export function summarise(r: PeerRounds): PeerSummary {
     moekitPeakMB: median(finite(mt.map((x) => x.peakMB))),
     torchPeakMB: median(finite(tt.map((x) => x.peakMB))),
     onnxRuntimeMs: onnx.length > 0 ? median(onnx) : undefined,
+    onnxInferRatio: onnx.length === r.onnxRuntimeMs.length && onnx.length === ti.length && onnx.length > 0 ? medianRoundRatio(onnx, ms(ti)) : undefined,
   };
 }
 
 /** The table of `--peer torch`: one row per shape, times in ms, ratios moekit / torch, the matMul figure. */
 export function peerTable(summaries: readonly PeerSummary[], wasmMatMulGflops: number): string {
   const lines = [
-    '| config | moekit train ms | torch train ms | train moekit/torch | moekit infer ms | torch infer ms | infer moekit/torch | ONNX Runtime inference ms | cores busy train (moekit / torch) | peak MB train (moekit / torch) | moekit train × expert matMuls at wasm rate |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| config | moekit train ms | torch train ms | train moekit/torch | moekit infer ms | torch infer ms | infer moekit/torch | ONNX Runtime inference ms | infer ONNX Runtime/torch | cores busy train (moekit / torch) | peak MB train (moekit / torch) | moekit train × expert matMuls at wasm rate |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of summaries) {
     const c = s.config;
     const cfg = `T=${c.numTokens} D=${c.dim} H=${c.hidden} E=${c.numExperts} k=${c.k} cf=${c.capacityFactor}`;
     const onnx = s.onnxRuntimeMs === undefined ? 'not measured' : s.onnxRuntimeMs.toFixed(0);
-    lines.push(`| ${cfg} | ${s.moekitTrainMs.toFixed(0)} | ${s.torchTrainMs.toFixed(0)} | ${s.trainRatio.toFixed(2)}× | ${s.moekitInferMs.toFixed(0)} | ${s.torchInferMs.toFixed(0)} | ${s.inferRatio.toFixed(2)}× | ${onnx} | ${s.moekitCores.train.toFixed(2)} / ${s.torchCores.train.toFixed(2)} | ${s.moekitPeakMB.toFixed(0)} / ${s.torchPeakMB.toFixed(0)} | ${timesExpertMatMuls(s.moekitTrainMs, c, wasmMatMulGflops).toFixed(2)}× |`);
+    const onnxRatio = s.onnxInferRatio === undefined ? '' : `${s.onnxInferRatio.toFixed(2)}×`;
+    lines.push(`| ${cfg} | ${s.moekitTrainMs.toFixed(0)} | ${s.torchTrainMs.toFixed(0)} | ${s.trainRatio.toFixed(2)}× | ${s.moekitInferMs.toFixed(0)} | ${s.torchInferMs.toFixed(0)} | ${s.inferRatio.toFixed(2)}× | ${onnx} | ${onnxRatio} | ${s.moekitCores.train.toFixed(2)} / ${s.torchCores.train.toFixed(2)} | ${s.moekitPeakMB.toFixed(0)} / ${s.torchPeakMB.toFixed(0)} | ${timesExpertMatMuls(s.moekitTrainMs, c, wasmMatMulGflops).toFixed(2)}× |`);
   }
   return lines.join('\n');
 }
