@@ -7,6 +7,7 @@ import { dispatch } from '@moekit/core';
 import { planRouting } from '@moekit/core';
 import { disposeRoutingPlan } from '@moekit/core';
 import { registerMoekitKernels, unregisterMoekitKernels } from './register-moekit-kernels.js';
+import { swappedIsCheaper } from './wasm-batch-mat-mul.js';
 
 /** Runs `fn` on a backend and returns its result as nested arrays (tensors built inside `fn`). */
 async function on<T extends tf.Tensor | tf.Tensor[]>(backend: string, fn: () => T): Promise<number[][]> {
@@ -31,7 +32,7 @@ async function expectSameOnCpuAndWasm(fn: () => tf.Tensor | tf.Tensor[], atol = 
 
 beforeAll(async () => {
   await tf.setBackend('wasm'); // initialise, so the stock wasm kernels are registered and set up
-  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'Multiply/cpu', 'Sum/cpu', 'GatherV2/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm', 'Slice/wasm', 'Identity/wasm']);
+  expect(registerMoekitKernels()).toEqual(['UnsortedSegmentSum/cpu', 'Multiply/cpu', 'Sum/cpu', 'GatherV2/cpu', 'BatchMatMul/wasm', 'UnsortedSegmentSum/wasm', 'GatherV2/wasm', 'OneHot/wasm', 'Unpack/wasm', 'SplitV/wasm', 'Slice/wasm', 'Identity/wasm', 'Transpose/wasm']);
 });
 afterAll(async () => {
   unregisterMoekitKernels();
@@ -48,6 +49,11 @@ describe('wasm BatchMatMul (fast path for every transpose and batch)', () => {
     ['batched, transposed (a matMul gradient)', [4, 7, 5], [4, 3, 7], true, true],
     ['batch of a against a shared b', [4, 5, 7], [1, 7, 3], false, false],
     ['shared a against a batch of b', [1, 5, 7], [4, 3, 7], false, true],
+    // few rows against a large b: computed swapped, (b·aᵀ)ᵀ, transposing a and the product, not b
+    ['transposeB, few rows (swapped)', [1, 2, 16], [1, 32, 16], false, true],
+    ['both transposed, few rows (swapped)', [1, 16, 2], [1, 32, 16], true, true],
+    ['batched transposeB, few rows (swapped)', [3, 2, 16], [3, 32, 16], false, true],
+    ['a batch of a against a shared transposed b (swapped)', [2, 2, 16], [1, 64, 16], false, true],
   ];
   for (const [name, aShape, bShape, ta, tb] of cases) {
     it(`matches cpu: ${name}`, async () => {
@@ -198,6 +204,23 @@ describe('leaks', () => {
   });
 });
 
+describe('wasm Transpose (blocked, last two axes)', () => {
+  for (const [name, shape, perm] of [
+    ['a matrix wider than a tile', [37, 53], [1, 0]],
+    ['a batch of matrices', [3, 17, 40], [0, 2, 1]],
+    ['rank 4, leading axes in place', [2, 2, 5, 33], [0, 1, 3, 2]],
+    ['another permutation (stock kernel)', [3, 4, 5], [2, 0, 1]],
+  ] as [string, number[], number[]][]) {
+    it(`matches cpu: ${name}`, async () => {
+      const values = random(shape, 4);
+      await expectSameOnCpuAndWasm(() => tf.transpose(tf.tensor(values, shape), perm), 0);
+    });
+  }
+  it('matches cpu on int32', async () => {
+    await expectSameOnCpuAndWasm(() => tf.transpose(tf.range(0, 6 * 35, 1, 'int32').reshape([6, 35])), 0);
+  });
+});
+
 describe('wasm Identity (shares its input buffer)', () => {
   it('clones without a copy, and the clone outlives its source with the same values', async () => {
     await tf.setBackend('wasm');
@@ -227,5 +250,18 @@ describe('wasm Identity (shares its input buffer)', () => {
       await expectNoLeakedTensors(() => tf.dispose(step()));
       await tf.setBackend('cpu');
     }
+  });
+});
+
+describe('swappedIsCheaper (the BatchMatMul cost model)', () => {
+  it('swaps an expert\'s few rows against its weight, not many rows, and not a product of equal sides', () => {
+    // m = 70 rows, [512, 1024] weight, plain: direct packs 2.6·524 288 = 1 363 149; swapped moves
+    // 524 288 + 35 840 + 71 680 + 2.6·35 840 = 724 992
+    expect(swappedIsCheaper(false, false, 70, 512, 1024)).toBe(true);
+    // dy·Wᵀ over 70 rows: direct 524 288 + 2.6·524 288; swapped 35 840 + 71 680 + 2.6·35 840
+    expect(swappedIsCheaper(false, true, 70, 1024, 512)).toBe(true);
+    // 640 rows (E = 8): swapped 524 288 + 327 680 + 655 360 + 2.6·327 680 = 2 359 296 > 1 363 149
+    expect(swappedIsCheaper(false, false, 640, 512, 1024)).toBe(false);
+    expect(swappedIsCheaper(false, false, 512, 512, 512)).toBe(false);
   });
 });

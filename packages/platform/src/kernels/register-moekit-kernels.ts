@@ -5,6 +5,7 @@ import { makeWasmIdentity } from './wasm-identity.js';
 import { wasmOneHotConfig } from './wasm-one-hot.js';
 import { makeWasmSplitV, makeWasmUnpack } from './wasm-split-axis0.js';
 import { makeWasmSlice } from './wasm-slice.js';
+import { makeWasmTranspose } from './wasm-transpose.js';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import { makeCpuMultiply } from './cpu-broadcast-multiply.js';
 import { makeCpuSum } from './cpu-sum.js';
@@ -32,7 +33,7 @@ function install(config: KernelConfig): void {
  * trailing-axis broadcast `Multiply` and single-axis `Sum` of the combine step and row `GatherV2`; on `wasm`, a
  * `BatchMatMul` that always reaches XNNPACK's fast path, the missing `UnsortedSegmentSum`, and
  * correct, fast `GatherV2` and `OneHot` (the stock ones return wrong values for `batchDims = 1` and
- * for float32), block-copy `Unpack` / `SplitV` along axis 0, contiguous `Slice` (grouped experts cut rows and weights) and an `Identity` that shares its input's buffer (the stock one copies every tensor saved for backward). (The conv
+ * for float32), block-copy `Unpack` / `SplitV` along axis 0, contiguous `Slice` (grouped experts cut rows and weights) an `Identity` that shares its input's buffer (the stock one copies every tensor saved for backward) and a blocked `Transpose` of the last two axes. (The conv
  * training kernels wasm lacks are `@moekit/experts-conv`'s, registered when it is imported.) The wasm kernels are registered only once `@tensorflow/tfjs-backend-wasm` is imported;
  * call again after importing it. It also installs the wasm heap guard (an allocation past the 4 GiB wasm32
  * heap is an error, not a silent overwrite of other tensors) on the wasm backend however it was started:
@@ -68,6 +69,8 @@ export function registerMoekitKernels(): string[] {
     if (stockSlice !== undefined) install(makeWasmSlice(stockSlice));
     const stockIdentity = getKernel('Identity', 'wasm');
     if (stockIdentity !== undefined) install(makeWasmIdentity(stockIdentity));
+    const stockTranspose = getKernel('Transpose', 'wasm');
+    if (stockTranspose !== undefined) install(makeWasmTranspose(stockTranspose));
   }
   return [...replaced.keys()];
 }
