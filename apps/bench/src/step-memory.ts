@@ -54,6 +54,7 @@ let current = 'outside kernels (weights, constants)';
 let bytes = 0;
 let peak = 0;
 let atPeak: Info[] = [];
+let peakKernel = '';
 const before = new Map<object, Info>();
 // what is alive before the step: the weights and the input, tagged as such
 for (const v of variables) before.set(v.dataId, { bytes: v.size * 4, tag: `before the step: ${v.name.replace(/_\d+$/, '')} [${v.shape.join(',')}]` });
@@ -78,6 +79,7 @@ engine.trackTensor = function (this: typeof engine, a: tf.Tensor, backend: unkno
     if (bytes > peak) {
       peak = bytes;
       atPeak = [...live.values()];
+      peakKernel = info.tag;
     }
   }
 };
@@ -95,7 +97,7 @@ for (const i of atPeak) {
   const g = groups.get(i.tag) ?? { n: 0, bytes: 0 };
   groups.set(i.tag, { n: g.n + 1, bytes: g.bytes + i.bytes });
 }
-console.log(`E=${E} k=${k} layout ${layout}: peak of distinct live buffers ${(peak / 2 ** 20).toFixed(1)} MB (weights and input ${([...before.values()].reduce((s, i) => s + i.bytes, 0) / 2 ** 20).toFixed(1)} MB)\n`);
+console.log(`E=${E} k=${k} layout ${layout}: peak of distinct live buffers ${(peak / 2 ** 20).toFixed(1)} MB reached by the output of ${peakKernel} (weights and input ${([...before.values()].reduce((s, i) => s + i.bytes, 0) / 2 ** 20).toFixed(1)} MB)\n`);
 console.log('| made by [shape] dtype | buffers | MB |\n|---|---:|---:|');
 for (const [tag, g] of [...groups].sort((a, b) => b[1].bytes - a[1].bytes)) {
   if (g.bytes < 2 ** 19) continue;

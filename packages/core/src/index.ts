@@ -58,7 +58,7 @@ export { RouterWrapper, wrappedRouterArg, type RouterWrapperArgs } from './route
 export { oneHotFloat } from './util/one-hot-float.js';
 export { chosenExpertsMask } from './routing/chosen-experts-mask.js';
 export { applyPerGroup, perExpert } from './dispatch/per-expert.js';
-export { groupedMatMul } from './dispatch/grouped-mat-mul.js';
+export { groupedMatMul, type GroupedMatMulOptions } from './dispatch/grouped-mat-mul.js';
 export { loadBalancingLoss, type LoadBalancingLossOptions } from './losses/load-balancing-loss.js';
 export { loadBalancingConventions, type CountedChoices, type LoadBalancingConvention, type LoadBalancingConventionName } from './losses/load-balancing-conventions.js';
 export { importanceLoss, type ImportanceLossOptions } from './losses/importance-loss.js';

@@ -156,12 +156,14 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
    * The FFN, given how to apply one projection (`w1` with `b1`, `v` with `bv`, `w2` with `b2`): a batched
    * matMul over padded buffers, or {@link groupedMatMul} over grouped rows.
    */
-  private ffn(x: tf.Tensor, project: (input: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined) => tf.Tensor): tf.Tensor {
+  private ffn(x: tf.Tensor, project: (input: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, activation?: 'relu') => tf.Tensor): tf.Tensor {
     const { gated, activation } = this.config;
     const { w1, b1, v, bv, w2, b2 } = this.weights;
-    let hidden = project(x, w1, b1); // [..., H]
-    if (gated === 'none') hidden = activate(hidden, activation);
-    else hidden = tf.mul(activate(hidden, gated === 'swiglu' ? 'swish' : 'gelu'), project(x, v!, bv)); // GLU: act(xW1) ⊙ xV
+    const fusedRelu = gated === 'none' && activation === 'relu'; // the projection applies relu itself (groupedMatMul fuses it)
+    let hidden = project(x, w1, b1, fusedRelu ? 'relu' : undefined); // [..., H]
+    if (gated === 'none') {
+      if (!fusedRelu) hidden = activate(hidden, activation);
+    } else hidden = tf.mul(activate(hidden, gated === 'swiglu' ? 'swish' : 'gelu'), project(x, v!, bv)); // GLU: act(xW1) ⊙ xV
     return project(hidden, w2, b2); // [..., D']
   }
 
@@ -189,9 +191,10 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
     const D = dispatched.shape[dispatched.rank - 1]!;
     return tf.tidy(() => {
       const flat = tf.reshape(dispatched, [E, -1, D]) as tf.Tensor3D; // [E, C·S, D]
-      const y = this.ffn(flat, (input, kernel, bias) => {
-        const out = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C·S, out]
-        return bias === undefined ? out : tf.add(out, bias);
+      const y = this.ffn(flat, (input, kernel, bias, fused) => {
+        const product = tf.matMul(input as tf.Tensor3D, kernel as tf.Tensor3D); // [E, C·S, out]
+        const out = bias === undefined ? product : tf.add(product, bias);
+        return fused === 'relu' ? tf.relu(out) : out;
       }); // [E, C·S, D']
       return lead.length === 0 ? y : tf.reshape(y, [E, C, ...lead, y.shape[2]!]); // [E, C, ...S, D']
     });
@@ -214,7 +217,7 @@ export class FeedForwardExperts extends Component<FeedForwardExpertsArgs, FeedFo
     return tf.tidy(() => {
       const flat = tf.reshape(rows, [total * perRow, D]); // [N·S, D]
       const sizes = groupSizes.map((g) => g * perRow); // each row's S positions stay with its expert
-      const y = this.ffn(flat, (input, kernel, bias) => groupedMatMul(input, kernel, sizes, bias)); // [N·S, D']
+      const y = this.ffn(flat, (input, kernel, bias, fused) => groupedMatMul(input, kernel, sizes, bias, fused === undefined ? {} : { activation: fused })); // [N·S, D']
       return lead.length === 0 ? y : tf.reshape(y, [total, ...lead, y.shape[1]!]); // [N, ...S, D']
     });
   }

@@ -50,6 +50,27 @@ describe('groupedMatMul', () => {
     }
   });
 
+  it('fuses relu: relu of the product, and the taped relu\'s gradients, with and without bias', () => {
+    // by hand: r0 = [1, 1]·W_0 + b_0 = [14, 26], r2 = [5, 7]·W_2 + b_2 = [6, 3]; with W_0 negated r0 → [-4, -6] + b_0 = [6, 14]
+    const rows = tf.tensor2d([[1, 1], [2, 0], [5, 7]]);
+    const weight = tf.tensor3d([[[1, 2], [3, 4]], [[9, 9], [9, 9]], [[0, -1], [-1, 0]]]);
+    const y = groupedMatMul(rows, weight, [2, 0, 1], undefined, { activation: 'relu' }); // r2 = [-7, -5] → 0
+    expectTensorsClose(y, [[4, 6], [2, 4], [0, 0]], { atol: 0 });
+    tf.dispose([rows, weight, y]);
+    for (const withBias of [false, true]) {
+      const sizes = [3, 0, 4, 1];
+      const r = seeded([8, 3], 5);
+      const w = seeded([4, 3, 2], 6);
+      const b = seeded([4, 2], 7);
+      const dy = seeded([8, 2], 8);
+      const inputs = withBias ? [r, w, b] : [r, w];
+      const fusedGrads = tf.grads((x: tf.Tensor, k: tf.Tensor, c?: tf.Tensor) => tf.sum(tf.mul(groupedMatMul(x, k, sizes, c, { activation: 'relu' }), dy)))(inputs);
+      const tapedGrads = tf.grads((x: tf.Tensor, k: tf.Tensor, c?: tf.Tensor) => tf.sum(tf.mul(tf.relu(reference(x, k, sizes, c)), dy)))(inputs);
+      fusedGrads.forEach((g, i) => expectTensorsClose(g, tapedGrads[i]!, { atol: 1e-5 }));
+      tf.dispose([r, w, b, dy, ...fusedGrads, ...tapedGrads]);
+    }
+  });
+
   it('names the bad argument', () => {
     const rows = tf.zeros([3, 2]);
     const weight = tf.zeros([2, 2, 4]);
@@ -58,6 +79,7 @@ describe('groupedMatMul', () => {
     expect(() => groupedMatMul(rows, weight, [4, -1])).toThrow("argument 'groupSizes' expected 2 non-negative integers");
     const bias = tf.zeros([2, 3]);
     expect(() => groupedMatMul(rows, weight, [1, 2], bias)).toThrow("groupedMatMul: argument 'bias' expected shape [2, 4] or [2, 1, 4], got shape [2, 3]");
+    expect(() => groupedMatMul(rows, weight, [1, 2], undefined, { activation: 'gelu' as 'relu' })).toThrow("groupedMatMul: argument 'options.activation' expected 'relu' or undefined, got 'gelu'");
     tf.dispose([rows, weight, bias]);
   });
 

@@ -3,6 +3,12 @@ import { customGradient } from '../util/custom-gradient.js';
 import { MoEArgumentError } from '../util/errors.js';
 import { checkRank, describe } from '../util/validate.js';
 
+/** Options of {@link groupedMatMul}. */
+export interface GroupedMatMulOptions {
+  /** An activation applied inside the op (its gradient too): `'relu'`. Default none. */
+  activation?: 'relu';
+}
+
 /**
  * MegaBlocks' grouped GEMM (Gale et al. 2022, "MegaBlocks: Efficient Sparse Training with
  * Mixture-of-Experts", §5) for the grouped layout: `rows` `[N, K]` holds the experts' rows back to back
@@ -19,6 +25,10 @@ import { checkRank, describe } from '../util/validate.js';
  * @param weight `[E, K, M]`.
  * @param groupSizes `E` non-negative integers.
  * @param bias optional `[E, M]` or `[E, 1, M]`.
+ * @param options `activation: 'relu'` fuses `relu` into the op: it saves its output instead of the
+ *   pre-activation and masks `dy` inside its own gradient, so neither the pre-activation `[N, M]` nor
+ *   the masked gradient outlives it (tfjs keeps every saved tensor and every intermediate gradient of
+ *   a training step until the whole backward pass ends).
  * @example
  * ```ts
  * import { groupedMatMul } from '@moekit/core';
@@ -26,7 +36,7 @@ import { checkRank, describe } from '../util/validate.js';
  * const hidden = groupedMatMul(rows, w1, plan.load.dataSync(), b1); // [N, H]
  * ```
  */
-export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: ArrayLike<number>, bias?: tf.Tensor): tf.Tensor2D {
+export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: ArrayLike<number>, bias?: tf.Tensor, options: GroupedMatMulOptions = {}): tf.Tensor2D {
   const where = 'groupedMatMul';
   checkRank(where, 'weight', weight, 3);
   checkRank(where, 'rows', rows, 2);
@@ -36,6 +46,8 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
     throw new MoEArgumentError(where, 'groupSizes', `${E} non-negative integers (weight's axis 0)`, describe(sizes));
   }
   const N = sizes.reduce((a, b) => a + b, 0);
+  const relu = options.activation === 'relu';
+  if (options.activation !== undefined && !relu) throw new MoEArgumentError(where, 'options.activation', "'relu' or undefined", describe(options.activation));
   if (rows.shape[0] !== N || rows.shape[1] !== K) {
     throw new MoEArgumentError(where, 'rows', `shape [${N}, ${K}] (Σ groupSizes, weight's axis 1)`, `shape ${describe(rows.shape)}`);
   }
@@ -58,15 +70,18 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
     if (N === 0) return tf.zeros([0, M]);
     const outs = used.map((e) => tf.tidy(() => tf.matMul(group(x, e), matrix(w, e)))); // [n_e, M] each
     const y = outs.length === 1 ? outs[0]! : tf.concat(outs, 0); // [N, M]
-    if (b === undefined) return y;
+    if (b === undefined) return relu ? tf.relu(y) : y;
     const rowExpert = tf.tensor1d(sizes.flatMap((n, e) => new Array<number>(n).fill(e)), 'int32'); // [N]
-    return tf.add(y, tf.gather(tf.reshape(b, [E, M]), rowExpert)); // + b[e(r)]
+    const biased = tf.add(y, tf.gather(tf.reshape(b, [E, M]), rowExpert)); // + b[e(r)]
+    return relu ? tf.relu(biased) : biased;
   });
 
-  const gradients = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, withBias: boolean) => tf.tidy(() => {
+  // `out` given: the fused relu's output, and each expert's dy is masked where it is 0 (relu'(z) = 1 for
+  // z > 0, as tfjs's Relu gradient), one expert at a time so no [N, M] mask is ever whole
+  const gradients = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, withBias: boolean, out?: tf.Tensor) => tf.tidy(() => {
     if (N === 0) return { dx: tf.zeros([0, K]), dw: tf.zeros([E, K, M]), db: withBias ? tf.zeros([E, M]) : undefined };
     const perExpert = used.map((e) => tf.tidy(() => {
-      const d = group(dy, e); // dy_e [n_e, M]
+      const d = out === undefined ? group(dy, e) : tf.mul(group(dy, e), tf.step(group(out, e))); // dy_e [n_e, M]
       return { dx: tf.matMul(d, matrix(w, e), false, true), dw: tf.matMul(group(x, e), d, true, false), db: withBias ? tf.sum(d, 0) : undefined }; // dy_e·W_eᵀ, rows_eᵀ·dy_e, Σ dy_e
     }));
     const of = (e: number) => perExpert[used.indexOf(e)]!;
@@ -78,11 +93,12 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
 
   if (bias === undefined) {
     const op = customGradient<[tf.Tensor, tf.Tensor]>(([x, w], save) => {
-      save([x, w]);
+      const value = forward(x, w, undefined);
+      save(relu ? [x, w, value] : [x, w]);
       return {
-        value: forward(x, w, undefined),
+        value,
         gradFunc: (dy, saved) => {
-          const { dx, dw } = gradients(dy, saved[0]!, saved[1]!, false);
+          const { dx, dw } = gradients(dy, saved[0]!, saved[1]!, false, saved[2]);
           return [dx, dw];
         },
       };
@@ -90,11 +106,12 @@ export function groupedMatMul(rows: tf.Tensor, weight: tf.Tensor, groupSizes: Ar
     return op(rows, weight) as tf.Tensor2D;
   }
   const op = customGradient<[tf.Tensor, tf.Tensor, tf.Tensor]>(([x, w, b], save) => {
-    save([x, w]);
+    const value = forward(x, w, b);
+    save(relu ? [x, w, value] : [x, w]);
     return {
-      value: forward(x, w, b),
+      value,
       gradFunc: (dy, saved) => {
-        const { dx, dw, db } = gradients(dy, saved[0]!, saved[1]!, true);
+        const { dx, dw, db } = gradients(dy, saved[0]!, saved[1]!, true, saved[2]);
         return [dx, dw, tf.reshape(db!, b.shape)];
       },
     };
