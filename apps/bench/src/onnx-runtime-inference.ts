@@ -8,8 +8,13 @@ import * as ort from 'onnxruntime-node';
 import type { MixtureOfExperts } from '@moekit/core';
 import { exportMixtureOfExperts } from '@moekit/onnx';
 
-/** Median ms of one inference of `moe`, exported for `x`'s `[T, D]`, in ONNX Runtime; also the largest difference from `moe.apply`. */
-export async function onnxRuntimeInference(moe: MixtureOfExperts, x: tf.Tensor2D, runs: number, threads = 2): Promise<{ ms: number; maxAbsDifference: number }> {
+/**
+ * Median ms of one inference of `moe`, exported for `x`'s `[T, D]`, in ONNX Runtime; also how many
+ * tokens' outputs differ from `moe.apply`'s by more than 1e-4 (a near-tie between two gate values can
+ * resolve differently under ONNX Runtime's and tfjs-wasm's float32 sums, routing that token, and the
+ * capacity after it, differently; the tests hold the export to 1e-5 where no tie is that close).
+ */
+export async function onnxRuntimeInference(moe: MixtureOfExperts, x: tf.Tensor2D, runs: number, threads = 2): Promise<{ ms: number; tokensDiffering: number }> {
   const [T, D] = x.shape;
   const session = await ort.InferenceSession.create(exportMixtureOfExperts(moe, { numTokens: T }), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   try {
@@ -28,10 +33,13 @@ export async function onnxRuntimeInference(moe: MixtureOfExperts, x: tf.Tensor2D
     times.sort((a, b) => a - b);
     const { output, auxLosses, metrics } = moe.apply(x, { training: false });
     const expected = output.dataSync();
-    const maxAbsDifference = y.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0);
+    const differing = new Set<number>();
+    y.forEach((v, i) => {
+      if (Math.abs(v - expected[i]!) > 1e-4) differing.add(Math.floor(i / D));
+    });
     tf.dispose([output, ...Object.values(auxLosses)]);
     metrics.dispose();
-    return { ms: times[Math.floor(times.length / 2)]!, maxAbsDifference };
+    return { ms: times[Math.floor(times.length / 2)]!, tokensDiffering: differing.size };
   } finally {
     await session.release();
   }
