@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@moekit/platform';
 import { countHostReads } from '@moekit/core/testing';
 import { benchRouters } from './bench-routers.js';
-import { peerMoekitChild } from './peer-moekit-child.js';
+import { peerMoekitChild, peerOnnxChild } from './peer-moekit-child.js';
 import { parsePeerArgs, runTorchPeer } from './peer-torch.js';
 import { measure, measureSideBySide } from './measure.js';
 import { denseStrategy, expertFlops, limitStrategy, moekitStrategy, oneHotStrategy, type BenchConfig, type Strategy } from './strategies.js';
@@ -272,10 +272,11 @@ async function parent(): Promise<void> {
   }
 }
 
-/** `--peer-child moekit`: one round of moekit's side of `--peer torch` (peer-moekit-child.ts). */
+/** `--peer-child moekit|onnx`: one round of moekit's side of `--peer torch`, in tfjs or in ONNX Runtime (peer-moekit-child.ts). */
 async function peerChild(): Promise<void> {
   const shape = JSON.parse(option('shape', '')) as BenchConfig;
-  await peerMoekitChild(shape, { runs: Number(option('runs', '5')), warmup: 1, memory: flag('memory'), matmul: flag('matmul'), threads: Number(option('threads', '2')) });
+  const options = { runs: Number(option('runs', '5')), warmup: 1, memory: flag('memory'), matmul: flag('matmul'), threads: Number(option('threads', '2')) };
+  await (option('peer-child', 'moekit') === 'onnx' ? peerOnnxChild(shape, options) : peerMoekitChild(shape, options));
 }
 
 const peer = parsePeerArgs(args);

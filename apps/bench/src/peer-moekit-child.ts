@@ -72,15 +72,14 @@ async function tfjsMatMulRate(backend: string, threads: number): Promise<PeerMat
 
 /**
  * One round of moekit's side for one shape: train then inference, `runs` timed steps each after
- * `warmup`; with `memory` also the distinct-buffer peak of one step, with `matmul` first the matMul
- * rates of tfjs-wasm and onnxruntime-node; last the ONNX Runtime inference column.
+ * `warmup`; with `memory` also the distinct-buffer peak of one step, with `matmul` first tfjs-wasm's
+ * matMul rate.
  */
 export async function peerMoekitChild(c: BenchConfig, options: { runs: number; warmup: number; memory: boolean; matmul: boolean; threads: number }): Promise<void> {
   const choice = await selectBackend({ prefer: ['wasm'], threads: options.threads });
   console.error(`# ${choice.backend}: ${choice.reason}`);
   if (options.matmul) {
     console.log(JSON.stringify(await tfjsMatMulRate(choice.backend, choice.threads ?? 1)));
-    console.log(JSON.stringify(await onnxMatMulRate(15, options.threads)));
   }
   const strategy = peerMoekitStrategy(c);
   try {
@@ -89,6 +88,22 @@ export async function peerMoekitChild(c: BenchConfig, options: { runs: number; w
       const peakMB = options.memory ? (await measure(step, { warmup: 0, runs: 1, profile: true })).peakBytes / 2 ** 20 : NaN;
       console.log(JSON.stringify({ kind: 'layer', config: c, mode, ms, coresBusy, peakMB } satisfies PeerLayerRow));
     }
+  } finally {
+    strategy.dispose();
+  }
+}
+
+/**
+ * One round of the ONNX Runtime column, in a process of its own (as torch has): the same seeded layer,
+ * exported and run in onnxruntime-node with `threads` intra-op threads. tfjs runs single-threaded here
+ * (only to build, export and check the layer): in moekit's process, after the wasm step, ONNX Runtime's
+ * inference took 72 ms where it takes 42 ms alone (E=8, k=1), the idle wasm workers competing for the cores.
+ */
+export async function peerOnnxChild(c: BenchConfig, options: { runs: number; threads: number; matmul: boolean }): Promise<void> {
+  await selectBackend({ prefer: ['wasm'], threads: 1 });
+  if (options.matmul) console.log(JSON.stringify(await onnxMatMulRate(15, options.threads)));
+  const strategy = peerMoekitStrategy(c);
+  try {
     const onnx = await onnxRuntimeInference(strategy.moe, strategy.x as tf.Tensor as tf.Tensor2D, options.runs, options.threads);
     console.log(JSON.stringify({ kind: 'onnx', config: c, ms: onnx.ms, tokensDiffering: onnx.tokensDiffering }));
   } finally {

@@ -114,13 +114,14 @@ export function runTorchPeer(o: PeerOptions, mainScript: string): void {
       const first = round === 0 && matmul.length === 0;
       const mine = run(process.execPath, [mainScript, '--peer-child', 'moekit', '--shape', JSON.stringify(c), '--runs', String(o.runs), '--threads', String(o.threads), ...(round === 0 ? ['--memory'] : []), ...(first ? ['--matmul'] : [])], { ...process.env, MOEKIT_BACKEND: '' });
       rounds.moekit.push(...(mine.filter((r) => r.kind === 'layer') as unknown as PeerLayerRow[]));
-      rounds.onnxRuntimeMs.push(mine.filter((r) => r.kind === 'onnx').map((r) => (r.ms === null ? undefined : (r.ms as number)))[0]);
-      const differing = mine.find((r) => r.kind === 'onnx')?.['tokensDiffering'];
+      const onnx = run(process.execPath, [mainScript, '--peer-child', 'onnx', '--shape', JSON.stringify(c), '--runs', String(o.runs), '--threads', String(o.threads), ...(first ? ['--matmul'] : [])], { ...process.env, MOEKIT_BACKEND: '' });
+      rounds.onnxRuntimeMs.push(onnx.filter((r) => r.kind === 'onnx').map((r) => (r.ms === null ? undefined : (r.ms as number)))[0]);
+      const differing = onnx.find((r) => r.kind === 'onnx')?.['tokensDiffering'];
       if (typeof differing === 'number' && differing > 0) console.error(`  ONNX Runtime's output differs from moe.apply's by > 1e-4 on ${differing} of ${c.numTokens} tokens (near-tie routing)`);
       const torchArgs = [peerScript, '--tokens', String(c.numTokens), '--dim', String(c.dim), '--hidden', String(c.hidden), '--experts', String(c.numExperts), '--k', String(c.k), '--capacity-factor', String(c.capacityFactor), '--runs', String(o.runs), '--threads', String(o.threads), ...(first ? [] : ['--skip-matmul'])];
       const theirs = run(PEER_PYTHON, torchArgs, torchPeerEnv(process.env, o.threads));
       rounds.torch.push(...(theirs.filter((r) => r.kind === 'layer') as unknown as PeerLayerRow[]));
-      matmul.push(...([...mine, ...theirs].filter((r) => r.kind === 'matmul') as unknown as PeerMatMulRow[]));
+      matmul.push(...([...mine, ...onnx, ...theirs].filter((r) => r.kind === 'matmul') as unknown as PeerMatMulRow[]));
       blas ??= theirs.find((r) => r.kind === 'blas') as typeof blas;
     }
     const summary = summarise(rounds);
@@ -130,6 +131,6 @@ export function runTorchPeer(o: PeerOptions, mainScript: string): void {
   const wasm = matmul.find((r) => r.library.startsWith('tfjs-wasm'));
   console.log(`## Against PyTorch (${o.rounds} alternating rounds, ${o.runs} timed steps each, ${o.threads} threads)\n`);
   console.log(`torch's BLAS (mapped, from /proc/self/maps): ${blas?.libraries?.join(', ') ?? 'unknown'}\n`);
-  console.log(`matMul [1024,512]×[512,1024] (numpy and torch in the torch process, tfjs-wasm and onnxruntime-node in moekit's):\n\n${matMulLines(matmul)}\n`);
+  console.log(`matMul [1024,512]×[512,1024] (numpy and torch in the torch process, tfjs-wasm in moekit's, onnxruntime-node in its own):\n\n${matMulLines(matmul)}\n`);
   console.log(peerTable(summaries, wasm?.gflops ?? NaN));
 }
