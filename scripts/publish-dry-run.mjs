@@ -25,8 +25,12 @@ if (unknown.length > 0) {
   process.exit(1);
 }
 
-/** npm's warnings that say nothing about the package: a dry run is never logged in. */
-const harmless = [/requires you to be logged in .*\(dry-run\)/];
+/**
+ * npm's warnings that say nothing about the package: a dry run is never logged in; and npm 11 names
+ * the repository's `.npmrc` key `onnxruntime-node-install=skip` (read by onnxruntime-node's install
+ * script, not by npm) as unknown config in every command.
+ */
+const harmless = [/requires you to be logged in .*\(dry-run\)/, /Unknown (env|project) config "onnxruntime-node-install"/];
 
 /** Every file an `exports` map points at, bar the workspace-only source condition. */
 function exportTargets(exports) {

@@ -143,6 +143,12 @@ describe('scripts/publish-dry-run.mjs judges a dry run', () => {
     expect(problemsOf({ dir, manifest }, { status: 0, stdout: report(good), stderr: notLoggedIn })).toEqual([]);
   });
 
+  it('ignores npm\'s "unknown config" note on the repository\'s onnxruntime-node-install key', () => {
+    const unknown = 'npm warn Unknown project config "onnxruntime-node-install". This will stop working in the next major version of npm.\nnpm warn Unknown env config "onnxruntime-node-install". This will stop working in the next major version of npm.\n';
+    expect(problemsOf({ dir, manifest }, { status: 0, stdout: report(good), stderr: notLoggedIn + unknown })).toEqual([]);
+    expect(problemsOf({ dir, manifest }, { status: 0, stdout: report(good), stderr: 'npm warn Unknown project config "other-key".\n' })).toEqual(['npm warn Unknown project config "other-key".']);
+  });
+
   it('names each problem: a warning, a missing LICENSE, prepack copy and exports target, a published test and build cache, a leftover copy', () => {
     writeFileSync(join(dir, 'ARCHITECTURE.md'), 'left behind');
     const stdout = report(['README.md', 'package.json', 'dist/index.js', 'dist/a.test.js', 'dist/tsconfig.lib.tsbuildinfo']);

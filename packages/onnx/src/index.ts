@@ -1,5 +1,5 @@
 export { ProtobufWriter } from './proto/protobuf-writer.js';
-export { OnnxGraph, ONNX_OPSET, checkTensorValue, tensorValue, type OnnxAttributeValue, type OnnxDType, type OnnxNode, type OnnxTensorValue, type OnnxValueInfo } from './proto/onnx-graph.js';
+export { OnnxGraph, ONNX_OPSET, checkTensorValue, tensorValue, type OnnxAttributeValue, type OnnxFloatAttribute, type OnnxFloatsAttribute, type OnnxTensorAttribute, type OnnxDType, type OnnxNode, type OnnxTensorValue, type OnnxValueInfo } from './proto/onnx-graph.js';
 export { encodeOnnxModel, ONNX_IR_VERSION, type EncodeOnnxOptions } from './proto/encode-onnx-model.js';
 export { KernelTrace } from './trace/kernel-trace.js';
 export { convertibleKernels, kernelConverter, registerKernelConverter, type KernelCall, type KernelConverter } from './trace/kernel-converter.js';
@@ -8,6 +8,6 @@ export { exportMixtureOfExperts, emitMixtureOfExperts, type ExportMixtureOfExper
 export { emitSparseExperts, emitPassDroppedTokens, type SparseCombine, type SparsePlanValues } from './export/emit-sparse-experts.js';
 export { emitSoftExperts, type SoftPlanValues } from './export/emit-soft-experts.js';
 export { FfnExpertEmitter } from './export/ffn-expert-emitter.js';
-export { traceRoutingPlan, exportCapacityFactor, type TracedPlan } from './export/trace-routing-plan.js';
+export { traceRoutingPlan, exportCapacityFactor, type TracedPlan, type TracedSoftPlan, type TracedSparsePlan } from './export/trace-routing-plan.js';
 export { exportMoELayer, type ExportMoELayerOptions } from './export/export-moe-layer.js';
 export { exportLayersModel, type ExportLayersModelOptions } from './export/export-layers-model.js';

@@ -20,7 +20,23 @@ import type { SparsePlanValues } from './emit-sparse-experts.js';
 import type { SoftPlanValues } from './emit-soft-experts.js';
 
 /** A traced plan: the graph values of a sparse plan's flattened pairs, or of a Soft MoE plan. */
-export type TracedPlan = { kind: 'sparse'; values: SparsePlanValues } | { kind: 'soft'; values: SoftPlanValues };
+export type TracedPlan = TracedSparsePlan | TracedSoftPlan;
+
+/** A traced sparse plan (token choice, expert choice, BASE): its tensors' graph values. */
+export interface TracedSparsePlan {
+  /** Discriminant. */
+  kind: 'sparse';
+  /** The plan's tensors as graph values. */
+  values: SparsePlanValues;
+}
+
+/** A traced Soft MoE plan: its dispatch and combine weights' graph values. */
+export interface TracedSoftPlan {
+  /** Discriminant. */
+  kind: 'soft';
+  /** The plan's tensors as graph values. */
+  values: SoftPlanValues;
+}
 
 /**
  * The evaluation capacity factor the export uses: the MoE's `capacity.eval`, with `'auto'` taken as

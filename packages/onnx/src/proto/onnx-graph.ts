@@ -22,7 +22,25 @@ export interface OnnxTensorValue {
  * An attribute: an integer (`number`, must be an integer), integers (`number[]`), a string, or a
  * tagged float, floats or tensor (ONNX keeps int and float attributes apart; JavaScript does not).
  */
-export type OnnxAttributeValue = number | readonly number[] | string | { float: number } | { floats: readonly number[] } | { tensor: OnnxTensorValue };
+export type OnnxAttributeValue = number | readonly number[] | string | OnnxFloatAttribute | OnnxFloatsAttribute | OnnxTensorAttribute;
+
+/** A float attribute (`{ float: 0.25 }`). */
+export interface OnnxFloatAttribute {
+  /** The value. */
+  float: number;
+}
+
+/** A list-of-floats attribute. */
+export interface OnnxFloatsAttribute {
+  /** The values. */
+  floats: readonly number[];
+}
+
+/** A tensor attribute (e.g. `ConstantOfShape`'s `value`). */
+export interface OnnxTensorAttribute {
+  /** The tensor. */
+  tensor: OnnxTensorValue;
+}
 
 /** One node of the graph. */
 export interface OnnxNode {
