@@ -13,7 +13,7 @@ import { measure } from './measure.js';
 import { onnxMatMulRate } from './onnx-matmul-rate.js';
 import { onnxRuntimeInference } from './onnx-runtime-inference.js';
 import type { PeerLayerRow, PeerMatMulRow } from './peer-report.js';
-import type { BenchConfig, Strategy } from './strategies.js';
+import { moeSteps, type BenchConfig, type Strategy } from './strategies.js';
 
 const sgd = tf.train.sgd(1e-6);
 
@@ -28,15 +28,7 @@ export function peerMoekitStrategy(c: BenchConfig): Strategy & { moe: MixtureOfE
   const experts = new FeedForwardExperts({ numExperts: c.numExperts, inputDim: c.dim, hiddenDim: c.hidden, activation: 'relu', useBias: false, seed: 3 });
   const moe = new MixtureOfExperts({ router, experts, capacity: { train: c.capacityFactor, eval: c.capacityFactor }, layout: 'auto' });
   const variables = [x, ...router.trainableVariables, ...experts.trainableVariables];
-  const forward = () => {
-    const r = moe.apply(x, { training: false });
-    return [r.output, ...Object.values(r.auxLosses)];
-  };
-  // loss = mean(y²) + aux, the torch peer's loss
-  const loss = () => tf.tidy(() => {
-    const r = moe.apply(x, { training: true });
-    return tf.add(tf.mean(tf.square(r.output)), r.auxLosses.total) as tf.Scalar;
-  });
+  const { forward, loss } = moeSteps(moe, x); // loss = mean(y²) + aux, the torch peer's loss
   const train = () => {
     const { value, grads } = tf.variableGrads(loss, variables);
     sgd.applyGradients(grads);

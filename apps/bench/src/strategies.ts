@@ -59,6 +59,22 @@ function routedModel(c: BenchConfig) {
   return { x, router, experts, variables: [x, ...router.trainableVariables, ...experts.trainableVariables] };
 }
 
+/**
+ * An MoE's two benchmark steps on `x`: `forward` (evaluation: the output and the aux losses) and
+ * `loss`, the training loss every strategy (and the torch peer) minimises: `mean(y²) + aux`.
+ */
+export function moeSteps(moe: MixtureOfExperts, x: tf.Tensor): { forward: () => tf.Tensor[]; loss: () => tf.Scalar } {
+  const forward = () => {
+    const r = moe.apply(x, { training: false });
+    return [r.output, ...Object.values(r.auxLosses)];
+  };
+  const loss = () => tf.tidy(() => {
+    const r = moe.apply(x, { training: true });
+    return tf.add(tf.mean(tf.square(r.output)), r.auxLosses.total) as tf.Scalar;
+  });
+  return { forward, loss };
+}
+
 /** moekit's MixtureOfExperts with the given layout, over `LinearTopKRouter` or the router `makeRouter` builds. */
 export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto', makeRouter?: (inputDim: number) => Router): Strategy {
   const model = routedModel(c);
@@ -72,14 +88,7 @@ export function moekitStrategy(c: BenchConfig, layout: BufferLayout | 'auto', ma
     variables = [x, ...router.trainableVariables, ...experts.trainableVariables];
   }
   const moe = new MixtureOfExperts({ router, experts, capacity: { train: c.capacityFactor, eval: c.capacityFactor }, layout, renormalize: c.k > 1 && makeRouter === undefined ? 'beforeDrop' : 'none' });
-  const forward = () => {
-    const r = moe.apply(x, { training: false });
-    return [r.output, ...Object.values(r.auxLosses)];
-  };
-  const loss = () => tf.tidy(() => {
-    const r = moe.apply(x, { training: true });
-    return tf.add(tf.mean(tf.square(r.output)), r.auxLosses.total) as tf.Scalar;
-  });
+  const { forward, loss } = moeSteps(moe, x);
   return { forward, train: () => trainStep(loss, variables), dispose: () => { moe.dispose(); x.dispose(); } };
 }
 

@@ -10,7 +10,7 @@ import { dispatch } from './dispatch/dispatch.js';
 import { MoEArgumentError, MoEDisposedError } from './util/errors.js';
 import { Component, type NamedVariable } from './components/component.js';
 import type { ExpertBank } from './contracts/expert-bank.js';
-import { countChoices, planRouting, type Renormalize } from './routing/plan-routing.js';
+import { countChoices, planRouting, type PlanRoutingOptions, type Renormalize } from './routing/plan-routing.js';
 import { isPlannedOutput, type Router, type RouterOutput, type TokenChoiceOutput } from './contracts/router.js';
 import type { SharedBranch } from './contracts/shared-branch.js';
 import { disposeRoutingPlan, isSparsePlan, planNumTokens, type RoutingPlan, type SparseRoutingPlan } from './contracts/routing-plan.js';
@@ -431,13 +431,16 @@ export class MixtureOfExperts {
     else void metrics.read().then(check, () => undefined);
   }
 
-  /** Places token choices on the device; at most one host read (dropless capacity or grouped sizes, with the folded checks). */
-  private planTokenChoice(routing: TokenChoiceOutput, training: boolean, layout: BufferLayout, x: tf.Tensor, gateInput: tf.Tensor): SparseRoutingPlan {
+  /**
+   * The {@link planRouting} options this MoE places token choices with at `capacityFactor` (a call's
+   * is {@link capacityFactor}): the capacity rules, renormalisation, second-choice offset, slot order and
+   * eager validation. One place for them, so that code re-running the plan (the ONNX exporter of
+   * `@moekit/onnx`) places exactly as `apply` does.
+   */
+  planRoutingOptions(capacityFactor: number): PlanRoutingOptions {
     const { capacity, checkFinite } = this.config;
-    const factor = this.capacityFactor(training, layout);
-    const E = this.numExperts;
-    const options = {
-      capacityFactor: factor,
+    return {
+      capacityFactor,
       preset: capacity.preset,
       rounding: capacity.rounding,
       multiplyByK: capacity.multiplyByK,
@@ -448,6 +451,14 @@ export class MixtureOfExperts {
       slotOrder: this.config.slotOrder,
       validate: checkFinite === true,
     };
+  }
+
+  /** Places token choices on the device; at most one host read (dropless capacity or grouped sizes, with the folded checks). */
+  private planTokenChoice(routing: TokenChoiceOutput, training: boolean, layout: BufferLayout, x: tf.Tensor, gateInput: tf.Tensor): SparseRoutingPlan {
+    const { checkFinite } = this.config;
+    const factor = this.capacityFactor(training, layout);
+    const E = this.numExperts;
+    const options = this.planRoutingOptions(factor);
     const folded = checkFinite === 'auto';
     const invalid = folded ? [countInvalidExperts(routing.expertIndex, E)] : [];
     if (factor <= 0) {

@@ -62,19 +62,10 @@ export function traceRoutingPlan(trace: KernelTrace, moe: MixtureOfExperts, toke
     const plan = record(() => {
       const routing = moe.router.route(tokens, { training: false });
       if (isPlannedOutput(routing)) return routing.plan;
-      const { capacity, renormalize, secondChoiceOffset, slotOrder } = moe.config;
       const factor = exportCapacityFactor(moe);
       const k = routing.expertIndex.shape[1];
       return planRouting(routing, moe.numExperts, {
-        capacityFactor: factor,
-        preset: capacity.preset,
-        rounding: capacity.rounding,
-        multiplyByK: capacity.multiplyByK,
-        multipleOf: capacity.multipleOf,
-        minCapacity: capacity.min,
-        renormalize,
-        secondChoiceOffset,
-        slotOrder,
+        ...moe.planRoutingOptions(factor),
         validate: false,
         ...(factor <= 0 ? { neededCapacity: numTokens * k } : {}),
       });
