@@ -14,6 +14,7 @@ import { OnnxGraph } from '../proto/onnx-graph.js';
 import { KernelTrace } from '../trace/kernel-trace.js';
 import { onnxDType } from '../trace/onnx-dtype.js';
 import { emitMixtureOfExperts } from './export-mixture-of-experts.js';
+import { checkBatchShapeOptions } from './check-batch-shape-options.js';
 
 /** Options of {@link exportLayersModel}. */
 export interface ExportLayersModelOptions {
@@ -46,7 +47,7 @@ type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknow
  * ```
  */
 export function exportLayersModel(model: tfl.LayersModel, options: ExportLayersModelOptions): Uint8Array {
-  checkOptions(options);
+  checkBatchShapeOptions(WHERE, options, OPTIONS);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new MoEArgumentError(WHERE, 'model', 'a model with one input and one output', `${model.inputs.length} inputs, ${model.outputs.length} outputs`);
   }
@@ -92,15 +93,4 @@ function intercept(trace: KernelTrace, layer: MoELayer): () => void {
     if (own) (layer as unknown as { call: LayerCall }).call = original;
     else delete (layer as unknown as { call?: LayerCall }).call;
   };
-}
-
-function checkOptions(options: ExportLayersModelOptions): void {
-  if (typeof options !== 'object' || options === null) throw new MoEArgumentError(WHERE, 'options', '{ batchShape, inputName?, outputName? }', String(options));
-  for (const key of Object.keys(options)) {
-    if (!(OPTIONS as readonly string[]).includes(key)) throw new MoEArgumentError(WHERE, key, `one of the options ${OPTIONS.join(', ')}`, `the unknown option '${key}'`);
-  }
-  const shape = options.batchShape;
-  if (!Array.isArray(shape) || shape.length < 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new MoEArgumentError(WHERE, 'batchShape', 'the full input shape, rank >= 2, positive integers', JSON.stringify(shape));
-  }
 }

@@ -12,6 +12,7 @@ import { OnnxGraph } from '../proto/onnx-graph.js';
 import { KernelTrace } from '../trace/kernel-trace.js';
 import { emitMixtureOfExperts } from './export-mixture-of-experts.js';
 import type { SparseCombine } from './emit-sparse-experts.js';
+import { checkBatchShapeOptions } from './check-batch-shape-options.js';
 
 /** Options of {@link exportMoELayer}. */
 export interface ExportMoELayerOptions {
@@ -41,7 +42,7 @@ const OPTIONS: readonly (keyof ExportMoELayerOptions)[] = ['batchShape', 'inputN
  * ```
  */
 export function exportMoELayer(layer: MoELayer, options: ExportMoELayerOptions): Uint8Array {
-  checkOptions(options);
+  checkBatchShapeOptions(WHERE, options, OPTIONS, ', features last ([B, S, D])');
   if (layer.routeOver !== 'position') throw new MoEArgumentError(WHERE, 'routeOver', "'position' (the export routes per position)", `'${layer.routeOver}'`);
   const shape = [...options.batchShape];
   const width = shape[shape.length - 1]!;
@@ -60,15 +61,4 @@ export function exportMoELayer(layer: MoELayer, options: ExportMoELayerOptions):
     x.dispose();
   }
   return encodeOnnxModel(graph);
-}
-
-function checkOptions(options: ExportMoELayerOptions): void {
-  if (typeof options !== 'object' || options === null) throw new MoEArgumentError(WHERE, 'options', '{ batchShape, inputName?, outputName?, sparseCombine? }', String(options));
-  for (const key of Object.keys(options)) {
-    if (!(OPTIONS as readonly string[]).includes(key)) throw new MoEArgumentError(WHERE, key, `one of the options ${OPTIONS.join(', ')}`, `the unknown option '${key}'`);
-  }
-  const shape = options.batchShape;
-  if (!Array.isArray(shape) || shape.length < 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new MoEArgumentError(WHERE, 'batchShape', 'the full input shape, rank >= 2, positive integers, features last ([B, S, D])', JSON.stringify(shape));
-  }
 }
