@@ -433,7 +433,7 @@ export class MixtureOfExperts {
 
   /**
    * The {@link planRouting} options this MoE places token choices with at `capacityFactor` (a call's
-   * is {@link capacityFactor}): the capacity rules, renormalisation, second-choice offset, slot order and
+   * is `capacityFactor(training)`): the capacity rules, renormalisation, second-choice offset, slot order and
    * eager validation. One place for them, so that code re-running the plan (the ONNX exporter of
    * `@moekit/onnx`) places exactly as `apply` does.
    */
